@@ -1,0 +1,1 @@
+"""Shared electronic code lists (danh mục điện tử dùng chung), as versioned data."""

@@ -1,0 +1,1 @@
+"""Extract-only connectors. See ``connectors.base``."""

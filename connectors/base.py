@@ -1,0 +1,80 @@
+"""What every connector shares: the batch it yields and the small interface it implements.
+
+A connector only extracts. It reads a source from a given cursor and yields batches of raw records; it never
+writes to the warehouse and never stores state itself — the runner passes the cursor in and saves the next one
+only after the batch is safely landed.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict
+
+Cursor = dict[str, Any]
+
+MEDIA_CSV = "text/csv"
+MEDIA_JSON = "application/json"
+MEDIA_NDJSON = "application/x-ndjson"
+MEDIA_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One unit of landing: a file, an API page or a chunk of query rows.
+
+    Attributes:
+        payload: the raw bytes as received (a file), or the records as canonical NDJSON (an API page, a SQL
+            chunk). Its SHA-256 is the batch's identity, so landing the same payload twice is a no-op.
+        media_type: one of the ``MEDIA_*`` constants; with ``read_options`` it lets ``connectors.formats``
+            re-read the payload later (retry, audit) exactly as the connector did.
+        origin: where it came from (file path, URL with page, query chunk), for lineage and error messages.
+        records: the parsed records; every column is a string column so nothing is lost to type guessing
+            (leading zeros of phones and codes, dd/mm dates).
+        cursor: the source state to save once this batch is landed; ``None`` means "do not advance yet".
+        read_options: how the payload was decoded (e.g. ``{"encoding": "cp1258"}``).
+    """
+
+    payload: bytes
+    media_type: str
+    origin: str
+    records: pa.Table
+    cursor: Cursor | None = None
+    read_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def row_count(self) -> int:
+        return self.records.num_rows
+
+
+class ConnectorConfig(BaseModel):
+    """Base of connector configurations; ``type`` is the discriminator used in source YAML files."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str
+
+
+C = TypeVar("C", bound=ConnectorConfig)
+
+
+class Connector(ABC, Generic[C]):
+    """A source kind. Subclasses declare ``Config`` and implement :meth:`extract`."""
+
+    Config: ClassVar[type[ConnectorConfig]]
+
+    def __init__(self, config: C, *, source_id: str) -> None:
+        self.config = config
+        self.source_id = source_id
+
+    @abstractmethod
+    def extract(self, cursor: Cursor | None) -> Iterator[Batch]:
+        """Yield the batches that are new since ``cursor`` (``None`` on the first run).
+
+        Raises:
+            lienthong.errors.ExtractError: the source cannot be reached or answers with something unusable.
+            lienthong.errors.MalformedInput: a payload cannot be parsed.
+        """

@@ -1,0 +1,42 @@
+"""The only place the environment is read.
+
+Every setting has a ``LIENTHONG_`` environment variable. Secrets (API tokens, database passwords of member
+organisations) are never settings of the hub: sources name the environment variable that holds them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """Hub settings, read from ``LIENTHONG_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="LIENTHONG_", extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="Working folder: SQLite warehouse, reports, open data.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the warehouse; default an embedded SQLite file in the home folder.",
+    )
+    sources_dir: Path = Field(
+        default=PROJECT_ROOT / "sources", description="Folder of source registry YAML files, one per source."
+    )
+    small_cell_threshold: int = Field(default=5, description="Open-data cells below this count are suppressed.")
+
+    @property
+    def warehouse_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'lienthong.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,49 @@
+"""Why a row was quarantined: one :class:`Reason` per failed rule, in Vietnamese and English.
+
+Values of direct identifiers are masked before they are stored or shown (never log a full ID number).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from schemas.base import Privacy
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One rule a row failed.
+
+    Attributes:
+        rule: stable rule id, e.g. ``required``, ``in_code_list``, ``pattern``, ``date_format``.
+        column: contract field (or source column for mapping problems).
+        value: the offending value, masked when the field is personal.
+        message_vi: for the organisation's clerk, plain Vietnamese, saying what to fix.
+        message_en: for the engineer.
+    """
+
+    rule: str
+    column: str
+    value: str | None
+    message_vi: str
+    message_en: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def mask_value(value: object, privacy: Privacy) -> str | None:
+    """Mask a value for display according to its privacy class.
+
+    Direct identifiers keep only their first 2 and last 2 characters ("0912345678" -> "09******78"); other
+    classes are shown as they are, since a clerk needs to see e.g. the wrong date to fix it.
+    """
+    if value is None:
+        return None
+    text = str(value)
+    if privacy is not Privacy.DIRECT_IDENTIFIER:
+        return text
+    if len(text) <= 4:
+        return "*" * len(text)
+    return text[:2] + "*" * (len(text) - 4) + text[-2:]
