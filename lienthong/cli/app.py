@@ -1,0 +1,140 @@
+"""`lienthong`: the command line of the hub (Typer + rich)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lienthong.cli import catalog as catalog_cmd
+from lienthong.cli import quarantine as quarantine_cmd
+from lienthong.cli.console import console, show_error
+from lienthong.errors import HubError
+
+app = typer.Typer(
+    help="Liên Thông — data-integration hub for the Vietnam Fatherland Front.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # hub errors are shown by main(); others keep their plain traceback
+)
+sources_app = typer.Typer(help="The source registry.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+app.add_typer(quarantine_cmd.app, name="quarantine")
+app.add_typer(catalog_cmd.app, name="catalog")
+
+
+@app.callback()
+def _global(
+    database_url: Annotated[str | None, typer.Option(help="Warehouse URL (else LIENTHONG_DATABASE_URL).")] = None,
+    home: Annotated[Path | None, typer.Option(help="Working folder (else LIENTHONG_HOME, default var/).")] = None,
+) -> None:
+    # Options become the environment so that the one settings reader sees them.
+    if database_url:
+        os.environ["LIENTHONG_DATABASE_URL"] = database_url
+    if home:
+        os.environ["LIENTHONG_HOME"] = str(home)
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the warehouse (Alembic) and load the shared code lists."""
+    from catalog import load_code_lists
+    from lienthong.hub import Hub
+    from lienthong.warehouse.catalog_store import store_code_lists
+    from lienthong.warehouse.migrate import upgrade
+
+    hub = Hub.open(require_init=False)
+    upgrade(hub.engine)
+    stored = store_code_lists(hub.engine, load_code_lists().values())
+    new = sum(1 for _, _, is_new in stored if is_new)
+    shown = hub.engine.url.render_as_string(hide_password=True)
+    console.print(f"warehouse ready at {shown}: schema at head, {len(stored)} code lists ({new} new versions)")
+
+
+@app.command()
+def sync(source_ids: Annotated[list[str] | None, typer.Argument(help="Sources to sync (default: all).")] = None) -> None:
+    """Extract, land, validate and publish the given sources (all by default)."""
+    from lienthong.cli.runs import run_sources, summary_table
+    from lienthong.hub import Hub
+
+    hub = Hub.open()
+    sources = [hub.source(s) for s in source_ids] if source_ids else list(hub.sources.values())
+    outcome = run_sources(hub, sources)
+    console.print(summary_table(outcome))
+    console.print(f"quality report: {outcome.report}")
+    if outcome.failed:
+        raise typer.Exit(1)
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """List the registered sources."""
+    from lienthong.settings import get_settings
+    from lienthong.registry import load_registry
+
+    table = Table("id", "organisation", "dataset", "connector", "schedule", "title")
+    for s in load_registry(get_settings().sources_dir).values():
+        table.add_row(s.id, s.organisation, s.dataset, s.connector.type, s.schedule.cron or "manual", s.title)
+    console.print(table)
+
+
+@app.command()
+def status(source: Annotated[str | None, typer.Option(help="Only this source.")] = None) -> None:
+    """Per source and batch: rows in, valid, quarantined, published, and the cursor."""
+    from lienthong.hub import Hub
+    from lienthong.warehouse.queries import batches, source_cursors
+
+    hub = Hub.open()
+    cursors = source_cursors(hub.engine)
+    table = Table("source", "batch", "origin", "status", "read", "valid", "quarantined", "published", "reconciles",
+                  title="Batches", title_justify="left")
+    for b in batches(hub.engine, source_id=source):
+        table.add_row(b["source_id"], b["batch_id"], _short(b["origin"]), b["status"], str(b["rows_read"]),
+                      _n(b["rows_valid"]), _n(b["rows_quarantined"]), _n(b["rows_published"]),
+                      "[green]yes[/]" if b["reconciled"] else "[red]no[/]")
+    console.print(table)
+    cur = Table("source", "cursor", title="Cursors", title_justify="left")
+    for sid, c in sorted(cursors.items()):
+        if source in (None, sid):
+            cur.add_row(sid, str(c))
+    console.print(cur)
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Seed of the demo data generator.")] = 7,
+    scale: Annotated[int, typer.Option(help="Multiply the demo's row counts.")] = 1,
+) -> None:
+    """Run the main job on the bundled demo sources (a local member-organisation API, files, a database)."""
+    from lienthong.cli.demo import run_demo
+
+    run_demo(seed=seed, scale=scale)
+
+
+@app.command()
+def bench(
+    rows: Annotated[int, typer.Option(help="Rows of the generated members feed.")] = 1_000_000,
+    out: Annotated[Path, typer.Option(help="Where to write the figures.")] = Path("docs/BENCHMARKS.md"),
+) -> None:
+    """Benchmark CSV → published PostgreSQL rows on a generated members feed, beside library floors."""
+    from lienthong.bench import run_bench
+
+    run_bench(rows=rows, out=out)
+
+
+def _short(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1):]
+
+
+def _n(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def main() -> None:
+    try:
+        app()
+    except HubError as exc:
+        show_error(exc)
+        raise SystemExit(2) from None

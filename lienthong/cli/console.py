@@ -1,0 +1,16 @@
+"""Shared console helpers: one rich console, and how hub errors are shown (English, then Vietnamese)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from lienthong.errors import HubError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def show_error(exc: HubError) -> None:
+    err_console.print(f"[bold red]error:[/] {exc}")
+    if exc.message_vi and exc.message_vi != str(exc):
+        err_console.print(f"[red]lỗi:[/] {exc.message_vi}")

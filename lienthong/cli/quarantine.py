@@ -1,0 +1,69 @@
+"""`lienthong quarantine`: see why rows were refused, and retry them after a fix (e.g. a new code list)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lienthong.cli.console import console
+
+app = typer.Typer(help="Rows refused by validation, with their reasons.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    batch: Annotated[str | None, typer.Option(help="Only this batch.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+    english: Annotated[bool, typer.Option("--en", help="Reasons in English.")] = False,
+) -> None:
+    """Quarantined rows with their reasons (personal values masked)."""
+    from lienthong.hub import Hub
+    from lienthong.warehouse.queries import quarantined
+
+    hub = Hub.open()
+    table = Table("source", "batch", "row", "field", "value", "reason", title="Quarantine", title_justify="left")
+    for q in quarantined(hub.engine, source_id=source, batch_id=batch, limit=limit):
+        for r in q["reasons"]:
+            table.add_row(q["source_id"], q["batch_id"], str(q["row_no"] + 1), r["column"], r["value"] or "",
+                          r["message_en"] if english else r["message_vi"])
+    console.print(table)
+
+
+@app.command()
+def show(batch: str, row: Annotated[int, typer.Argument(help="Row number in the batch, from 1.")]) -> None:
+    """One quarantined row: its reasons, and its mapped values with personal fields masked."""
+    from lienthong.hub import Hub
+    from lienthong.warehouse.queries import quarantined
+    from quality.reasons import mask_value
+    from schemas import get_contract
+
+    hub = Hub.open()
+    found = [q for q in quarantined(hub.engine, batch_id=batch) if q["row_no"] == row - 1]
+    if not found:
+        console.print(f"no open quarantined row {row} in batch {batch}")
+        raise typer.Exit(1)
+    q = found[0]
+    contract = get_contract(q["dataset"])
+    masked = {k: mask_value(v, contract.field(k).privacy) for k, v in q["record"].items()}
+    console.print_json(json.dumps({"source": q["source_id"], "batch": batch, "row": row,
+                                   "reasons": q["reasons"], "record": masked}, ensure_ascii=False))
+
+
+@app.command()
+def retry(source: Annotated[str | None, typer.Option(help="Only this source.")] = None) -> None:
+    """Validate open quarantined rows again against the current code lists; publish those that now pass."""
+    from lienthong.hub import Hub
+    from lienthong.pipeline import publish_all
+    from lienthong.stages.retry import retry_quarantine
+
+    hub = Hub.open()
+    results = retry_quarantine(hub, source_id=source)
+    publish_all(hub, {r.dataset for r in results if r.released})
+    for r in results:
+        console.print(f"{r.batch_id} ({r.source_id}): {r.released} released, {r.still_failing} still quarantined")
+    if not results:
+        console.print("nothing in quarantine")

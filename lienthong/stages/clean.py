@@ -1,0 +1,204 @@
+"""Clean: turn mapped source strings into typed, canonical values, vectorised over the whole batch.
+
+Each field kind has one small cleaning rule built from Arrow compute kernels (no per-row Python on the hot path).
+A value that cannot be understood becomes null and the row gets a reason, so validation quarantines it with the
+original value shown; nothing is guessed. The Vietnamese-specific rules (legacy encodings, old addresses,
+11-digit phones, CCCD consistency) grow here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from catalog.model import CodeList
+from quality.reasons import Reason, mask_value
+from schemas import Contract, FieldKind, FieldSpec
+
+_EXCEL_EPOCH_OFFSET = 25569  # Excel serial of 1970-01-01 (Excel counts from 1899-12-30)
+_DEFAULT_OFFSET = "+0700"  # timestamps without a zone are Vietnam local time
+
+
+@dataclass
+class Cleaned:
+    """A typed table (one column per contract field) and the reasons of values that could not be cleaned."""
+
+    table: pa.Table
+    reasons: dict[int, list[Reason]] = field(default_factory=dict)
+
+
+def clean_batch(mapped: pa.Table, contract: type[Contract], code_lists: Mapping[str, CodeList]) -> Cleaned:
+    """Clean every mappable field of ``mapped`` and derive the contract's derived fields."""
+    columns: dict[str, pa.Array] = {}
+    reasons: dict[int, list[Reason]] = {}
+    for spec in contract.fields():
+        if spec.derived:
+            continue
+        raw = _text(mapped.column(spec.name).combine_chunks())
+        cleaned = _CLEANERS[spec.kind](raw, spec, code_lists)
+        columns[spec.name] = cleaned
+        if spec.kind in _PARSED_KINDS:
+            _note_unparsed(raw, cleaned, spec, reasons)
+    columns.update(_derived(columns, contract, code_lists))
+    table = pa.table({spec.name: columns[spec.name] for spec in contract.fields()})
+    return Cleaned(table, reasons)
+
+
+def _text(arr: pa.Array) -> pa.Array:
+    arr = pc.utf8_normalize(arr, form="NFC")
+    arr = pc.replace_substring_regex(arr, pattern=r"\s+", replacement=" ")
+    arr = pc.utf8_trim_whitespace(arr)
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def _keep(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa.Array:
+    return arr
+
+
+def _name(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa.Array:
+    return pc.utf8_title(arr)  # "NGUYỄN văn an" -> "Nguyễn Văn An"
+
+
+def _id_number(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa.Array:
+    return pc.replace_substring_regex(arr, pattern=r"[\s.\-]", replacement="")
+
+
+def _phone(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa.Array:
+    arr = pc.replace_substring_regex(arr, pattern=r"[\s.\-()]", replacement="")
+    arr = pc.replace_substring_regex(arr, pattern=r"^(\+84|0084)", replacement="0")
+    return pc.replace_substring_regex(arr, pattern=r"^84(\d{9,10})$", replacement="0\\1")
+
+
+def _date(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa.Array:
+    iso = pc.extract_regex(arr, r"^(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})$")
+    dmy = pc.extract_regex(arr, r"^(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4})$")
+    parts = {k: pc.coalesce(pc.struct_field(iso, k), pc.struct_field(dmy, k)) for k in ("y", "m", "d")}
+    parsed = _checked_date(parts["y"], parts["m"], parts["d"])
+    serial_text = pc.if_else(pc.match_substring_regex(arr, r"^\d{5}(\.0+)?$"), arr, pa.scalar(None, pa.string()))
+    serial = pc.cast(pc.replace_substring_regex(serial_text, r"\.0+$", ""), pa.int32())
+    from_serial = pc.cast(pc.cast(pc.subtract(serial, _EXCEL_EPOCH_OFFSET), pa.int32()), pa.date32())
+    return pc.coalesce(parsed, from_serial)
+
+
+def _checked_date(y: pa.Array, m: pa.Array, d: pa.Array) -> pa.Array:
+    """Dates from string parts; an impossible date (31/02) is null, not rolled over to March."""
+    text = pc.binary_join_element_wise(y, pc.utf8_lpad(m, 2, "0"), pc.utf8_lpad(d, 2, "0"), "-")
+    ts = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    ok = pc.and_(pc.equal(pc.month(ts), pc.cast(m, pa.int64())), pc.equal(pc.day(ts), pc.cast(d, pa.int64())))
+    return pc.if_else(ok, pc.cast(ts, pa.date32()), pa.scalar(None, pa.date32()))
+
+
+def _datetime(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa.Array:
+    iso = pc.extract_regex(
+        arr,
+        r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})[T ](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?:\.\d+)?"
+        r"(?P<z>Z|[+-]\d{2}:?\d{2})?$",
+    )
+    dmy = pc.extract_regex(
+        arr,
+        r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4}) (?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?"
+        r"(?P<z>)$",
+    )
+    part = {k: pc.coalesce(pc.struct_field(iso, k), pc.struct_field(dmy, k)) for k in "ymdHMSz"}
+    seconds = pc.if_else(pc.equal(pc.coalesce(part["S"], ""), ""), "00", part["S"])
+    zone = pc.replace_substring(pc.coalesce(part["z"], ""), ":", "")
+    zone = pc.if_else(pc.equal(zone, ""), _DEFAULT_OFFSET, pc.if_else(pc.equal(zone, "Z"), "+0000", zone))
+    day = pc.binary_join_element_wise(part["y"], pc.utf8_lpad(part["m"], 2, "0"), pc.utf8_lpad(part["d"], 2, "0"), "-")
+    clock = pc.binary_join_element_wise(pc.utf8_lpad(part["H"], 2, "0"), part["M"], seconds, ":")
+    text = pc.binary_join_element_wise(day, "T", clock, zone, "")
+    ts = pc.strptime(text, format="%Y-%m-%dT%H:%M:%S%z", unit="us", error_is_null=True)
+    valid_day = _checked_date(part["y"], part["m"], part["d"])
+    return pc.if_else(pc.is_valid(valid_day), ts, pa.scalar(None, ts.type))
+
+
+def _integer(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa.Array:
+    # "5.000.000", "5,000,000", "5 000 000 đ" -> 5000000; decimals are not whole VND and are refused.
+    digits = pc.replace_substring_regex(arr, pattern=r"(?i)[\s.,]|đ$|vnd$|đồng$", replacement="")
+    ok = pc.match_substring_regex(digits, r"^-?\d{1,18}$")
+    return pc.cast(pc.if_else(ok, digits, pa.scalar(None, pa.string())), pa.int64())
+
+
+def _boolean(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa.Array:
+    low = pc.utf8_lower(arr)
+    truthy = pc.is_in(low, pa.array(["1", "true", "có", "co", "x", "yes"]))
+    falsy = pc.is_in(low, pa.array(["0", "false", "không", "khong", "no"]))
+    return pc.if_else(truthy, True, pc.if_else(falsy, False, pa.scalar(None, pa.bool_())))
+
+
+def _code(arr: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList]) -> pa.Array:
+    """Codes, labels and aliases become the list's code; unknown values stay as sent so validation shows them."""
+    code_list = lists[spec.code_list]  # type: ignore[index]
+    uniques = pc.unique(arr).drop_null()
+    if len(uniques) == 0:
+        return arr
+    width = _numeric_code_width(code_list)
+    mapped = []
+    for value in uniques.to_pylist():
+        probe = value.zfill(width) if width and value.isdigit() and len(value) < width else value
+        mapped.append(code_list.lookup(probe) or value)
+    return pc.take(pa.array(mapped, pa.string()), pc.index_in(arr, value_set=uniques))
+
+
+def _numeric_code_width(code_list: CodeList) -> int | None:
+    widths = {len(c) for c in code_list.codes}
+    if len(widths) == 1 and all(c.isdigit() for c in code_list.codes):
+        return widths.pop()
+    return None
+
+
+_CLEANERS: dict[FieldKind, Callable[[pa.Array, FieldSpec, Mapping[str, CodeList]], pa.Array]] = {
+    FieldKind.TEXT: _keep,
+    FieldKind.NAME: _name,
+    FieldKind.ID_NUMBER: _id_number,
+    FieldKind.PHONE: _phone,
+    FieldKind.DATE: _date,
+    FieldKind.DATETIME: _datetime,
+    FieldKind.CODE: _code,
+    FieldKind.INTEGER: _integer,
+    FieldKind.MONEY: _integer,
+    FieldKind.BOOLEAN: _boolean,
+}
+_PARSED_KINDS = {FieldKind.DATE, FieldKind.DATETIME, FieldKind.INTEGER, FieldKind.MONEY, FieldKind.BOOLEAN}
+_EXPECTED_FORM = {
+    FieldKind.DATE: ("ngày/tháng/năm, ví dụ 25/11/1990", "a date such as 25/11/1990 or 1990-11-25"),
+    FieldKind.DATETIME: ("ngày giờ, ví dụ 25/11/2025 08:30", "a date-time such as 2025-11-25T08:30:00+07:00"),
+    FieldKind.INTEGER: ("một số nguyên", "a whole number"),
+    FieldKind.MONEY: ("số tiền nguyên theo đồng, ví dụ 5.000.000", "whole VND such as 5000000"),
+    FieldKind.BOOLEAN: ("có/không", "yes/no"),
+}
+
+
+def _note_unparsed(raw: pa.Array, cleaned: pa.Array, spec: FieldSpec, reasons: dict[int, list[Reason]]) -> None:
+    failed = pc.and_(pc.is_valid(raw), pc.is_null(cleaned))
+    if not pc.any(failed).as_py():
+        return
+    form_vi, form_en = _EXPECTED_FORM[spec.kind]
+    for row in pc.indices_nonzero(failed).to_pylist():
+        value = mask_value(raw[row].as_py(), spec.privacy)
+        reasons.setdefault(row, []).append(Reason(
+            rule=f"{spec.kind.value}_format", column=spec.name, value=value,
+            message_vi=f"{spec.label_vi} '{value}' không đọc được: cần {form_vi}.",
+            message_en=f"{spec.name}: {value!r} is not {form_en}.",
+        ))
+
+
+def _derived(columns: dict[str, pa.Array], contract: type[Contract], lists: Mapping[str, CodeList]) -> dict:
+    names = {f.name for f in contract.fields() if f.derived}
+    out: dict[str, pa.Array] = {}
+    if names & {"family_name", "middle_name", "given_name"} and "full_name" in columns:
+        full = columns["full_name"]
+        parts = pc.extract_regex(full, r"^(?P<family>\S+)(?: (?P<middle>.+))? (?P<given>\S+)$")
+        matched = pc.is_valid(parts)
+        out["family_name"] = pc.if_else(matched, pc.struct_field(parts, "family"), pa.scalar(None, pa.string()))
+        middle = pc.if_else(matched, pc.struct_field(parts, "middle"), pa.scalar(None, pa.string()))
+        out["middle_name"] = pc.if_else(pc.equal(middle, ""), pa.scalar(None, pa.string()), middle)
+        out["given_name"] = pc.if_else(matched, pc.struct_field(parts, "given"), full)  # one-word names
+    if "province_code" in names and "ward_code" in columns:
+        wards = lists["wards"]
+        codes = pa.array([v.code for v in wards.values], pa.string())
+        parents = pa.array([v.parent for v in wards.values], pa.string())
+        out["province_code"] = pc.take(parents, pc.index_in(columns["ward_code"], value_set=codes))
+    return out

@@ -1,0 +1,62 @@
+"""Map: rename a source's columns onto the contract's fields, after checking the columns are the expected ones."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pyarrow as pa
+
+from lienthong.errors import MalformedInput
+from lienthong.registry import SourceConfig
+from schemas import get_contract
+
+
+def _norm(name: str) -> str:
+    # Excel on a Mac writes NFD headers; a stray BOM or spaces must not make "Họ và tên" unknown.
+    return unicodedata.normalize("NFC", name.replace("\ufeff", "")).strip()
+
+
+def check_columns(records: pa.Table, source: SourceConfig, origin: str) -> None:
+    """Refuse a batch whose columns are not those the source's mapping expects.
+
+    Raises:
+        MalformedInput: naming the source, the origin, the missing and the unknown columns, and the fix.
+    """
+    present = {_norm(c) for c in records.column_names}
+    expected = {_norm(c) for c in source.mapping.values()}
+    known = expected | {_norm(c) for c in source.ignore_columns}
+    missing = sorted(expected - present)
+    unknown = sorted(present - known)
+    if records.num_rows == 0 and not records.column_names:
+        return  # an empty page has no columns to check
+    if not missing and not unknown:
+        return
+    parts_en, parts_vi = [], []
+    if missing:
+        parts_en.append(f"missing columns {missing}")
+        parts_vi.append(f"thiếu cột {', '.join(missing)}")
+    if unknown:
+        parts_en.append(f"unknown columns {unknown} (map them or list them in ignore_columns)")
+        parts_vi.append(f"có cột lạ {', '.join(unknown)}")
+    msg = f"source {source.id}, {origin}: {'; '.join(parts_en)}"
+    raise MalformedInput(
+        msg,
+        message_vi=f"Nguồn {source.id}, {origin}: {'; '.join(parts_vi)}. Hãy dùng đúng mẫu cột của nguồn.",
+        source_id=source.id,
+    )
+
+
+def map_records(records: pa.Table, source: SourceConfig) -> pa.Table:
+    """A table with one string column per mappable contract field (null where the source has no such field)."""
+    by_norm = {_norm(c): c for c in records.column_names}
+    n = records.num_rows
+    columns: dict[str, pa.Array] = {}
+    for field in get_contract(source.dataset).mappable_fields():
+        if field in source.mapping:
+            col = records.column(by_norm[_norm(source.mapping[field])])
+            columns[field] = col.cast(pa.string()) if col.type != pa.string() else col
+        elif field in source.constants:
+            columns[field] = pa.array([source.constants[field]] * n, pa.string())
+        else:
+            columns[field] = pa.nulls(n, pa.string())
+    return pa.table(columns)

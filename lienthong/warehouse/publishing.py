@@ -1,0 +1,97 @@
+"""Publish: move every staged batch of a dataset into its published table in one transaction.
+
+Readers of ``pub_<dataset>`` never see half a publication: the upsert, the staging clean-up and the batch status
+change commit together or not at all (SQLite in WAL mode and PostgreSQL both give readers the last committed
+version meanwhile). A record whose values did not change keeps its version, so re-publishing the same data is a
+no-op for consumers pulling changes since a ``published_seq``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, delete, func, insert, select, text, update
+
+from lienthong.warehouse.tables import PUBLISHED, STAGING, publication
+from lienthong.warehouse.tables import batch as batch_t
+from schemas import get_contract
+
+
+@dataclass(frozen=True)
+class Publication:
+    dataset: str
+    seq: int | None  # None when nothing was staged
+    batches: int
+    rows_inserted: int
+    rows_updated: int
+    rows_unchanged: int
+
+
+def publish(engine: Engine, dataset: str) -> Publication:
+    """Publish all staged batches of ``dataset``; the newest batch wins when several carry the same record."""
+    staging, published = STAGING[dataset], PUBLISHED[dataset]
+    fields = get_contract(dataset).field_names()
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # one publisher per dataset at a time (Airflow may run several)
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:d))"), {"d": f"publish:{dataset}"})
+        batch_ids = conn.execute(
+            select(batch_t.c.batch_id).where(batch_t.c.dataset == dataset, batch_t.c.status == "staged")
+            .order_by(batch_t.c.seq)
+        ).scalars().all()
+        if not batch_ids:
+            return Publication(dataset, None, 0, 0, 0, 0)
+        now = datetime.now(UTC)
+        seq = conn.execute(
+            insert(publication).values(dataset=dataset, published_at=now, batch_ids=list(batch_ids),
+                                       rows_inserted=0, rows_updated=0).returning(publication.c.seq)
+        ).scalar_one()
+        staged_rows = conn.execute(
+            select(func.count()).select_from(staging).where(staging.c.batch_id.in_(batch_ids))
+        ).scalar_one()
+        conn.execute(text(_upsert_sql(conn.dialect.name, staging.name, published.name, fields)),
+                     {"seq": seq, "now": now})
+        inserted, updated = conn.execute(
+            select(
+                func.count().filter(published.c.version == 1),
+                func.count().filter(published.c.version > 1),
+            ).where(published.c.published_seq == seq)
+        ).one()
+        conn.execute(update(publication).where(publication.c.seq == seq)
+                     .values(rows_inserted=inserted, rows_updated=updated))
+        conn.execute(delete(staging).where(staging.c.batch_id.in_(batch_ids)))
+        conn.execute(
+            update(batch_t).where(batch_t.c.batch_id.in_(batch_ids))
+            .values(status="published", published_at=now, rows_published=batch_t.c.rows_valid)
+        )
+    distinct_keys = inserted + updated
+    return Publication(dataset, seq, len(batch_ids), inserted, updated, max(staged_rows - distinct_keys, 0))
+
+
+def _upsert_sql(dialect: str, staging: str, published: str, fields: list[str]) -> str:
+    """INSERT ... SELECT ... ON CONFLICT, valid on PostgreSQL and SQLite (≥ 3.24)."""
+    quoted = [f'"{f}"' for f in fields]
+    differs = " OR ".join(
+        f'p.{q} IS DISTINCT FROM excluded.{q}' if dialect == "postgresql" else f"p.{q} IS NOT excluded.{q}"
+        for q in quoted
+    )
+    assignments = ", ".join(f"{q} = excluded.{q}" for q in quoted)
+    cols = ", ".join(quoted)
+    # The newest batch (highest landing seq), then the last row within it, wins for a record key.
+    return f"""
+        WITH ranked AS (
+            SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.record_key ORDER BY b.seq DESC, s.row_no DESC) AS rn
+            FROM "{staging}" s JOIN batch b ON b.batch_id = s.batch_id
+            WHERE b.status = 'staged'
+        )
+        INSERT INTO "{published}" AS p
+            (record_key, source_id, batch_id, row_no, {cols}, version, published_seq, updated_at, deleted)
+        SELECT record_key, source_id, batch_id, row_no, {cols}, 1, :seq, :now, false
+        FROM ranked WHERE rn = 1
+        ON CONFLICT (record_key) DO UPDATE SET
+            source_id = excluded.source_id, batch_id = excluded.batch_id, row_no = excluded.row_no,
+            {assignments},
+            version = p.version + 1, published_seq = excluded.published_seq, updated_at = excluded.updated_at,
+            deleted = false
+        WHERE {differs} OR p.deleted
+    """
