@@ -1,1 +1,38 @@
-"""Shared electronic code lists (danh mục điện tử dùng chung), as versioned data."""
+"""Shared electronic code lists (danh mục điện tử dùng chung), as versioned data.
+
+The lists live in ``catalog/data`` (CSV files + the manifest ``lists.yml``); the 2025 administrative units
+come from the installed ``vietnam-provinces`` package. See docs/catalog.md for the lists, their sources
+and how they were checked.
+
+Public API:
+    load_code_lists() -> dict[str, CodeList]
+    get_code_list(name) -> CodeList
+    ward_lookup(province_code, text) -> str | None
+    province_of_ward(ward_code) -> str | None
+    legacy_to_2025_province(old_code) -> str
+    read_code_list_csv(path, *, name, version, title_vi, title_en, valid_from, basis, parents) -> CodeList
+    typed_code_list(code_list) -> CodeList  # a WardList for "wards", e.g. after reading the warehouse
+"""
+
+from catalog.admin_units import WardList, typed_code_list
+from catalog.csv_io import CodeListFileError, read_code_list_csv
+from catalog.lists import get_code_list, load_code_lists
+from catalog.lookups import legacy_to_2025_province, province_of_ward, ward_lookup
+from catalog.model import CodeList, CodeValue, match_key
+from catalog.text import spelling_key
+
+__all__ = [
+    "CodeList",
+    "CodeListFileError",
+    "CodeValue",
+    "WardList",
+    "get_code_list",
+    "legacy_to_2025_province",
+    "load_code_lists",
+    "match_key",
+    "province_of_ward",
+    "read_code_list_csv",
+    "spelling_key",
+    "typed_code_list",
+    "ward_lookup",
+]

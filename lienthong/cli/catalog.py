@@ -69,7 +69,7 @@ def import_(
             valid_from=date.fromisoformat(valid_from) if valid_from else date.today(), basis=f"imported from {file.name}",
         )
     except ValueError as exc:
-        console.print(f"[red]{file}: {exc}[/]")
+        console.print(f"[red]{exc}[/]")  # the message names the file, line and column
         raise typer.Exit(1) from None
     store_code_lists(hub.engine, [new])
     console.print(f"{name} {version}: {len(new.values)} values stored and current (was {current.version})")

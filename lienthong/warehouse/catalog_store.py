@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, select, update
 
+from catalog import typed_code_list
 from catalog.model import CodeList, CodeValue
 from lienthong.warehouse.tables import code_list, code_value
 
@@ -64,9 +65,9 @@ def load_current_code_lists(engine: Engine) -> dict[str, CodeList]:
             aliases=tuple(v["aliases"] or ()), valid_from=v["valid_from"], valid_to=v["valid_to"],
         ))
     return {
-        h["name"]: CodeList(
+        h["name"]: typed_code_list(CodeList(
             name=h["name"], version=h["version"], title_vi=h["title_vi"], title_en=h["title_en"],
             valid_from=h["valid_from"], basis=h["basis"], values=tuple(by_list.get(h["name"], ())),
-        )
+        ))  # typed: the wards list answers codes only (names are looked up within a province)
         for h in heads
     }

@@ -1,0 +1,76 @@
+"""Loading the shared code lists named in ``data/lists.yml``.
+
+    >>> from catalog import get_code_list
+    >>> get_code_list("ethnic_groups").lookup("Hmong")
+    '08'
+
+Everything is read once per process (about 0.1 s) and cached; the lists are immutable.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from catalog.admin_units import build_provinces, build_wards
+from catalog.csv_io import read_code_list_csv
+from catalog.manifest import DATA_DIR, PACKAGE_SOURCE, ListSpec, read_manifest
+from catalog.model import CodeList
+
+_PACKAGE_BUILDERS = {"provinces": build_provinces, "wards": build_wards}
+
+
+def load_code_lists() -> dict[str, CodeList]:
+    """All code lists by name: the CSV lists of the manifest and the 2025 units from vietnam-provinces.
+
+    Returns:
+        A new dict on each call (the lists in it are shared and immutable), in manifest order.
+
+    Raises:
+        ValueError: the manifest or a CSV file is invalid (the message names file, line and column).
+    """
+    return dict(_load_all())
+
+
+def get_code_list(name: str) -> CodeList:
+    """The code list called ``name``.
+
+    Raises:
+        KeyError: naming the known lists, when there is no such list.
+    """
+    lists = _load_all()
+    for list_name, code_list in lists:
+        if list_name == name:
+            return code_list
+    msg = f"unknown code list {name!r}; known: {', '.join(sorted(n for n, _ in lists))}"
+    raise KeyError(msg)
+
+
+@cache
+def _load_all() -> tuple[tuple[str, CodeList], ...]:
+    specs = read_manifest()
+    loaded = {}
+    for spec in specs:  # provinces first: legacy_provinces' parents are checked against them
+        loaded[spec.name] = _load_one(spec, loaded)
+    return tuple(loaded.items())
+
+
+def _load_one(spec: ListSpec, loaded: dict[str, CodeList]) -> CodeList:
+    if spec.source == PACKAGE_SOURCE:
+        try:
+            builder = _PACKAGE_BUILDERS[spec.name]
+        except KeyError:
+            only = ", ".join(_PACKAGE_BUILDERS)
+            msg = f"lists.yml: {spec.name!r} cannot come from {PACKAGE_SOURCE}; only {only} do"
+            raise ValueError(msg) from None
+        return builder(spec)
+    parents = loaded["provinces"].codes if spec.name == "legacy_provinces" and "provinces" in loaded else None
+    return read_code_list_csv(
+        DATA_DIR / str(spec.file),
+        name=spec.name,
+        version=str(spec.version),
+        title_vi=spec.title_vi,
+        title_en=spec.title_en,
+        valid_from=spec.valid_from,
+        basis=spec.basis,
+        parents=parents,
+    )

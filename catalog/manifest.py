@@ -1,0 +1,94 @@
+"""The manifest ``catalog/data/lists.yml``: which code lists exist, where their content comes from, and their
+metadata (version, titles, validity, legal basis)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DATA_DIR = Path(__file__).parent / "data"
+MANIFEST_PATH = DATA_DIR / "lists.yml"
+PACKAGE_SOURCE = "vietnam-provinces"  # the only non-file source: the 2025 administrative units
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """One manifest entry. Exactly one of ``file`` (a CSV in ``data/``) or ``source`` is set."""
+
+    name: str
+    title_vi: str
+    title_en: str
+    valid_from: date
+    basis: str
+    version: str | None = None  # required for files; computed from the package for ``source`` lists
+    file: str | None = None
+    source: str | None = None
+
+
+_REQUIRED = ("name", "title_vi", "title_en", "valid_from", "basis")
+
+
+def read_manifest(path: Path = MANIFEST_PATH) -> tuple[ListSpec, ...]:
+    """The manifest's entries, checked.
+
+    Raises:
+        ValueError: naming the entry and field, when a field is missing or of the wrong type, a name repeats,
+            or an entry has both or neither of ``file`` and ``source``.
+    """
+    with path.open(encoding="utf-8") as f:
+        document = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    entries = (document or {}).get("lists")
+    if not isinstance(entries, list) or not entries:
+        msg = f"{path}: expected a non-empty 'lists:' sequence"
+        raise ValueError(msg)
+    specs = tuple(_read_entry(path, i, entry) for i, entry in enumerate(entries, start=1))
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            msg = f"{path}: list {spec.name!r} is declared twice; names must be unique"
+            raise ValueError(msg)
+        seen.add(spec.name)
+    return specs
+
+
+def _read_entry(path: Path, index: int, entry: Any) -> ListSpec:
+    where = f"{path}: entry {index}"
+    if not isinstance(entry, dict):
+        msg = f"{where}: expected a mapping with {', '.join(_REQUIRED)}"
+        raise ValueError(msg)
+    where = f"{path}: list {entry.get('name', f'#{index}')!r}"
+    missing = [k for k in _REQUIRED if entry.get(k) in (None, "")]
+    if missing:
+        msg = f"{where}: missing {', '.join(missing)}"
+        raise ValueError(msg)
+    if not isinstance(entry["valid_from"], date):
+        msg = f"{where}: valid_from must be a date written YYYY-MM-DD, got {entry['valid_from']!r}"
+        raise ValueError(msg)
+    file, source = entry.get("file"), entry.get("source")
+    if (file is None) == (source is None):
+        msg = f"{where}: give exactly one of 'file' (a CSV in {DATA_DIR.name}/) or 'source: {PACKAGE_SOURCE}'"
+        raise ValueError(msg)
+    if source is not None and source != PACKAGE_SOURCE:
+        msg = f"{where}: unknown source {source!r}; the only package source is {PACKAGE_SOURCE!r}"
+        raise ValueError(msg)
+    if file is not None and not entry.get("version"):
+        msg = f"{where}: a list read from a file needs a 'version'"
+        raise ValueError(msg)
+    unknown = set(entry) - {*_REQUIRED, "version", "file", "source"}
+    if unknown:
+        msg = f"{where}: unknown field(s) {', '.join(sorted(unknown))}"
+        raise ValueError(msg)
+    return ListSpec(
+        name=str(entry["name"]),
+        title_vi=str(entry["title_vi"]),
+        title_en=str(entry["title_en"]),
+        valid_from=entry["valid_from"],
+        basis=" ".join(str(entry["basis"]).split()),
+        version=str(entry["version"]) if entry.get("version") else None,
+        file=file,
+        source=source,
+    )
