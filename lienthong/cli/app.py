@@ -40,14 +40,10 @@ def _global(
 @app.command()
 def init() -> None:
     """Create or upgrade the warehouse (Alembic) and load the shared code lists."""
-    from catalog import load_code_lists
     from lienthong.hub import Hub
-    from lienthong.warehouse.catalog_store import store_code_lists
-    from lienthong.warehouse.migrate import upgrade
 
     hub = Hub.open(require_init=False)
-    upgrade(hub.engine)
-    stored = store_code_lists(hub.engine, load_code_lists().values())
+    stored = hub.initialise()
     new = sum(1 for _, _, is_new in stored if is_new)
     shown = hub.engine.url.render_as_string(hide_password=True)
     console.print(f"warehouse ready at {shown}: schema at head, {len(stored)} code lists ({new} new versions)")

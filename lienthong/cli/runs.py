@@ -68,8 +68,9 @@ def run_sources(hub: Hub, sources: list[SourceConfig]) -> RunOutcome:
 
 def summary_table(outcome: RunOutcome) -> Table:
     table = Table(title="Liên Thông — sync summary", title_justify="left")
-    for name in ("source", "dataset", "rows read", "valid", "quarantined", "published", "seconds", "note"):
-        table.add_column(name, justify="right" if name not in ("source", "dataset", "note") else "left")
+    for name in ("source", "dataset", "read", "valid", "quarantined", "published", "seconds", "note"):
+        table.add_column(name, justify="left" if name in ("source", "dataset", "note") else "right",
+                         no_wrap=name != "note")
     for r in outcome.runs:
         note = "[red]failed[/]" if r.error else (f"{r.batches_seen} batches already landed" if r.batches_seen else "")
         table.add_row(r.source_id, r.dataset, f"{r.rows_read:,}", f"{r.rows_valid:,}", f"{r.rows_quarantined:,}",

@@ -16,7 +16,8 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
-import vietnam_provinces as vp
+
+from catalog import get_code_list
 
 
 def _nfc(values: list[str] | tuple[str, ...]) -> list[str]:
@@ -95,11 +96,12 @@ class Geography:
 
 @lru_cache(maxsize=1)
 def geography() -> Geography:
-    wards = sorted(vp.Ward.iter_all(), key=lambda w: int(w.code))
+    # The catalog's wards: vietnam-provinces with the official code corrections (docs/adr/0005).
+    wards = sorted(get_code_list("wards").values, key=lambda w: int(w.code))
     codes = np.array(sorted(PROVINCES))
     index = {c: i for i, c in enumerate(codes)}
-    ward_province = np.array([index[int(w.province_code)] for w in wards])
-    urban = np.array([w.division_type == vp.VietNamDivisionType.PHUONG for w in wards])
+    ward_province = np.array([index[int(w.parent)] for w in wards])
+    urban = np.array([w.label_vi.startswith("Phường ") for w in wards])
     population = np.array([PROVINCES[c][0] for c in codes], dtype=float)
     count = np.bincount(ward_province, minlength=codes.size)
     factor = np.where(urban, 1.6, 1.0)  # towns are denser than communes
@@ -115,8 +117,8 @@ def geography() -> Geography:
         old_weights += [population[i] / len(olds)] * len(olds)
     by_province = np.argsort(ward_province, kind="stable")
     return Geography(
-        ward_codes=pa.array([f"{int(w.code):05d}" for w in wards]),
-        ward_names=pa.array(_nfc([w.name for w in wards])),
+        ward_codes=pa.array([w.code for w in wards]),
+        ward_names=pa.array(_nfc([w.label_vi for w in wards])),
         ward_province=ward_province,
         ward_urban=urban,
         ward_weights=weights / weights.sum(),

@@ -20,6 +20,9 @@ from schemas import Contract, FieldKind, FieldSpec
 
 _EXCEL_EPOCH_OFFSET = 25569  # Excel serial of 1970-01-01 (Excel counts from 1899-12-30)
 _DEFAULT_OFFSET = "+0700"  # timestamps without a zone are Vietnam local time
+# Spaces as RE2 sees them, plus the no-break and narrow spaces Word and Excel put in names and addresses.
+_ODD_SPACE = r"[\t\n\r\f\v\x{00a0}\x{2007}\x{202f}\x{3000}]"
+_SPACE = r"[ \t\n\r\f\v\x{00a0}\x{2007}\x{202f}\x{3000}]"
 
 
 @dataclass
@@ -37,8 +40,7 @@ def clean_batch(mapped: pa.Table, contract: type[Contract], code_lists: Mapping[
     for spec in contract.fields():
         if spec.derived:
             continue
-        raw = _text(mapped.column(spec.name).combine_chunks())
-        cleaned = _CLEANERS[spec.kind](raw, spec, code_lists)
+        raw, cleaned = _clean_column(mapped.column(spec.name).combine_chunks(), spec, code_lists)
         columns[spec.name] = cleaned
         if spec.kind in _PARSED_KINDS:
             _note_unparsed(raw, cleaned, spec, reasons)
@@ -47,10 +49,45 @@ def clean_batch(mapped: pa.Table, contract: type[Contract], code_lists: Mapping[
     return Cleaned(table, reasons)
 
 
+def _clean_column(col: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList]) -> tuple[pa.Array, pa.Array]:
+    """(whitespace/NFC-cleaned text, typed value) of one column.
+
+    Computed once per distinct value when values repeat (codes, dates, branch names): hashing a column is much
+    cheaper than normalising and parsing every row of it.
+    """
+    cleaner = _CLEANERS[spec.kind]
+
+    def both(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+        text = _text(values)
+        return text, (text if cleaner is _keep else cleaner(text, spec, lists))
+
+    if not _repetitive(col):
+        return both(col)
+    encoded = col.dictionary_encode()
+    text, typed = both(encoded.dictionary)
+    full_text = text.take(encoded.indices)
+    return full_text, (full_text if typed is text else typed.take(encoded.indices))
+
+
+def _repetitive(col: pa.Array, sample: int = 20_000) -> bool:
+    head = col.slice(0, sample)
+    return len(head) > 0 and len(pc.unique(head)) * 4 <= len(head)
+
+
+def _where(arr: pa.Array, pattern: str, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """Apply ``fn`` only to the values matching ``pattern``: most values are already clean, and a regex match
+    is several times cheaper than a regex replacement or a Unicode normalisation."""
+    mask = pc.fill_null(pc.match_substring_regex(arr, pattern=pattern), False)
+    if not pc.any(mask).as_py():
+        return arr
+    return pc.replace_with_mask(arr, mask, fn(arr.filter(mask)))
+
+
 def _text(arr: pa.Array) -> pa.Array:
-    arr = pc.utf8_normalize(arr, form="NFC")
-    arr = pc.replace_substring_regex(arr, pattern=r"\s+", replacement=" ")
-    arr = pc.utf8_trim_whitespace(arr)
+    # Combining marks (U+0300–U+036F) are what NFD input and cp1258 decoding leave behind.
+    arr = _where(arr, "[\u0300-\u036f]", lambda a: pc.utf8_normalize(a, form="NFC"))
+    arr = _where(arr, f"{_SPACE}{_SPACE}|{_ODD_SPACE}|^{_SPACE}|{_SPACE}$", lambda a: pc.utf8_trim_whitespace(
+        pc.replace_substring_regex(a, pattern=f"{_SPACE}+", replacement=" ")))
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
 

@@ -7,8 +7,9 @@ running it again on the same batch replaces what the previous attempt wrote (see
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -18,12 +19,12 @@ from sqlalchemy import Engine
 from catalog.model import CodeList
 from connectors.formats import read_payload
 from lienthong.registry import SourceConfig
-from lienthong.stages.clean import clean_batch
+from lienthong.stages.clean import Cleaned, clean_batch
 from lienthong.stages.map import map_records
 from lienthong.warehouse.landing import read_raw
 from lienthong.warehouse.staging import QuarantinedRow, write_processed
 from quality.reasons import Reason
-from quality.validate import validate_frame
+from quality.validate import ValidationResult, validate_frame
 from schemas import Contract, get_contract
 
 
@@ -46,13 +47,30 @@ class Checked:
 
 
 def check_records(
-    records: pa.Table, source: SourceConfig, code_lists: Mapping[str, CodeList]
+    records: pa.Table, source: SourceConfig, code_lists: Mapping[str, CodeList],
+    *, timings: dict[str, float] | None = None,
 ) -> Checked:
-    """Map, clean and validate ``records`` of ``source`` without writing anything."""
+    """Map, clean and validate ``records`` of ``source`` without writing anything.
+
+    ``timings``, when given, receives the seconds spent in each step (the benchmark reads them).
+    """
     contract = get_contract(source.dataset)
-    mapped = map_records(records, source)
-    cleaned = clean_batch(mapped, contract, code_lists)
-    result = validate_frame(to_validation_frame(cleaned.table), contract, code_lists)
+    clock = _Clock(timings)
+    with clock("map"):
+        mapped = map_records(records, source)
+    with clock("clean"):
+        cleaned = clean_batch(mapped, contract, code_lists)
+    with clock("validate"):
+        result = validate_frame(to_validation_frame(cleaned.table), contract, code_lists)
+    with clock("split"):
+        return _split(records.num_rows, source, contract, mapped, cleaned, result)
+
+
+def _split(
+    n: int, source: SourceConfig, contract: type[Contract], mapped: pa.Table, cleaned: Cleaned,
+    result: ValidationResult,
+) -> Checked:
+    """Valid rows (typed, keyed) and rejected rows (as received, with every reason)."""
     reasons: dict[int, list[Reason]] = {}
     for source_of_reasons in (cleaned.reasons, result.reasons):
         for row, rs in source_of_reasons.items():
@@ -65,7 +83,7 @@ def check_records(
             message_en=f"same key as row {first + 1} of this batch; a record may appear once per batch",
         ))
     bad = sorted(reasons)
-    good = np.ones(records.num_rows, dtype=bool)
+    good = np.ones(n, dtype=bool)
     good[bad] = False
     good_mask = pa.array(good)
     valid = cleaned.table.filter(good_mask)
@@ -76,7 +94,7 @@ def check_records(
         QuarantinedRow(row_no=row, record=rec, reasons=[r.to_dict() for r in reasons[row]])
         for row, rec in zip(bad, rejected_records, strict=True)
     ]
-    return Checked(valid, rejected, [o.to_dict() for o in result.outcomes])
+    return Checked(valid, rejected, [asdict(o) for o in result.outcomes])
 
 
 def process_batch(
@@ -105,6 +123,20 @@ def process_batch(
 def to_validation_frame(table: pa.Table):  # noqa: ANN201 - pandas DataFrame
     """The pandas frame GX validates: one column per contract field, RangeIndex = row position in the batch."""
     return table.to_pandas()
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+
+    @contextmanager
+    def __call__(self, step: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.timings is not None:
+                self.timings[step] = self.timings.get(step, 0.0) + time.perf_counter() - started
 
 
 def _record_keys(table: pa.Table, source_id: str, contract: type[Contract]) -> pa.Array:

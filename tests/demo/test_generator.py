@@ -10,8 +10,8 @@ from datetime import date, datetime
 
 import pyarrow as pa
 import pytest
-import vietnam_provinces as vp
 
+from catalog import get_code_list
 from lienthong.demo.generator import (
     AS_OF,
     FEEDBACK_COLUMNS,
@@ -28,7 +28,8 @@ from lienthong.demo.generator import (
 )
 from tests.demo.facts import MOBILE_PREFIXES, OLD_PROVINCE_CODES, national_phone, parse_dmy
 
-WARD_CODES = {f"{int(w.code):05d}" for w in vp.Ward.iter_all()}
+WARDS = get_code_list("wards")  # the catalog: vietnam-provinces with the official code corrections
+WARD_CODES = WARDS.codes
 Members = tuple[list[dict], list[dict]]  # records and truth, as rows
 
 
@@ -173,7 +174,7 @@ def test_phone_forms() -> None:
 def test_wards_are_2025_units_weighted_towards_big_provinces(members: Members) -> None:
     clean = _clean(members)
     assert all(r["ward_code"] in WARD_CODES for r in clean)
-    province_of = {f"{int(w.code):05d}": int(w.province_code) for w in vp.Ward.iter_all()}
+    province_of = {w.code: int(w.parent) for w in WARDS.values}
     provinces = Counter(province_of[r["ward_code"]] for r in clean)
     top_two = {code for code, _ in provinces.most_common(2)}
     assert top_two == {79, 1}  # TP Hồ Chí Minh and Hà Nội

@@ -1,0 +1,155 @@
+"""`lienthong bench`: a generated members feed from CSV to published PostgreSQL rows, beside library floors.
+
+Figures go to docs/BENCHMARKS.md with the command that reproduces them. A benchmark, never a test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import uuid
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pyarrow.csv as pacsv
+from rich.progress import Progress
+
+from lienthong.bench import floors
+from lienthong.cli.console import console
+
+DEFAULT_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+@contextmanager
+def fresh_database(dsn: str):  # noqa: ANN201 - yields (sqlalchemy url, libpq dsn)
+    name = f"lienthong_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    params = dict(p.split("=", 1) for p in dsn.split())
+    params["dbname"] = name
+    url = f"postgresql+psycopg://{params.get('user', 'postgres')}@{params.get('host', '127.0.0.1')}:" \
+          f"{params.get('port', '5432')}/{name}"
+    try:
+        yield url, " ".join(f"{k}={v}" for k, v in params.items())
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _hub_process(csv_path: Path, url: str, mode: str) -> dict:
+    out = subprocess.run([sys.executable, "-m", "lienthong.bench.hub_run", str(csv_path), url, mode],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_bench(*, rows: int, out: Path) -> dict:
+    from lienthong.demo.generator import generate_members
+
+    dsn = os.environ.get("LIENTHONG_TEST_PG_DSN", DEFAULT_DSN)
+    figures: dict = {"rows": rows}
+    with tempfile.TemporaryDirectory() as tmp, Progress(console=console, transient=True) as progress:
+        task = progress.add_task("benchmark", total=9)
+
+        def step(text: str) -> None:
+            progress.update(task, advance=1, description=text)
+
+        step(f"generating {rows:,} members")
+        sample = generate_members(rows, seed=11)
+        table = sample.records
+        csv_path = Path(tmp) / "feed" / "members.csv"
+        csv_path.parent.mkdir()
+        pacsv.write_csv(table, csv_path)
+        figures["csv_mib"] = csv_path.stat().st_size / 2**20
+
+        step("floor: pyarrow CSV parse")
+        figures["floor_pyarrow_csv"] = floors.pyarrow_csv_parse(csv_path, table.column_names)
+        step("floor: pandas read_csv")
+        figures["floor_pandas_csv"] = floors.pandas_read_csv(csv_path)
+        step("floor: GX with 8 expectations")
+        figures["floor_gx8"] = floors.gx_eight_expectations(table.to_pandas())
+        with fresh_database(dsn) as (url, db_dsn):
+            step("floor: psycopg COPY")
+            figures["floor_copy"] = floors.psycopg_copy(db_dsn, table, with_index=False)
+            figures["floor_copy_indexed"] = floors.psycopg_copy(db_dsn, table, with_index=True)
+            step("floor: SQLAlchemy executemany")
+            figures["floor_executemany"], figures["executemany_rows"] = floors.sqlalchemy_executemany(url, table)
+        del sample, table
+        with fresh_database(dsn) as (url, _):
+            step("hub: stage by stage")
+            figures["stages"] = _hub_process(csv_path, url, "stages")
+        with fresh_database(dsn) as (url, _):
+            step("hub: end to end")
+            figures["end_to_end"] = _hub_process(csv_path, url, "e2e")
+        step("writing the report")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(figures), encoding="utf-8")
+    e2e = figures["end_to_end"]
+    console.print(f"{rows:,} rows end to end in {e2e['seconds']:.1f} s = {rows / e2e['seconds']:,.0f} rows/s, "
+                  f"peak {e2e['peak_rss_mib']:,.0f} MiB; figures written to {out}")
+    return figures
+
+
+def render(f: dict) -> str:
+    rows = f["rows"]
+    s, e2e = f["stages"], f["end_to_end"]
+
+    def rate(seconds: float, n: int = rows) -> str:
+        return f"{n / seconds:,.0f}" if seconds > 0 else "—"
+
+    floor_rows = [
+        ("extract (read + detect encoding + parse)", s["extract"], "pyarrow CSV parse", f["floor_pyarrow_csv"]),
+        ("land (checksum + raw payload)", s["land"], "", None),
+        ("map", s["map"], "", None),
+        ("clean (vectorised Arrow kernels)", s["clean"], "pandas read_csv (for scale)", f["floor_pandas_csv"]),
+        ("validate (GX suite from the contract)", s["validate"], f"GX 1.x, {floors.GX_FLOOR_EXPECTATIONS} "
+         "expectations", f["floor_gx8"]),
+        ("split valid / quarantined", s["split"], "", None),
+        ("stage (COPY valid rows + quarantine)", s["stage"], "psycopg COPY, no index", f["floor_copy"]),
+        ("publish (one-transaction upsert)", s["publish"], "psycopg COPY, one index", f["floor_copy_indexed"]),
+    ]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Reproduce with `make bench` (or `lienthong bench --rows N`); figures of the last run on this machine, "
+        "written by the command itself.",
+        "",
+        f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        f"- data: {rows:,} generated members rows (`lienthong.demo.generator`, seed 11, 3% deliberate errors, "
+        f"2% duplicates), CSV of {f['csv_mib']:,.0f} MiB; warehouse: PostgreSQL via psycopg 3",
+        "",
+        "## End to end: CSV file to published PostgreSQL rows",
+        "",
+        "| rows | valid | quarantined | seconds | rows/s | peak memory (MiB) | target |",
+        "|---:|---:|---:|---:|---:|---:|---|",
+        f"| {rows:,} | {e2e['valid']:,} | {e2e['quarantined']:,} | {e2e['seconds']:.1f} | "
+        f"{rate(e2e['seconds'])} | {e2e['peak_rss_mib']:,.0f} | ≤ 20 s, ≥ 50,000 rows/s, ≤ 4 GiB |",
+        "",
+        "Measured as `sync` + `publish` of one file source in a fresh process on a fresh database.",
+        "",
+        "## Stage by stage, beside the floor of the library doing the same kind of work",
+        "",
+        "| stage | seconds | rows/s | floor | floor rows/s | stage / floor |",
+        "|---|---:|---:|---|---:|---:|",
+    ]
+    for name, secs, floor_name, floor_secs in floor_rows:
+        ratio = f"{floor_secs / secs:.2f}×" if floor_secs else ""
+        lines.append(f"| {name} | {secs:.2f} | {rate(secs)} | {floor_name} | "
+                     f"{rate(floor_secs) if floor_secs else ''} | {ratio} |")
+    lines += [
+        f"| **total** | {sum(s[k] for k in ('extract', 'land', 'map', 'clean', 'validate', 'split', 'stage', 'publish')):.2f} "
+        "| | | | |",
+        "",
+        f"SQLAlchemy Core executemany, for comparison: {rate(f['floor_executemany'], f['executemany_rows'])} rows/s "
+        f"(on {f['executemany_rows']:,} rows). Stage-by-stage peak memory: {s['peak_rss_mib']:,.0f} MiB.",
+        "",
+        "\"stage / floor\" is the stage's rate as a share of the floor's (1.00× = as fast as the library alone).",
+        "",
+    ]
+    return "\n".join(lines)
