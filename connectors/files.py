@@ -1,0 +1,95 @@
+"""Files connector: every CSV, Excel or JSON file in a folder that member organisations drop exports into.
+
+Each file is one batch whose payload is the file's bytes, so landing identifies it by content hash: a file
+seen before is skipped there, whatever its name or date. That is why this connector keeps no cursor.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from connectors.base import (
+    MEDIA_CSV,
+    MEDIA_JSON,
+    MEDIA_NDJSON,
+    MEDIA_XLSX,
+    Batch,
+    Connector,
+    ConnectorConfig,
+    Cursor,
+)
+from connectors.formats import read_payload, resolve_read_options
+from lienthong.errors import ExtractError, MalformedInput
+
+log = logging.getLogger(__name__)
+
+MEDIA_BY_SUFFIX = {
+    ".csv": MEDIA_CSV,
+    ".tsv": MEDIA_CSV,
+    ".txt": MEDIA_CSV,
+    ".xlsx": MEDIA_XLSX,
+    ".json": MEDIA_JSON,
+    ".ndjson": MEDIA_NDJSON,
+    ".jsonl": MEDIA_NDJSON,
+}
+
+
+class FilesConfig(ConnectorConfig):
+    """A folder of export files, e.g. ``{type: files, path: /srv/drop/hoi_nong_dan, pattern: "*.xlsx"}``."""
+
+    type: Literal["files"] = "files"
+    path: str = Field(description="Folder to read; files are taken in name order.")
+    pattern: str = Field(default="*", description="Glob inside the folder, e.g. '*.csv' or '2025/**/*.xlsx'.")
+    sheet: str | None = Field(default=None, description="Excel sheet to read; default the first.")
+    encoding: str | None = Field(default=None, description="Force an encoding (e.g. cp1258); default detect.")
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1, description="Force a delimiter.")
+    records_path: str | None = Field(default=None, description="JSON files: dot-path of the record list.")
+
+
+class FilesConnector(Connector[FilesConfig]):
+    """One batch per matching file, cursor always ``None``."""
+
+    Config = FilesConfig
+
+    def extract(self, cursor: Cursor | None) -> Iterator[Batch]:
+        """Every matching file, whatever ``cursor`` says: landing skips the ones it has by content hash."""
+        folder = Path(self.config.path)
+        if not folder.is_dir():
+            msg = f"{self.source_id}: folder {folder} does not exist or is not a folder; check `path`"
+            msg_vi = f"{self.source_id}: không tìm thấy thư mục {folder}; hãy kiểm tra `path` trong cấu hình"
+            raise ExtractError(msg, message_vi=msg_vi, source_id=self.source_id)
+        for path in sorted(p for p in folder.glob(self.config.pattern) if p.is_file()):
+            media_type = MEDIA_BY_SUFFIX.get(path.suffix.lower())
+            if media_type is None:
+                log.warning("%s: skipping %s: unknown file type (known: %s)", self.source_id, path,
+                            ", ".join(MEDIA_BY_SUFFIX))
+                continue
+            yield self._batch(path, media_type)
+
+    def _batch(self, path: Path, media_type: str) -> Batch:
+        origin = str(path)
+        payload = path.read_bytes()
+        try:
+            options = resolve_read_options(payload, media_type, self._forced(path, media_type), origin=origin)
+            records = read_payload(payload, media_type, options, origin=origin)
+        except MalformedInput as exc:
+            exc.source_id = exc.source_id or self.source_id
+            raise
+        return Batch(payload, media_type, origin, records, read_options=options)
+
+    def _forced(self, path: Path, media_type: str) -> dict[str, Any]:
+        """The read options the config fixes; the rest is detected per file."""
+        cfg = self.config
+        delimiter = cfg.delimiter or ("\t" if path.suffix.lower() == ".tsv" else None)
+        options: dict[str, Any] = {
+            MEDIA_CSV: {"encoding": cfg.encoding, "delimiter": delimiter},
+            MEDIA_XLSX: {"sheet": cfg.sheet},
+            MEDIA_JSON: {"encoding": cfg.encoding, "records_path": cfg.records_path},
+            MEDIA_NDJSON: {"encoding": cfg.encoding},
+        }[media_type]
+        return {key: value for key, value in options.items() if value is not None}
