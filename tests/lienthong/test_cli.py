@@ -1,0 +1,62 @@
+"""The command line as a user runs it: a real process, real files, exit codes and messages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.lienthong.conftest import BAD_ROWS, GOOD_ROWS, HEADER, file_source, members_csv
+
+LIENTHONG = [sys.executable, "-m", "lienthong.cli"]
+
+
+def _run(args: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([*LIENTHONG, *args], env=env, capture_output=True, text=True, timeout=300, **kw)
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (sources / "hlhpn_files.yml").write_text(yaml.safe_dump(file_source(drop), allow_unicode=True), "utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIENTHONG_")}
+    env.update(LIENTHONG_HOME=str(tmp_path / "home"), LIENTHONG_SOURCES_DIR=str(sources), COLUMNS="160")
+    return env
+
+
+def test_init_sync_status_and_quarantine_from_the_command_line(cli_env, tmp_path):
+    (tmp_path / "drop" / "a.csv").write_text(members_csv(GOOD_ROWS + BAD_ROWS), encoding="utf-8")
+    assert _run(["init"], cli_env).returncode == 0
+    sync = _run(["sync"], cli_env)
+    assert sync.returncode == 0, sync.stderr
+    assert "hlhpn_files" in sync.stdout and "quality report" in sync.stdout
+    status = _run(["status"], cli_env)
+    assert "published" in status.stdout and "yes" in status.stdout
+    quarantine = _run(["quarantine", "list"], cli_env)
+    assert "Thiếu Họ và tên" in quarantine.stdout
+    assert "001185012345" not in quarantine.stdout + _run(["quarantine", "show", "x", "1"], cli_env).stdout
+    report = next((tmp_path / "home" / "reports").glob("quality-*.html")).read_text(encoding="utf-8")
+    assert "Thiếu Họ và tên" in report
+    assert (tmp_path / "home" / "open-data" / "members_by_province.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_bad_input_exits_non_zero_with_a_message_naming_the_file(cli_env, tmp_path):
+    (tmp_path / "drop" / "bad.csv").write_text(HEADER + "\nHV001;only;three\n", encoding="utf-8")
+    assert _run(["init"], cli_env).returncode == 0
+    sync = _run(["sync"], cli_env)
+    assert sync.returncode != 0
+    assert "bad.csv" in sync.stderr and "hlhpn_files" in sync.stdout + sync.stderr
+
+
+def test_an_unreachable_warehouse_is_a_clear_error(cli_env):
+    env = {**cli_env, "LIENTHONG_DATABASE_URL": "postgresql+psycopg://postgres:pw@127.0.0.1:1/nowhere"}
+    result = _run(["status"], env)
+    assert result.returncode == 2
+    assert "cannot reach the warehouse" in result.stderr and "pw" not in result.stderr

@@ -1,0 +1,141 @@
+"""The runner end to end over real files and a real warehouse (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from lienthong.errors import HubError, MalformedInput
+from lienthong.pipeline import publish_all, sync_source
+from lienthong.warehouse.queries import batches, quarantined
+from lienthong.warehouse.tables import PUBLISHED, raw_payload
+from lienthong.warehouse.tables import batch as batch_t
+from tests.lienthong.conftest import BAD_ROWS, GOOD_ROWS, HEADER, file_source, members_csv
+
+
+def _drop(tmp_path: Path, name: str, text: str) -> Path:
+    folder = tmp_path / "drop"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _published(hub) -> dict[str, dict]:
+    pub = PUBLISHED["members"]
+    with hub.engine.connect() as conn:
+        return {r["record_key"]: dict(r) for r in conn.execute(select(pub)).mappings()}
+
+
+def test_every_row_is_published_or_quarantined_with_its_reasons(make_hub, warehouse_url, tmp_path):
+    folder = _drop(tmp_path, "hoi_vien.csv", members_csv(GOOD_ROWS + BAD_ROWS))
+    hub = make_hub([file_source(folder)], warehouse_url)
+    run = sync_source(hub, hub.source("hlhpn_files"))
+    publish_all(hub, ["members"])
+
+    assert (run.rows_read, run.rows_valid, run.rows_quarantined) == (6, 3, 3)
+    [b] = batches(hub.engine)
+    assert b["reconciled"] and b["status"] == "published" and b["rows_published"] == 3
+    published = _published(hub)
+    assert sorted(published) == ["hlhpn_files:HV001", "hlhpn_files:HV002", "hlhpn_files:HV003"]
+    hv2 = published["hlhpn_files:HV002"]
+    assert (hv2["full_name"], hv2["given_name"], hv2["sex"], hv2["phone"]) == ("Trần Thị Lan", "Lan", "2", "0983123456")
+    assert hv2["province_code"] == "01" and hv2["version"] == 1 and hv2["deleted"] is False
+
+    reasons = {q["row_no"]: q["reasons"] for q in quarantined(hub.engine)}
+    assert sorted(reasons) == [3, 4, 5]
+    assert [r["column"] for r in reasons[3]] == ["full_name"]
+    assert reasons[4][0]["rule"] == "date_format" and "31/02/1990" in reasons[4][0]["message_vi"]
+    assert {r["column"] for r in reasons[5]} == {"id_number", "ethnicity_code", "ward_code"}
+    id_reason = next(r for r in reasons[5] if r["column"] == "id_number")
+    assert id_reason["value"] == "00******23", "an ID number is never stored or shown in full"
+    assert all(r["message_vi"] and r["message_en"] for rs in reasons.values() for r in rs)
+
+
+def test_landing_the_same_file_again_changes_nothing(make_hub, warehouse_url, tmp_path):
+    folder = _drop(tmp_path, "hoi_vien.csv", members_csv(GOOD_ROWS))
+    hub = make_hub([file_source(folder)], warehouse_url)
+    sync_source(hub, hub.source("hlhpn_files"))
+    [first] = publish_all(hub, ["members"])
+    before = _published(hub)
+
+    (folder / "copy_of_hoi_vien.csv").write_bytes((folder / "hoi_vien.csv").read_bytes())  # re-sent under a new name
+    again = sync_source(hub, hub.source("hlhpn_files"))
+    [second] = publish_all(hub, ["members"])
+
+    assert (again.batches_new, again.batches_seen) == (0, 2)
+    assert second.seq is None, "nothing new was staged, so nothing is published"
+    assert _published(hub) == before
+    with hub.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(batch_t)).scalar_one() == 1
+    assert first.rows_inserted == 3
+
+
+def test_a_changed_record_gets_a_new_version_and_the_rest_keep_theirs(make_hub, warehouse_url, tmp_path):
+    folder = _drop(tmp_path, "a.csv", members_csv(GOOD_ROWS))
+    hub = make_hub([file_source(folder)], warehouse_url)
+    sync_source(hub, hub.source("hlhpn_files"))
+    [p1] = publish_all(hub, ["members"])
+    changed = GOOD_ROWS[0].replace("0912345678", "0987654321")
+    _drop(tmp_path, "b.csv", members_csv([changed, GOOD_ROWS[1]]))
+    sync_source(hub, hub.source("hlhpn_files"))
+    [p2] = publish_all(hub, ["members"])
+
+    published = _published(hub)
+    assert (p2.rows_inserted, p2.rows_updated, p2.rows_unchanged) == (0, 1, 1)
+    assert published["hlhpn_files:HV001"]["phone"] == "0987654321"
+    assert published["hlhpn_files:HV001"]["version"] == 2
+    assert published["hlhpn_files:HV001"]["published_seq"] == p2.seq
+    assert published["hlhpn_files:HV002"]["version"] == 1
+    assert published["hlhpn_files:HV002"]["published_seq"] == p1.seq
+
+
+def test_a_key_repeated_within_a_batch_is_quarantined_not_lost(make_hub, tmp_path):
+    folder = _drop(tmp_path, "a.csv", members_csv([GOOD_ROWS[0], GOOD_ROWS[0].replace("Hoà", "Hòa")]))
+    hub = make_hub([file_source(folder)])
+    run = sync_source(hub, hub.source("hlhpn_files"))
+    assert (run.rows_valid, run.rows_quarantined) == (1, 1)
+    [q] = quarantined(hub.engine)
+    assert q["row_no"] == 1 and q["reasons"][0]["rule"] == "duplicate_key"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (HEADER + "\nHV001;only;three\n", "line"),  # ragged row
+        (HEADER.replace("Họ và tên", "Ho ten") + "\n" + GOOD_ROWS[0] + "\n", "Họ và tên"),  # missing column
+        (HEADER + ";Cột lạ\n" + GOOD_ROWS[0] + ";x\n", "Cột lạ"),  # unknown column
+    ],
+    ids=["ragged", "missing-column", "unknown-column"],
+)
+def test_bad_input_is_refused_and_leaves_the_warehouse_unchanged(make_hub, warehouse_url, tmp_path, text, expected):
+    folder = _drop(tmp_path, "bad.csv", text)
+    hub = make_hub([file_source(folder)], warehouse_url)
+    with pytest.raises(HubError) as info:
+        sync_source(hub, hub.source("hlhpn_files"))
+    assert "hlhpn_files" in str(info.value) or "bad.csv" in str(info.value)
+    assert expected in str(info.value)
+    with hub.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(batch_t)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(raw_payload)).scalar_one() == 0
+
+
+def test_unknown_column_error_speaks_vietnamese_to_the_clerk(make_hub, tmp_path):
+    folder = _drop(tmp_path, "bad.csv", HEADER + ";Cột lạ\n" + GOOD_ROWS[0] + ";x\n")
+    hub = make_hub([file_source(folder)])
+    with pytest.raises(MalformedInput) as info:
+        sync_source(hub, hub.source("hlhpn_files"))
+    assert "có cột lạ Cột lạ" in info.value.message_vi
+
+
+def test_raw_payload_is_kept_and_can_be_processed_again(make_hub, tmp_path):
+    from lienthong.stages.process import process_batch
+
+    folder = _drop(tmp_path, "a.csv", members_csv(GOOD_ROWS + BAD_ROWS))
+    hub = make_hub([file_source(folder)])
+    sync_source(hub, hub.source("hlhpn_files"))
+    [b] = batches(hub.engine)
+    again = process_batch(hub.engine, hub.source("hlhpn_files"), b["batch_id"], hub.code_lists)  # from the raw zone
+    assert (again.rows_read, again.rows_valid, again.rows_quarantined) == (6, 3, 3)
+    assert len(quarantined(hub.engine)) == 3, "re-processing replaces, never duplicates"
