@@ -50,3 +50,14 @@ class Hub:
 
     def refresh_code_lists(self) -> None:
         self.__dict__.pop("code_lists", None)
+
+    def initialise(self) -> list[tuple[str, str, bool]]:
+        """Bring the schema to head and store the packaged code lists; returns (list, version, new) per list."""
+        from catalog import load_code_lists
+        from lienthong.warehouse.catalog_store import store_code_lists
+        from lienthong.warehouse.migrate import upgrade
+
+        upgrade(self.engine)
+        stored = store_code_lists(self.engine, load_code_lists().values())
+        self.refresh_code_lists()
+        return stored
