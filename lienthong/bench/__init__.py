@@ -23,6 +23,7 @@ from rich.progress import Progress
 from lienthong.bench import floors
 from lienthong.cli.console import console
 
+STAGES = ("extract", "land", "map", "clean", "validate", "split", "stage", "publish")
 DEFAULT_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
 
@@ -143,8 +144,7 @@ def render(f: dict) -> str:
         lines.append(f"| {name} | {secs:.2f} | {rate(secs)} | {floor_name} | "
                      f"{rate(floor_secs) if floor_secs else ''} | {ratio} |")
     lines += [
-        f"| **total** | {sum(s[k] for k in ('extract', 'land', 'map', 'clean', 'validate', 'split', 'stage', 'publish')):.2f} "
-        "| | | | |",
+        f"| **total** | {sum(s[k] for k in STAGES):.2f} | | | | |",
         "",
         f"SQLAlchemy Core executemany, for comparison: {rate(f['floor_executemany'], f['executemany_rows'])} rows/s "
         f"(on {f['executemany_rows']:,} rows). Stage-by-stage peak memory: {s['peak_rss_mib']:,.0f} MiB.",

@@ -43,7 +43,7 @@ def psycopg_copy(dsn: str, table: pa.Table, *, with_index: bool) -> float:
         conn.execute(f"CREATE TABLE floor_copy ({', '.join(f'{c} text' for c in cols)}{pk})")
 
         def copy() -> None:
-            with conn.cursor() as cur, cur.copy(f"COPY floor_copy FROM STDIN (FORMAT csv)") as cp:
+            with conn.cursor() as cur, cur.copy("COPY floor_copy FROM STDIN (FORMAT csv)") as cp:
                 cp.write(data)
 
         seconds = _timed(copy)

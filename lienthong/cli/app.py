@@ -50,7 +50,9 @@ def init() -> None:
 
 
 @app.command()
-def sync(source_ids: Annotated[list[str] | None, typer.Argument(help="Sources to sync (default: all).")] = None) -> None:
+def sync(
+    source_ids: Annotated[list[str] | None, typer.Argument(help="Sources to sync (default: all).")] = None,
+) -> None:
     """Extract, land, validate and publish the given sources (all by default)."""
     from lienthong.cli.runs import run_sources, summary_table
     from lienthong.hub import Hub
@@ -67,8 +69,8 @@ def sync(source_ids: Annotated[list[str] | None, typer.Argument(help="Sources to
 @sources_app.command("list")
 def sources_list() -> None:
     """List the registered sources."""
-    from lienthong.settings import get_settings
     from lienthong.registry import load_registry
+    from lienthong.settings import get_settings
 
     table = Table("id", "organisation", "dataset", "connector", "schedule", "title")
     for s in load_registry(get_settings().sources_dir).values():

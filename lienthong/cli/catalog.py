@@ -66,7 +66,8 @@ def import_(
     try:
         new = read_code_list_csv(
             file, name=name, version=version, title_vi=current.title_vi, title_en=current.title_en,
-            valid_from=date.fromisoformat(valid_from) if valid_from else date.today(), basis=f"imported from {file.name}",
+            valid_from=date.fromisoformat(valid_from) if valid_from else date.today(),
+            basis=f"imported from {file.name}",
         )
     except ValueError as exc:
         console.print(f"[red]{exc}[/]")  # the message names the file, line and column

@@ -19,7 +19,8 @@ MEMBER_COLUMNS = {
 }
 HEADER = ";".join(MEMBER_COLUMNS.values())
 GOOD_ROWS = [
-    "HV001;Nguyễn Thị Hoà;Nữ;01/02/1985;001185012345;0912345678;Kinh;Không;00070;Số 1 Hàng Bạc;Chi hội 1;01/01/2010;active",
+    "HV001;Nguyễn Thị Hoà;Nữ;01/02/1985;001185012345;0912345678;Kinh;Không;00070;Số 1 Hàng Bạc;Chi hội 1;"
+    "01/01/2010;active",
     "HV002;trần thị  lan;2;15/07/1990;079190123456;+84 983 123 456;01;00;00070;;Chi hội 1;2015-03-04;active",
     "HV003;Lê Thị Mai;nữ;1992-12-31;;0377 123 456;Kinh;Phật giáo;00004;;Chi hội 2;;active",
 ]
