@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 # Import from the submodules, and test `from catalog import ...` in a subprocess: depending on how pytest puts
 # tests/ on sys.path, the folder tests/catalog can shadow the package name "catalog".
 from catalog.lists import _load_all, get_code_list, load_code_lists
+from catalog.manifest import DATA_DIR
 from catalog.model import match_key
 from schemas import CONTRACTS
 
@@ -103,10 +105,11 @@ def test_every_contract_code_list_exists() -> None:
     assert [b for b in bound if b[2] not in lists] == []
 
 
-def test_unit_lists_are_versioned_by_the_package_and_the_units_date() -> None:
-    expected = f"{version('vietnam-provinces')}/2025-07-01"
-    assert get_code_list("provinces").version == expected
-    assert get_code_list("wards").version == expected
+def test_unit_lists_are_versioned_by_the_package_the_units_date_and_our_corrections() -> None:
+    expected = f"{version('vietnam-provinces')}/2025-07-01+"
+    digest = hashlib.sha256((DATA_DIR / "ward_code_corrections.csv").read_bytes()).hexdigest()[:8]
+    assert get_code_list("provinces").version == expected + digest
+    assert get_code_list("wards").version == expected + digest
 
 
 def test_every_list_has_metadata() -> None:
