@@ -54,8 +54,8 @@ def resolve_read_options(
         MalformedInput: the encoding cannot be detected, or the XLSX is unreadable.
     """
     options = dict(read_options or {})
-    if media_type in (MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON):
-        options.setdefault("encoding", detect_encoding(payload, origin=origin))
+    if media_type in (MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON) and not options.get("encoding"):
+        options["encoding"] = detect_encoding(payload, origin=origin)  # reads the whole payload: only when unknown
     if media_type == MEDIA_CSV and not options.get("delimiter"):
         head = payload[: _SNIFF_CHARS * 4].decode(options["encoding"], errors="replace")[:_SNIFF_CHARS]
         options["delimiter"] = detect_delimiter(head.lstrip("\ufeff"))

@@ -49,8 +49,8 @@ def publish(engine: Engine, dataset: str) -> Publication:
         staged_rows = conn.execute(
             select(func.count()).select_from(staging).where(staging.c.batch_id.in_(batch_ids))
         ).scalar_one()
-        conn.execute(text(_upsert_sql(conn.dialect.name, staging.name, published.name, fields)),
-                     {"seq": seq, "now": now})
+        upsert = _upsert_sql(conn.dialect.name, staging.name, published.name, fields, ranked=len(batch_ids) > 1)
+        conn.execute(text(upsert), {"seq": seq, "now": now})
         inserted, updated = conn.execute(
             select(
                 func.count().filter(published.c.version == 1),
@@ -68,8 +68,12 @@ def publish(engine: Engine, dataset: str) -> Publication:
     return Publication(dataset, seq, len(batch_ids), inserted, updated, max(staged_rows - distinct_keys, 0))
 
 
-def _upsert_sql(dialect: str, staging: str, published: str, fields: list[str]) -> str:
-    """INSERT ... SELECT ... ON CONFLICT, valid on PostgreSQL and SQLite (≥ 3.24)."""
+def _upsert_sql(dialect: str, staging: str, published: str, fields: list[str], *, ranked: bool) -> str:
+    """INSERT ... SELECT ... ON CONFLICT, valid on PostgreSQL and SQLite (≥ 3.24).
+
+    With several staged batches a record may be in more than one, and the newest wins (``ranked``). A single
+    batch holds each key once (a repeated key is quarantined), so it skips the ranking, a sort of every row.
+    """
     quoted = [f'"{f}"' for f in fields]
     differs = " OR ".join(
         f'p.{q} IS DISTINCT FROM excluded.{q}' if dialect == "postgresql" else f"p.{q} IS NOT excluded.{q}"
@@ -78,12 +82,16 @@ def _upsert_sql(dialect: str, staging: str, published: str, fields: list[str]) -
     assignments = ", ".join(f"{q} = excluded.{q}" for q in quoted)
     cols = ", ".join(quoted)
     # The newest batch (highest landing seq), then the last row within it, wins for a record key.
-    return f"""
+    rows = f"""
         WITH ranked AS (
             SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.record_key ORDER BY b.seq DESC, s.row_no DESC) AS rn
             FROM "{staging}" s JOIN batch b ON b.batch_id = s.batch_id
             WHERE b.status = 'staged'
-        )
+        )""" if ranked else f"""
+        WITH ranked AS (
+            SELECT s.*, 1 AS rn FROM "{staging}" s JOIN batch b ON b.batch_id = s.batch_id WHERE b.status = 'staged'
+        )"""
+    return f"""{rows}
         INSERT INTO "{published}" AS p
             (record_key, source_id, batch_id, row_no, {cols}, version, published_seq, updated_at, deleted)
         SELECT record_key, source_id, batch_id, row_no, {cols}, 1, :seq, :now, false

@@ -82,7 +82,9 @@ raw_payload = Table(
     "raw_payload",
     metadata,
     Column("batch_id", String(40), ForeignKey("batch.batch_id"), primary_key=True),
-    Column("sha256", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False),  # of the payload as received, before compression
+    Column("codec", String(16), nullable=False),  # how ``payload`` is compressed: zstd | none
+    Column("size", BigInteger, nullable=False),  # bytes as received
     Column("payload", Blob, nullable=False),
 )
 
@@ -158,11 +160,13 @@ def _field_columns(contract: type[Contract]) -> list[Column]:
 
 def _dataset_tables(contract: type[Contract]) -> tuple[Table, Table]:
     name = contract.dataset
+    # No key and no index: staging only ever holds the few batches not yet published, and is read whole; an index
+    # would cost ~40% of the COPY time (docs/BENCHMARKS.md). write_processed keeps (batch_id, row_no) unique.
     staging = Table(
         f"stg_{name}",
         metadata,
-        Column("batch_id", String(40), primary_key=True),
-        Column("row_no", Integer, primary_key=True),
+        Column("batch_id", String(40), nullable=False),
+        Column("row_no", Integer, nullable=False),
         Column("record_key", Text, nullable=False),
         Column("source_id", String(64), nullable=False),
         *_field_columns(contract),

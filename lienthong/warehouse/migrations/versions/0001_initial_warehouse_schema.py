@@ -3,7 +3,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:12:10.654604
+Create Date: 2026-11-25 15:46:44.621235
 """
 
 from __future__ import annotations
@@ -179,8 +179,7 @@ def upgrade() -> None:
     sa.Column('ward_code', sa.String(length=64), nullable=True),
     sa.Column('status', sa.String(length=64), nullable=True),
     sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('satisfaction', sa.Integer(), nullable=True),
-    sa.PrimaryKeyConstraint('batch_id', 'row_no', name=op.f('pk_stg_feedback'))
+    sa.Column('satisfaction', sa.Integer(), nullable=True)
     )
     op.create_table('stg_members',
     sa.Column('batch_id', sa.String(length=40), nullable=False),
@@ -204,8 +203,7 @@ def upgrade() -> None:
     sa.Column('organisation', sa.String(length=64), nullable=True),
     sa.Column('branch', sa.Text(), nullable=True),
     sa.Column('joined_on', sa.Date(), nullable=True),
-    sa.Column('status', sa.String(length=64), nullable=True),
-    sa.PrimaryKeyConstraint('batch_id', 'row_no', name=op.f('pk_stg_members'))
+    sa.Column('status', sa.String(length=64), nullable=True)
     )
     op.create_table('stg_relief',
     sa.Column('batch_id', sa.String(length=40), nullable=False),
@@ -221,8 +219,7 @@ def upgrade() -> None:
     sa.Column('province_code', sa.String(length=64), nullable=True),
     sa.Column('ward_code', sa.String(length=64), nullable=True),
     sa.Column('amount_vnd', sa.BigInteger(), nullable=True),
-    sa.Column('transaction_date', sa.Date(), nullable=True),
-    sa.PrimaryKeyConstraint('batch_id', 'row_no', name=op.f('pk_stg_relief'))
+    sa.Column('transaction_date', sa.Date(), nullable=True)
     )
     op.create_table('quarantine',
     sa.Column('batch_id', sa.String(length=40), nullable=False),
@@ -243,10 +240,15 @@ def upgrade() -> None:
     op.create_table('raw_payload',
     sa.Column('batch_id', sa.String(length=40), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('codec', sa.String(length=16), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('payload', sa.LargeBinary().with_variant(postgresql.BYTEA(), 'postgresql'), nullable=False),
     sa.ForeignKeyConstraint(['batch_id'], ['batch.batch_id'], name=op.f('fk_raw_payload_batch_id_batch')),
     sa.PrimaryKeyConstraint('batch_id', name=op.f('pk_raw_payload'))
     )
+    if op.get_bind().dialect.name == 'postgresql':
+        # payloads arrive compressed (zstd): PostgreSQL's own TOAST compression would only cost time
+        op.execute('ALTER TABLE raw_payload ALTER COLUMN payload SET STORAGE EXTERNAL')
 
 
 def downgrade() -> None:
