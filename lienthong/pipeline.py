@@ -17,8 +17,8 @@ from connectors import build_connector
 from lienthong.hub import Hub
 from lienthong.registry import SourceConfig
 from lienthong.stages.map import check_columns
-from lienthong.stages.process import process_batch
-from lienthong.warehouse.landing import get_cursor, land, save_cursor
+from lienthong.stages.process import land_and_process, process_batch
+from lienthong.warehouse.landing import batch_identity, get_cursor, landed_status, save_cursor
 from lienthong.warehouse.publishing import Publication, publish
 
 log = logging.getLogger(__name__)
@@ -60,14 +60,18 @@ def sync_source(hub: Hub, source: SourceConfig, *, on_batch: BatchHook | None = 
     try:
         for item in connector.extract(run.cursor_before):
             check_columns(item.records, source, item.origin)
-            landed = land(hub.engine, source_id=source.id, dataset=source.dataset, item=item)
-            if landed.status == "landed":  # new, or landed by an attempt that died before processing
-                counts = process_batch(hub.engine, source, landed.batch_id, hub.code_lists, records=item.records)
+            batch_id, _ = batch_identity(source.id, item.payload)
+            status = landed_status(hub.engine, batch_id)
+            if status in (None, "landed"):  # new, or landed by an attempt that died before processing
+                if status is None:
+                    landed, counts = land_and_process(hub.engine, source, item, hub.code_lists)
+                else:
+                    counts = process_batch(hub.engine, source, batch_id, hub.code_lists, records=item.records)
                 run.batches_new += 1
                 run.rows_read += counts.rows_read
                 run.rows_valid += counts.rows_valid
                 run.rows_quarantined += counts.rows_quarantined
-                run.batch_ids.append(landed.batch_id)
+                run.batch_ids.append(batch_id)
             else:
                 run.batches_seen += 1
             if item.cursor is not None:

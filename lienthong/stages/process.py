@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
@@ -17,11 +18,12 @@ import pyarrow.compute as pc
 from sqlalchemy import Engine
 
 from catalog.model import CodeList
+from connectors.base import Batch
 from connectors.formats import read_payload
 from lienthong.registry import SourceConfig
 from lienthong.stages.clean import Cleaned, clean_batch
 from lienthong.stages.map import map_records
-from lienthong.warehouse.landing import read_raw
+from lienthong.warehouse.landing import Landed, land, read_raw
 from lienthong.warehouse.staging import QuarantinedRow, write_processed
 from quality.reasons import Reason
 from quality.validate import ValidationResult, validate_frame
@@ -97,6 +99,22 @@ def _split(
     return Checked(valid, rejected, [asdict(o) for o in result.outcomes])
 
 
+def land_and_process(
+    engine: Engine, source: SourceConfig, item: Batch, code_lists: Mapping[str, CodeList]
+) -> tuple[Landed, BatchCounts]:
+    """Land a new batch and process it, checking its rows while the payload is being written.
+
+    The two overlap on the machine's cores: checking is Python and Arrow work, landing is zstd and the database.
+    The checked rows are written only once the batch is landed.
+    """
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        landing = pool.submit(land, engine, source_id=source.id, dataset=source.dataset, item=item)
+        checked = check_records(item.records, source, code_lists)
+        landed = landing.result()
+    return landed, _write(engine, source, landed.batch_id, item.records.num_rows, checked, started)
+
+
 def process_batch(
     engine: Engine,
     source: SourceConfig,
@@ -110,14 +128,17 @@ def process_batch(
     if records is None:
         raw = read_raw(engine, batch_id)
         records = read_payload(raw.payload, raw.media_type, raw.read_options, origin=raw.origin)
-    checked = check_records(records, source, code_lists)
-    seconds = time.perf_counter() - started
+    return _write(engine, source, batch_id, records.num_rows, check_records(records, source, code_lists), started)
+
+
+def _write(
+    engine: Engine, source: SourceConfig, batch_id: str, rows: int, checked: Checked, started: float
+) -> BatchCounts:
     write_processed(
         engine, batch_id=batch_id, source_id=source.id, dataset=source.dataset, valid=checked.valid,
-        rejected=checked.rejected, outcomes=checked.outcomes, seconds=seconds,
+        rejected=checked.rejected, outcomes=checked.outcomes, seconds=time.perf_counter() - started,
     )
-    return BatchCounts(batch_id, records.num_rows, checked.valid.num_rows, len(checked.rejected),
-                       time.perf_counter() - started)
+    return BatchCounts(batch_id, rows, checked.valid.num_rows, len(checked.rejected), time.perf_counter() - started)
 
 
 def to_validation_frame(table: pa.Table):  # noqa: ANN201 - pandas DataFrame

@@ -64,6 +64,12 @@ def land(engine: Engine, *, source_id: str, dataset: str, item: Batch) -> Landed
     return Landed(batch_id, is_new=True, status="landed")
 
 
+def landed_status(engine: Engine, batch_id: str) -> str | None:
+    """The status of a batch, or ``None`` when it was never landed."""
+    with engine.connect() as conn:
+        return conn.execute(select(batch_t.c.status).where(batch_t.c.batch_id == batch_id)).scalar()
+
+
 def read_raw(engine: Engine, batch_id: str) -> RawBatch:
     """A landed batch's payload, checked against its recorded checksum."""
     with engine.connect() as conn:
