@@ -75,8 +75,10 @@ def gx_eight_expectations(frame: pd.DataFrame) -> float:
     """Great Expectations 1.x alone: 8 simple column expectations on the raw string frame, COMPLETE results."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch_def = context.data_sources.add_pandas("floor").add_dataframe_asset("members") \
         .add_batch_definition_whole_dataframe("all")
     suite = gx.ExpectationSuite(name="floor", expectations=[

@@ -43,10 +43,7 @@ def write_processed(
     with engine.begin() as conn:
         conn.execute(delete(staging).where(staging.c.batch_id == batch_id))
         conn.execute(delete(quarantine).where(quarantine.c.batch_id == batch_id))
-        n = valid.num_rows
-        valid = valid.append_column("batch_id", pa.array([batch_id] * n, pa.string()))
-        valid = valid.append_column("source_id", pa.array([source_id] * n, pa.string()))
-        insert_arrow(conn, staging, valid)
+        insert_arrow(conn, staging, _with_batch(valid, batch_id, source_id))
         _insert_quarantine(conn, batch_id, source_id, dataset, rejected, now)
         conn.execute(
             update(batch_t).where(batch_t.c.batch_id == batch_id).values(
@@ -65,11 +62,8 @@ def release_from_quarantine(
     released = valid.column("row_no").to_pylist()
     with engine.begin() as conn:
         if released:
-            n = valid.num_rows
-            valid = valid.append_column("batch_id", pa.array([batch_id] * n, pa.string()))
-            valid = valid.append_column("source_id", pa.array([source_id] * n, pa.string()))
             conn.execute(delete(staging).where(staging.c.batch_id == batch_id, staging.c.row_no.in_(released)))
-            insert_arrow(conn, staging, valid)
+            insert_arrow(conn, staging, _with_batch(valid, batch_id, source_id))
             conn.execute(
                 update(quarantine)
                 .where(quarantine.c.batch_id == batch_id, quarantine.c.row_no.in_(released))
@@ -89,6 +83,12 @@ def release_from_quarantine(
         if released:
             values["status"] = "staged"
         conn.execute(update(batch_t).where(batch_t.c.batch_id == batch_id).values(**values))
+
+
+def _with_batch(valid: pa.Table, batch_id: str, source_id: str) -> pa.Table:
+    n = valid.num_rows
+    valid = valid.append_column("batch_id", pa.repeat(pa.scalar(batch_id, pa.string()), n))
+    return valid.append_column("source_id", pa.repeat(pa.scalar(source_id, pa.string()), n))
 
 
 def _insert_quarantine(
