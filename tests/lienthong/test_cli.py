@@ -60,3 +60,24 @@ def test_an_unreachable_warehouse_is_a_clear_error(cli_env):
     result = _run(["status"], env)
     assert result.returncode == 2
     assert "cannot reach the warehouse" in result.stderr and "pw" not in result.stderr
+
+
+def test_a_new_code_list_version_then_quarantine_retry(cli_env, tmp_path):
+    paused = GOOD_ROWS[0].replace("HV001", "HV010").replace(";active", ";paused")
+    (tmp_path / "drop" / "a.csv").write_text(members_csv([GOOD_ROWS[0], paused]), encoding="utf-8")
+    assert _run(["init"], cli_env).returncode == 0
+    assert _run(["sync"], cli_env).returncode == 0
+    assert "paused" in _run(["quarantine", "list", "--en"], cli_env).stdout
+
+    new_list = tmp_path / "member_statuses.csv"
+    new_list.write_text(
+        "code,label_vi,label_en,parent,aliases\nactive,Đang sinh hoạt,Active,,\ntransferred,Đã chuyển sinh hoạt,"
+        "Transferred,,\nleft,Thôi sinh hoạt,Left,,\ndeceased,Đã mất,Deceased,,\npaused,Tạm dừng sinh hoạt,Paused,,\n",
+        encoding="utf-8",
+    )
+    imported = _run(["catalog", "import", "member_statuses", str(new_list), "--version", "2026-12-01"], cli_env)
+    assert imported.returncode == 0, imported.stderr
+    assert "2026-12-01" in _run(["catalog", "list"], cli_env).stdout
+    retry = _run(["quarantine", "retry"], cli_env)
+    assert "1 released, 0 still quarantined" in retry.stdout
+    assert "paused" not in _run(["quarantine", "list"], cli_env).stdout
