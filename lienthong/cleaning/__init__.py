@@ -1,0 +1,1 @@
+"""Vietnamese data cleaning rules: small, named, vectorised functions over Arrow arrays (see ``base``)."""
