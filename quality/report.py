@@ -122,17 +122,25 @@ class RunReport:
 def summarise_reasons(
     reasons: Mapping[int, Sequence[Reason]], *, top: int = TOP_REASONS, samples: int = SAMPLE_ROWS
 ) -> tuple[list[ReasonCount], list[SampleRow]]:
-    """The ``top`` most frequent messages and up to ``samples`` sample lines of the first quarantined rows.
+    """The ``top`` most failed rules (per field) and up to ``samples`` sample lines of the first quarantined rows.
+
+    Rules are counted per (rule, field), not per message: messages quote the offending value, and "unknown ward
+    code" should rank as one rule failing 80 rows, not 80 rules failing once. The first message is the example.
 
     Args:
         reasons: row position -> its reasons, as in :attr:`ValidationResult.reasons` or the quarantine table.
     """
-    counts: Counter[tuple[str, str, str, str]] = Counter()
-    for row_reasons in reasons.values():
-        for r in row_reasons:
-            counts[(r.rule, r.column, r.message_vi, r.message_en)] += 1
+    counts: Counter[tuple[str, str]] = Counter()
+    example: dict[tuple[str, str], Reason] = {}
+    for row in sorted(reasons):
+        for r in reasons[row]:
+            counts[(r.rule, r.column)] += 1
+            example.setdefault((r.rule, r.column), r)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
-    top_reasons = [ReasonCount(rule, col, vi, en, n) for (rule, col, vi, en), n in ranked]
+    top_reasons = [
+        ReasonCount(rule, col, example[(rule, col)].message_vi, example[(rule, col)].message_en, n)
+        for (rule, col), n in ranked
+    ]
     sample_rows: list[SampleRow] = []
     for row in sorted(reasons):
         for r in reasons[row]:

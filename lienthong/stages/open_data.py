@@ -42,7 +42,8 @@ def write_open_data(engine: Engine, folder: Path, code_lists: Mapping[str, CodeL
         ).all()
 
     def province(code: str | None) -> tuple[str, str]:
-        return (code or "", provinces.label(code) or "Chưa xác định" if code else "Chưa xác định")
+        unknown = "Chưa xác định"  # rows whose ward is not known to the catalog have no province
+        return (code, provinces.label(code) or unknown) if code else ("", unknown)
 
     written = [
         _write(folder / "members_by_province.csv",

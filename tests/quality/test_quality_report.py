@@ -136,3 +136,13 @@ def test_extra_reasons_from_earlier_stages_are_counted():
     )
     assert (batch.rows_valid, batch.rows_quarantined) == (2, 1)
     assert batch.samples[0].value == "31/02/2020"
+
+
+def test_top_reasons_count_a_rule_once_whatever_values_it_quotes():
+    reasons = {
+        row: [Reason("in_code_list", "ward_code", f"9999{row}", f"Mã '9999{row}' không có", f"'9999{row}' unknown")]
+        for row in range(6)
+    }
+    top, _ = summarise_reasons(reasons)
+    assert [(t.rule, t.column, t.rows) for t in top] == [("in_code_list", "ward_code", 6)]
+    assert top[0].message_vi == "Mã '99990' không có"
