@@ -18,8 +18,9 @@ from lienthong.hub import Hub
 from lienthong.registry import SourceConfig
 from lienthong.stages.map import check_columns
 from lienthong.stages.process import land_and_process, process_batch
-from lienthong.warehouse.landing import batch_identity, get_cursor, landed_status, save_cursor
+from lienthong.warehouse.landing import batch_identity, get_cursor, land, landed_status, save_cursor
 from lienthong.warehouse.publishing import Publication, publish
+from lienthong.warehouse.queries import batches
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,67 @@ def sync_source(hub: Hub, source: SourceConfig, *, on_batch: BatchHook | None = 
         run.cursor_before, run.cursor_after,
     )
     return run
+
+
+@dataclass(frozen=True)
+class Landing:
+    """What :func:`land_source` did: the batches waiting to be processed and the cursor to save after them."""
+
+    source_id: str
+    batch_ids: list[str]  # landed now, or earlier by an attempt that died before processing them
+    batches_new: int
+    batches_seen: int  # landed and processed before: nothing to do
+    cursor: dict | None
+
+
+def land_source(hub: Hub, source: SourceConfig) -> Landing:
+    """Extract and land every new batch of ``source``, without processing (a separate task in Airflow).
+
+    The cursor is returned, not saved: :func:`commit_cursor` saves it once :func:`process_landed` has run, so a
+    crash in between repeats the work instead of skipping it.
+    """
+    cursor = get_cursor(hub.engine, source.id)
+    pending, new, seen = [], 0, 0
+    for item in build_connector(source.connector, source_id=source.id).extract(cursor):
+        check_columns(item.records, source, item.origin)
+        result = land(hub.engine, source_id=source.id, dataset=source.dataset, item=item)
+        new += result.is_new
+        if result.status == "landed":
+            pending.append(result.batch_id)
+        else:
+            seen += 1
+        cursor = item.cursor if item.cursor is not None else cursor
+    log.info("source %s: %d batches landed now, %d waiting to be processed, %d done before", source.id, new,
+             len(pending), seen)
+    return Landing(source.id, pending, new, seen, cursor)
+
+
+def process_landed(hub: Hub, source: SourceConfig) -> SourceRun:
+    """Process every batch of ``source`` that is landed but not yet processed, reading it from the raw zone.
+
+    Idempotent: a batch is processed once, and re-processing one whose attempt died replaces its rows.
+    """
+    started = time.perf_counter()
+    run = SourceRun(source.id, source.dataset)
+    for b in batches(hub.engine, source_id=source.id):
+        if b["status"] != "landed":
+            continue
+        counts = process_batch(hub.engine, source, b["batch_id"], hub.code_lists)
+        run.batches_new += 1
+        run.rows_read += counts.rows_read
+        run.rows_valid += counts.rows_valid
+        run.rows_quarantined += counts.rows_quarantined
+        run.batch_ids.append(b["batch_id"])
+        log.info("batch %s (%s): rows in %d, valid %d, quarantined %d", b["batch_id"], b["origin"],
+                 counts.rows_read, counts.rows_valid, counts.rows_quarantined)
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def commit_cursor(hub: Hub, source: SourceConfig, cursor: dict | None) -> None:
+    """Save the cursor :func:`land_source` returned, after its batches were processed."""
+    if cursor is not None:
+        save_cursor(hub.engine, source.id, cursor)
 
 
 def publish_all(hub: Hub, datasets: Iterable[str]) -> list[Publication]:
