@@ -1,0 +1,520 @@
+"""Vietnamese text: legacy encodings (TCVN3, VNI, VIQR), Unicode normalisation, tone placement and case.
+
+Order of use on a column: :func:`fix_column_encoding` first (it needs the raw characters: TCVN3 "ư" is the
+invisible soft hyphen U+00AD), then :func:`normalize_text`, then :func:`normalize_tone_placement` and, for
+names and places, :func:`fix_case`.
+
+Tone placement — the hub writes the **old style** (``hòa``, ``thủy``, ``khỏe``) in cleaned values. Both styles
+are correct Vietnamese and differ only in the open rhymes oa, oe, uy; the old style is what most existing
+records, legal documents and the default setting of the common keyboards (Unikey, Vietkey) produce, so it
+changes the fewest stored values and matches what clerks type when they search. The school style of
+Decision 1989/QĐ-BGDĐT (``hoà``) stays available as ``style="new"``. Match keys drop tone marks altogether,
+so they are placement-insensitive either way.
+
+Encoding detection is per column (see :func:`detect_column_encoding`), never per cell: a single cell like
+"hòa" reads as valid Vietnamese in Unicode *and* in TCVN3 ("hũa"), and only the column says which it is.
+Per-row Python runs only over distinct values or distinct syllables; everything else is Arrow compute.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lienthong.cleaning import legacy_encodings as le
+from lienthong.cleaning.base import IssueType, RuleResult, Severity
+
+Encoding = Literal["unicode", "tcvn3", "vni", "viqr", "ascii", "unknown"]
+Legacy = Literal["tcvn3", "vni", "viqr"]
+
+ISSUES: dict[str, IssueType] = {
+    i.code: i
+    for i in (
+        IssueType("legacy_encoding_tcvn3", Severity.CHANGED,
+                  "Chữ gõ bằng bảng mã TCVN3 (ABC, phông .Vn…) đã được chuyển sang Unicode. Lần sau hãy lưu "
+                  "tệp bằng Unicode.", "Text in the TCVN3 (ABC) legacy encoding converted to Unicode."),
+        IssueType("legacy_encoding_vni", Severity.CHANGED,
+                  "Chữ gõ bằng bảng mã VNI (phông VNI-…) đã được chuyển sang Unicode. Lần sau hãy lưu tệp "
+                  "bằng Unicode.", "Text in the VNI-Windows legacy encoding converted to Unicode."),
+        IssueType("legacy_encoding_viqr", Severity.CHANGED,
+                  "Chữ viết kiểu VIQR (ví dụ Nguye^~n) đã được chuyển sang chữ có dấu Unicode.",
+                  "VIQR (ASCII with marks) text converted to Unicode."),
+        IssueType("encoding_undetermined", Severity.REJECTED,
+                  "Chữ bị lỗi phông và không đọc được bằng bảng mã nào đã biết (Unicode, TCVN3, VNI, VIQR). "
+                  "Hãy mở tệp gốc, chuyển sang Unicode (ví dụ bằng Unikey) và gửi lại.",
+                  "Garbled text that no known Vietnamese encoding reads cleanly; value withheld."),
+        IssueType("text_decomposed_unicode", Severity.CHANGED,
+                  "Dấu tiếng Việt ở dạng tổ hợp (NFD) đã được chuẩn hoá về dạng dựng sẵn (NFC).",
+                  "Decomposed (NFD) Unicode composed to NFC."),
+        IssueType("text_invisible_characters", Severity.CHANGED,
+                  "Đã xoá ký tự ẩn (khoảng trắng độ rộng 0, BOM, ký tự điều khiển).",
+                  "Invisible characters (zero-width, BOM, control) removed."),
+    )
+}
+
+_NULL = pa.scalar(None, pa.string())
+_SPACE = r"[ \t\n\r\f\v\x{00a0}\x{2007}\x{202f}\x{3000}]"
+_ODD_SPACE = r"[\t\n\r\f\v\x{00a0}\x{2007}\x{202f}\x{3000}]"
+_INVISIBLE = r"[\x{200b}-\x{200d}\x{2060}\x{feff}\x00-\x08\x0e-\x1f\x7f]"
+
+# ---------------------------------------------------------------------------------------------------------
+# The syllable model: which letter strings are Vietnamese syllables, and where their tone mark goes.
+# ---------------------------------------------------------------------------------------------------------
+_TONES = frozenset(le.TONE_MARKS)
+_ONSETS = ("ngh", "ng", "gh", "gi", "kh", "nh", "ph", "th", "tr", "ch", "qu",
+           "b", "c", "d", "đ", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "")
+_CODAS = ("ng", "nh", "ch", "c", "m", "n", "p", "t", "")
+_VOWELS = "aăâeêioôơuưy"
+_RHYMES_TEXT = """
+a ai ao au ay ac ach am an ang anh ap at ăc ăm ăn ăng ăp ăt âc âm ân âng âp ât âu ây
+e ec em en eng eo ep et ê êch êm ên ênh êp êt êu i ia ich im in inh ip it iu iêc iêm iên iêng iêp iêt iêu
+o oc oi om on ong op ot ooc oong ô ôc ôi ôm ôn ông ôp ôt ơ ơi ơm ơn ơp ơt
+u ua uc ui um un ung up ut uôc uôi uôm uôn uông uôt ư ưa ưc ưi ưm ưn ưng ưt ưu
+ươc ươi ươm ươn ương ươp ươt ươu y yêm yên yêng yêt yêu
+oa oac oach oai oam oan oang oanh oap oat oay oăc oăm oăn oăng oăt oe oen oeo oet
+uân uâng uât uây uê uêch uênh uơ uy uya uych uyên uyêt uynh uyt uyu uyp
+"""
+_RHYMES = frozenset(_RHYMES_TEXT.split())
+# After "qu" the u is part of the onset (qua, quê, quý, quyết); after "gi" the i is (gia, giữ, giếng).
+_RHYMES_QU = frozenset(r for r in _RHYMES if r[0] in "aăâeêôơi") | {"y", "ynh", "ych", "yt", "yn", "yên", "yêt"}
+_RHYMES_GI = frozenset(r for r in _RHYMES if r[0] not in "iy") | {"êng", "êc"}
+_MARKED = "ăâêôơư"  # a vowel with a diacritic carries the tone
+_SPELLING = {  # onset -> vowels it may not / must precede (Vietnamese spelling rules: ca/ke, ga/ghe, nga/nghe)
+    "c": ("eêiy", False), "k": ("eêiy", True), "g": ("eê", False), "gh": ("eêi", True),
+    "ng": ("eêi", False), "ngh": ("eêi", True),
+}
+
+
+@dataclass(frozen=True)
+class Syllable:
+    onset: str
+    vowels: str
+    coda: str
+    tone: str  # a combining mark, or "" for the level tone
+
+    def tone_index(self, style: Literal["old", "new"] = "old") -> int:
+        """Index, in the toneless lowercase syllable, of the vowel that carries the tone."""
+        v = self.vowels
+        if "ươ" in v:
+            at = v.index("ươ") + 1
+        elif any(ch in _MARKED for ch in v):
+            at = next(i for i, ch in enumerate(v) if ch in _MARKED)
+        elif self.coda or len(v) == 3:
+            at = len(v) - 1 if self.coda else 1
+        elif len(v) == 2 and v in ("oa", "oe", "uy"):
+            at = 1 if style == "new" else 0
+        else:
+            at = 0
+        return len(self.onset) + at
+
+
+def _strip_tone(word: str) -> tuple[str, list[str]]:
+    decomposed = unicodedata.normalize("NFD", word)
+    tones = [ch for ch in decomposed if ch in _TONES]
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _TONES)), tones
+
+
+@lru_cache(maxsize=1 << 16)
+def parse_syllable(word: str) -> Syllable | None:
+    """The syllable ``word`` (any case, NFC or not) spells, or None if it is not a Vietnamese syllable."""
+    word = unicodedata.normalize("NFC", word.lower())
+    base, tones = _strip_tone(word)
+    if len(tones) > 1 or not base or len(base) != len(word):
+        return None  # two tones, or a mark that did not compose with its letter
+    if tones and not any(ch != b and b in _VOWELS for ch, b in zip(word, base, strict=True)):
+        return None  # the tone sits on a consonant ("tḥy")
+    tone = tones[0] if tones else ""
+    for onset in _ONSETS:
+        if not base.startswith(onset):
+            continue
+        rest = base[len(onset):]
+        vowels = rest[: len(rest) - len(rest.lstrip(_VOWELS))]
+        coda = rest[len(vowels):]
+        if not vowels or coda not in _CODAS:
+            continue
+        rhymes = _RHYMES_QU if onset == "qu" else _RHYMES_GI if onset == "gi" else _RHYMES
+        if vowels + coda not in rhymes:
+            continue
+        rule = _SPELLING.get(onset)
+        if rule and (vowels[0] in rule[0]) != rule[1]:
+            continue
+        if coda in ("c", "ch", "p", "t") and tone not in (le.ACUTE, le.DOT):
+            continue  # a stop final takes only the sắc or nặng tone
+        return Syllable(onset, vowels, coda, tone)
+    return None
+
+
+def is_syllable(word: str) -> bool:
+    """Whether ``word`` is one Vietnamese syllable (with at most one tone mark, anywhere on its vowels)."""
+    return parse_syllable(word) is not None
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+@lru_cache(maxsize=1 << 16)
+def _place_tone(word: str, style: Literal["old", "new"]) -> str:
+    """``word`` with its tone mark on the vowel ``style`` wants ("qủa" -> "quả"); unchanged if not a syllable."""
+    syllable = parse_syllable(word)
+    if syllable is None or not syllable.tone:
+        return word
+    at = syllable.tone_index(style)
+    chars = [_strip_tone(ch)[0] for ch in unicodedata.normalize("NFC", word)]
+    chars[at] = unicodedata.normalize("NFC", chars[at] + syllable.tone)
+    return "".join(chars)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Vectorised helpers.
+# ---------------------------------------------------------------------------------------------------------
+def _as_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.string())
+    if not pa.types.is_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    return arr
+
+
+def _where(arr: pa.Array, pattern: str, fn: Callable[[pa.Array], pa.Array]) -> tuple[pa.Array, pa.Array]:
+    """Apply ``fn`` to the values matching ``pattern`` only; (result, mask of the values ``fn`` saw)."""
+    mask = pc.fill_null(pc.match_substring_regex(arr, pattern=pattern), False)
+    if not pc.any(mask).as_py():
+        return arr, mask
+    return pc.replace_with_mask(arr, mask, fn(arr.filter(mask))), mask
+
+
+def map_distinct(arr: pa.Array, fn: Callable[[str], str]) -> pa.Array:
+    """``fn`` applied once per distinct non-null value of a string array (the Python escape hatch)."""
+    encoded = pc.dictionary_encode(arr)
+    mapped = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], pa.string())
+    return mapped.take(encoded.indices)
+
+
+def map_words(arr: pa.Array, fn: Callable[[str], str], pattern: str | None = None) -> pa.Array:
+    """``fn`` applied once per distinct space-separated word, on the values matching ``pattern`` (all if None).
+
+    Vietnamese has a few thousand distinct syllables, so this stays fast however many distinct values
+    (full names, addresses) the column has: split, hash the words, map the dictionary, join back.
+    """
+    if pattern is not None:
+        return _where(arr, pattern, lambda sub: map_words(sub, fn))[0]
+    words = pc.split_pattern(arr, " ")
+    flat = pc.list_flatten(words)
+    encoded = pc.dictionary_encode(flat)
+    before = encoded.dictionary.to_pylist()
+    after = [fn(w) for w in before]
+    changed = pa.array([a != b for a, b in zip(after, before, strict=True)], pa.bool_())
+    if not pc.any(changed).as_py():
+        return arr
+    rows = pc.unique(pc.filter(pc.list_parent_indices(words), pc.take(changed, encoded.indices)))
+    mask = np.zeros(len(arr), dtype=bool)
+    mask[rows.to_numpy()] = True
+    mask = pa.array(mask)
+    new_flat = pa.array(after, pa.string()).take(encoded.indices)
+    rebuilt = pa.ListArray.from_arrays(words.offsets, new_flat)
+    joined = pc.binary_join(rebuilt, " ")
+    return pc.replace_with_mask(arr, mask, joined.filter(mask))
+
+
+def _changed(before: pa.Array, after: pa.Array) -> pa.Array:
+    return pc.fill_null(pc.not_equal(before, after), False)
+
+
+def _issues(mask: pa.Array, code: str) -> pa.Array:
+    return pc.if_else(mask, pa.scalar(code, pa.string()), _NULL)
+
+
+def _merge_issues(*columns: pa.Array) -> pa.Array:
+    """Row-wise ``;``-join of issue columns, null where all are null."""
+    # (binary_join_element_wise's null_handling="skip" drops all-null rows in pyarrow 26, so fold by hand.)
+    merged = columns[0]
+    for col in columns[1:]:
+        both = pc.binary_join_element_wise(merged, col, ";")
+        merged = pc.coalesce(both, merged, col)
+    return merged
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Normalisation, tone placement, case.
+# ---------------------------------------------------------------------------------------------------------
+def normalize_text(arr: pa.Array) -> RuleResult:
+    """NFC, invisible characters removed, whitespace (incl. no-break spaces) collapsed and trimmed, "" -> null.
+
+    Issues: ``text_decomposed_unicode`` when the value was decomposed (Mac, some phones), and
+    ``text_invisible_characters``; re-spacing alone is not reported.
+    """
+    arr = _as_text(arr)
+    arr, nfd = _where(arr, "[\u0300-\u036f]", lambda a: pc.utf8_normalize(a, form="NFC"))
+    nfd_issue = _issues(nfd, "text_decomposed_unicode")
+    arr, invisible = _where(arr, _INVISIBLE, lambda a: pc.replace_substring_regex(a, _INVISIBLE, ""))
+    arr, _ = _where(arr, f"{_SPACE}{_SPACE}|{_ODD_SPACE}|^{_SPACE}|{_SPACE}$", lambda a: pc.utf8_trim_whitespace(
+        pc.replace_substring_regex(a, pattern=f"{_SPACE}+", replacement=" ")))
+    arr = pc.if_else(pc.equal(arr, ""), _NULL, arr)
+    return RuleResult(arr, _merge_issues(nfd_issue, _issues(invisible, "text_invisible_characters")))
+
+
+# A tone-marked vowel next to another vowel: the only values whose tone may be misplaced.
+_TONED = "".join(sorted({unicodedata.normalize("NFC", v + t) for v in _VOWELS + _VOWELS.upper()
+                         for t in le.TONE_MARKS}))
+_VOWEL_CLASS = _VOWELS + _VOWELS.upper() + _TONED
+_TONE_NEIGHBOUR = f"[{_TONED}][{_VOWEL_CLASS}]|[{_VOWEL_CLASS}][{_TONED}]"
+
+
+def normalize_tone_placement(arr: pa.Array, style: Literal["old", "new"] = "old") -> pa.Array:
+    """Each syllable's tone mark on the vowel ``style`` wants: ``"old"`` hòa/thủy/khỏe (the hub's choice, see
+    the module docstring), ``"new"`` hoà/thuỷ/khoẻ. Also fixes misplaced marks ("qủa" -> "quả", "gía" ->
+    "giá"). Words that are not Vietnamese syllables are left as they are. Expects NFC text."""
+    arr = _as_text(arr)
+
+    def word(w: str) -> str:
+        return _LETTERS.sub(lambda m: _place_tone(m.group(), style), w)
+
+    return map_words(arr, word, _TONE_NEIGHBOUR)
+
+
+_ROMAN = re.compile(r"^(?:I{2,3}|IV|VI{1,3}|IX|XI{1,3}|XI?V|XVI{1,3}|XI?X)$", re.IGNORECASE)
+
+
+def fix_case(arr: pa.Array) -> pa.Array:
+    """Names and places in title case: "NGUYỄN văn an" -> "Nguyễn Văn An", "ĐẶNG" -> "Đặng".
+
+    The value is composed first (title-casing decomposed text would capitalise after each combining mark),
+    the look-alike Ð/ð (Icelandic eth, what a Latin-1 reading of cp1258 gives) becomes Đ/đ, and Roman
+    numerals ("Khu phố III") stay in capitals.
+    """
+    arr = _as_text(arr)
+    arr, _ = _where(arr, "[\u0300-\u036f]", lambda a: pc.utf8_normalize(a, form="NFC"))
+    arr = pc.replace_substring(pc.replace_substring(arr, "Ð", "Đ"), "ð", "đ")
+    titled = pc.utf8_title(arr)
+    # Roman numerals that are not also syllables ("Vi", "Xi" are given names).
+    return map_words(titled, lambda w: w.upper() if _ROMAN.match(w) and not is_syllable(w) else w,
+                     r"(?i)(?:^| )(?:I[IVX]|V?I{1,3}|XI*[VX]?)(?: |$)")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Legacy encodings: decode, detect, fix.
+# ---------------------------------------------------------------------------------------------------------
+_DECODERS: dict[str, Callable[[str], str]] = {
+    "tcvn3": le.decode_tcvn3, "vni": le.decode_vni, "viqr": le.decode_viqr,
+}
+_VIQR_CANDIDATE = r"[aeiouyAEIOUY][\^(+*]?['`?~.]|[aeoAEO]\^|[aA]\(|[ouOU][+*]|dd|DD"
+_VIQR_SURE = re.compile(r"[\^(+*`~]|dd|DD|Dd")  # marks that are not also ordinary punctuation
+_NON_ASCII = r"[^\x00-\x7f]"
+_OUTSIDE_LEGACY = "[^\\x00-\\x{ff}" + "".join(sorted(le.LEGACY_DOMAIN - set(map(chr, range(256))))) + "]"
+
+
+def decode_legacy(arr: pa.Array, encoding: Legacy) -> pa.Array:
+    """Convert a whole column from a legacy encoding (as read in Latin-1/cp1252) to Unicode, unconditionally.
+
+    Values that cannot be in that encoding (characters outside Latin-1/cp1252 for TCVN3/VNI) are left as they
+    are; so are values without any non-ASCII character (TCVN3, VNI) or VIQR mark (VIQR).
+    """
+    arr = _as_text(arr)
+    decode = _DECODERS[encoding]
+    if encoding == "viqr":
+        return map_words(arr, decode, _VIQR_CANDIDATE)
+    return _where(arr, _NON_ASCII, lambda sub: map_distinct(
+        sub, lambda v: decode(v) if le.legacy_decodable(v) else v))[0]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How a column's non-ASCII words read in each encoding (shares of valid Vietnamese syllables)."""
+
+    words: int  # non-ASCII words looked at (or VIQR-marked words for an ASCII column)
+    unicode: float
+    legacy: dict[str, tuple[int, float, float]]  # enc -> (words it could read, valid share, unicode share)
+    garbled: float  # share of words with characters Vietnamese does not use and no valid reading
+    verdict: Encoding
+
+
+_VIETNAMESE_LETTERS = frozenset(
+    unicodedata.normalize("NFC", v + t) for v in _VOWELS + _VOWELS.upper() for t in ("", *le.TONE_MARKS)
+) | frozenset("đĐ")
+_EDGE = "\"'()[]{}.,;:!?/-–“”‘’«»*&%#0123456789"
+_SAMPLE_ROWS = 100_000
+_SAMPLE_VALUES = 5_000
+
+
+def _word_valid(word: str, *, check_case: bool) -> bool:
+    word = word.strip(_EDGE)
+    parts = [p for p in re.split(r"[-–/]", word) if p]
+    if not parts:
+        return False
+    for part in parts:
+        if check_case and not (part.islower() or part.isupper() or (part[0].isupper() and part[1:].islower())):
+            return False
+        if not _well_placed(part):
+            return False
+    return True
+
+
+def _well_placed(word: str) -> bool:
+    """A syllable with its tone on the vowel one of the two conventions puts it on: a misread legacy letter
+    often yields a structurally possible syllable with the mark in the wrong place ("Leõ", "Theỏ")."""
+    syllable = parse_syllable(word)
+    if syllable is None:
+        return False
+    if not syllable.tone:
+        return True
+    word = unicodedata.normalize("NFC", word.lower())
+    at = next(i for i, ch in enumerate(word) if _TONES & set(unicodedata.normalize("NFD", ch)))
+    return at in (syllable.tone_index("old"), syllable.tone_index("new"))
+
+
+@lru_cache(maxsize=1 << 16)
+def _readings(word: str) -> tuple[bool, bool | None, bool | None, bool]:
+    """(valid as Unicode, valid as TCVN3 or None if impossible, same for VNI, garbled) of one raw word."""
+    nfc = unicodedata.normalize("NFC", word)
+    uni = _word_valid(nfc, check_case=True)
+    readable = le.legacy_decodable(word)
+    tcvn3 = _word_valid(le.decode_tcvn3(word), check_case=False) if readable else None
+    vni = _word_valid(le.decode_vni(word), check_case=False) if readable else None
+    # Mojibake is made of Latin-1/cp1252 symbols and stray marks; Chinese or Khmer letters are not garbled.
+    garbled = not uni and any(
+        ord(ch) > 127 and ch not in _VIETNAMESE_LETTERS and unicodedata.category(ch)[0] in "LMSC"
+        and (ch in le.LEGACY_DOMAIN or unicodedata.category(ch) == "Mn") for ch in nfc)
+    return uni, tcvn3, vni, garbled
+
+
+def _sample(arr: pa.Array, pattern: str) -> list[str]:
+    if len(arr) > _SAMPLE_ROWS:
+        arr = arr.take(pa.array(np.arange(0, len(arr), len(arr) // _SAMPLE_ROWS + 1)))
+    arr = arr.filter(pc.fill_null(pc.match_substring_regex(arr, pattern), False))
+    values = pc.unique(arr).drop_null()
+    if len(values) > _SAMPLE_VALUES:
+        values = values.take(pa.array(np.arange(0, len(values), len(values) // _SAMPLE_VALUES + 1)))
+    return values.to_pylist()
+
+
+def column_evidence(arr: pa.Array) -> Evidence:
+    """Score a column's readings; ``verdict`` is what :func:`detect_column_encoding` returns."""
+    arr = _as_text(arr)
+    words = [w for v in _sample(arr, _NON_ASCII) for w in v.split() if not w.isascii()]
+    if not words:
+        return _viqr_evidence(arr)
+    readings = [_readings(w) for w in words]
+    unicode = sum(r[0] for r in readings) / len(readings)
+    garbled = sum(r[3] for r in readings) / len(readings)
+    legacy: dict[str, tuple[int, float, float]] = {}
+    for name, at in (("tcvn3", 1), ("vni", 2)):
+        eligible = [r for r in readings if r[at] is not None]
+        if eligible:
+            legacy[name] = (len(eligible), sum(bool(r[at]) for r in eligible) / len(eligible),
+                            sum(r[0] for r in eligible) / len(eligible))
+    # A legacy reading wins only when it is clearly Vietnamese *and* clearly better than the text as it is.
+    scored = [(n * (valid - uni), name) for name, (n, valid, uni) in legacy.items() if valid >= 0.8
+              and valid - uni >= 0.3]
+    verdict: Encoding
+    scored.sort(reverse=True)
+    if scored and (len(scored) == 1 or scored[0][0] > scored[1][0]):  # TCVN3 and VNI equally good: no guess
+        verdict = scored[0][1]  # type: ignore[assignment]
+    elif unicode < 0.8 and garbled >= 0.2:
+        verdict = "unknown"
+    else:
+        verdict = "unicode"
+    return Evidence(len(words), unicode, legacy, garbled, verdict)
+
+
+def _viqr_evidence(arr: pa.Array) -> Evidence:
+    marked = [w for v in _sample(arr, _VIQR_CANDIDATE) for w in v.split() if re.search(_VIQR_CANDIDATE, w)]
+    valid = [w for w in marked if _word_valid(le.decode_viqr(w), check_case=True)]
+    share = len(valid) / len(marked) if marked else 0.0
+    sure = any(_VIQR_SURE.search(w) and len(le.decode_viqr(w).strip(_EDGE)) >= 2 for w in valid)
+    verdict: Encoding = "viqr" if sure and share >= 0.8 else "ascii"
+    return Evidence(len(marked), 1.0, {"viqr": (len(marked), share, 0.0)}, 0.0, verdict)
+
+
+def detect_column_encoding(arr: pa.Array) -> Encoding:
+    """The encoding a text column is in, from all of it (or a large sample of its distinct values).
+
+    Each non-ASCII word is read as Unicode, TCVN3 and VNI and checked against the Vietnamese syllable model.
+    A legacy encoding is chosen only if its reading is valid for at least 80% of the words it can read *and*
+    at least 30 points better than the text as it stands, so correct Unicode ("hòa", valid both ways) is
+    never converted. A column with no non-ASCII word is "viqr" if its marked words decode to syllables (and
+    some mark is unambiguous, not just an apostrophe or full stop), else "ascii". "unknown" means garbled
+    (characters Vietnamese does not use) with no clean reading.
+    """
+    return column_evidence(arr).verdict
+
+
+def fix_column_encoding(arr: pa.Array, encoding: Encoding | None = None) -> RuleResult:
+    """Detect (unless ``encoding`` is given, e.g. from :func:`detect_table_encodings`) and convert a column.
+
+    Legacy columns are converted value by value, except values whose own reading is better as they are (a
+    Unicode value in a mixed column); changed rows get ``legacy_encoding_<enc>``. In an "unknown" column the
+    garbled values become null with ``encoding_undetermined``, the others are kept.
+    """
+    arr = _as_text(arr)
+    encoding = encoding or detect_column_encoding(arr)
+    if encoding in ("unicode", "ascii"):
+        return RuleResult(arr, pa.nulls(len(arr), pa.string()))
+    if encoding == "unknown":
+        candidate = pc.fill_null(pc.match_substring_regex(arr, _NON_ASCII), False)
+        flags = map_distinct(arr.filter(candidate), lambda v: "1" if any(_readings(w)[3] for w in v.split()) else "")
+        bad = pc.replace_with_mask(pa.array(np.zeros(len(arr), dtype=bool)), candidate, pc.equal(flags, "1"))
+        return RuleResult(pc.if_else(bad, _NULL, arr), _issues(bad, "encoding_undetermined"))
+    if encoding == "viqr":
+        values = decode_legacy(arr, "viqr")
+    else:
+        at = 1 if encoding == "tcvn3" else 2
+        decode = _DECODERS[encoding]
+        # Values no legacy font can produce ("Phạm") show the column mixes in Unicode: then a value that
+        # reads equally well both ways ("Hòa") is taken as Unicode too.
+        mixed = pc.any(pc.match_substring_regex(arr, _OUTSIDE_LEGACY)).as_py()
+
+        def guarded(value: str) -> str:
+            if not le.legacy_decodable(value):
+                return value
+            readings = [_readings(w) for w in value.split() if not w.isascii()]
+            as_is, decoded = sum(r[0] for r in readings), sum(bool(r[at]) for r in readings)
+            if as_is > decoded or (mixed and as_is == decoded):
+                return value
+            return decode(value)
+
+        values = _where(arr, _NON_ASCII, lambda sub: map_distinct(sub, guarded))[0]
+    return RuleResult(values, _issues(_changed(arr, values), f"legacy_encoding_{encoding}"))
+
+
+def detect_table_encodings(table: pa.Table) -> dict[str, Encoding]:
+    """Each text column's encoding, with the file's evidence settling the ambiguous ones.
+
+    A file is typed in one font: when some column is clearly TCVN3 (or VNI) and another column's words all
+    read validly both as Unicode and in that encoding (short cells like "Tó", which is TCVN3 for "Tú"), that
+    column is taken to be in the file's encoding too.
+    """
+    evidence = {name: column_evidence(table.column(name).combine_chunks()) for name in table.column_names
+                if _is_text(table.schema.field(name).type)}
+    found = {e.verdict for e in evidence.values()} & {"tcvn3", "vni"}
+    result = {name: e.verdict for name, e in evidence.items()}
+    if len(found) == 1:
+        enc = found.pop()
+        for name, e in evidence.items():
+            n, valid, _ = e.legacy.get(enc, (0, 0.0, 0.0))
+            if e.verdict == "unicode" and n == e.words and valid >= 0.8:
+                result[name] = enc  # type: ignore[assignment]
+    return result
+
+
+def _is_text(dtype: pa.DataType) -> bool:
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
+
+
+def syllable_share(values: Iterable[str]) -> float:
+    """Share of the words of ``values`` that are Vietnamese syllables (for tests and diagnostics)."""
+    words = [w for v in values for w in v.split()]
+    return sum(_word_valid(w, check_case=False) for w in words) / len(words) if words else 0.0
