@@ -189,8 +189,8 @@ def check_cccd(id_number: pa.Array, sex_code: pa.Array | None = None,
 
     female_digit = _true(pc.equal(pc.bit_wise_and(digit4, 1), 1))
     sex = pc.cast(sex_code, pa.string()) if sex_code is not None else pa.nulls(n, pa.string())
-    sex_mismatch = _true(pc.or_(pc.and_(pc.equal(sex, "1"), female_digit),
-                                pc.and_(pc.equal(sex, "2"), pc.invert(female_digit))))
+    sex_mismatch = _true(pc.and_(is_cccd, pc.or_(pc.and_(pc.equal(sex, "1"), female_digit),
+                                                 pc.and_(pc.equal(sex, "2"), pc.invert(female_digit)))))
     year = _birth_year(date_of_birth, n)
     century_mismatch = _true(pc.not_equal(pc.add(1900, pc.multiply(pc.divide(digit4, 2), 100)),
                                           pc.multiply(pc.divide(year, 100), 100)))

@@ -200,3 +200,10 @@ def test_throughput_one_million_rows():
     end = time.perf_counter()
     print(f"\nnormalize_id_number: {n / (middle - start):,.0f} rows/s; check_cccd: {n / (end - middle):,.0f} rows/s")
     assert checked.values.null_count == 0
+
+
+def test_a_nine_digit_cmnd_has_no_sex_digit_to_contradict():
+    result = check_cccd(pa.array(["123618610", "024521333"]), pa.array(["2", "1"]),
+                        pa.array([dt.date(1999, 5, 4), dt.date(1981, 5, 1)], pa.date32()))
+    assert result.values.to_pylist() == ["123618610", "024521333"]
+    assert result.issues.to_pylist() == [None, None]
