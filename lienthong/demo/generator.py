@@ -347,7 +347,10 @@ def _identity_numbers(
 
 def _mobile_numbers(rng: np.random.Generator, n: int) -> pa.Array:
     prefixes, weights = V.MOBILE_PREFIXES
-    return _join(_take(prefixes, _choice(rng, n, weights)), _digits(rng, n, 7))
+    numbers = _join(_take(prefixes, _choice(rng, n, weights)), _digits(rng, n, 7))
+    # Only part of some blocks is allocated (phonenumbers' plan): 089 is 0896-0899, 099 is all but 0992.
+    numbers = pc.replace_substring_regex(numbers, r"^089[0-5]", "0897")
+    return pc.replace_substring_regex(numbers, r"^0992", "0993")
 
 
 def render_phones(rng: np.random.Generator, national: pa.Array, form: Weights | None = None) -> pa.Array:
