@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from lienthong.cli import catalog as catalog_cmd
+from lienthong.cli import files as files_cmd
 from lienthong.cli import quarantine as quarantine_cmd
 from lienthong.cli.console import console, show_error
 from lienthong.errors import HubError
@@ -23,6 +24,8 @@ sources_app = typer.Typer(help="The source registry.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(quarantine_cmd.app, name="quarantine")
 app.add_typer(catalog_cmd.app, name="catalog")
+app.command()(files_cmd.normalize)
+app.command()(files_cmd.check)
 
 
 @app.callback()

@@ -60,7 +60,9 @@ def _corrupt_file(people: pa.Table, encoding: str, rng: np.random.Generator) -> 
         encode = _ENCODERS[encoding]
         names = [encode(v) if v else v for v in names]
         addresses = [encode(v) if v else v for v in addresses]
-    dates, date_form = _dates(people.column("date_of_birth").to_pylist(), rng)
+    # One file comes from a system that writes month first, as whole files do (a row-by-row mix would be
+    # genuinely ambiguous, and is quarantined as such).
+    dates, date_form = _dates(people.column("date_of_birth").to_pylist(), rng, month_first=encoding == "viqr")
     phones, phone_form = _phones(people.column("phone").to_pylist(), rng)
     ids, id_form = _ids(people.column("id_number").to_pylist(), rng)
     female = people.column("sex").to_numpy(zero_copy_only=False) == "F"  # the generator's people: F / M
@@ -104,20 +106,21 @@ def _names(names: list[str], rng: np.random.Generator) -> tuple[list[str], list[
     return out, kinds.tolist()
 
 
-def _dates(dobs: list[date | None], rng: np.random.Generator) -> tuple[list[str | None], list[str]]:
-    forms = rng.choice(["dmy", "d/m/yyyy", "iso", "excel", "dmy_dots", "mdy_unambiguous"], len(dobs),
-                       p=[0.4, 0.15, 0.15, 0.1, 0.1, 0.1])
+def _dates(
+    dobs: list[date | None], rng: np.random.Generator, *, month_first: bool
+) -> tuple[list[str | None], list[str]]:
+    forms = rng.choice(["dmy", "d/m/yyyy", "iso", "excel", "dmy_dots"], len(dobs), p=[0.45, 0.15, 0.15, 0.1, 0.15])
     out, used = [], []
     for d, form in zip(dobs, forms, strict=True):
         if d is None:
             out.append(None)
             used.append("missing")
             continue
-        if form == "mdy_unambiguous" and d.day <= 12:
-            form = "dmy"  # month-first is only recoverable when the day cannot be a month
+        if month_first and form in ("dmy", "d/m/yyyy", "dmy_dots"):
+            form = "mdy"
         out.append({
             "dmy": f"{d:%d/%m/%Y}", "d/m/yyyy": f"{d.day}/{d.month}/{d.year}", "iso": d.isoformat(),
-            "excel": str((d - _EXCEL_EPOCH).days), "dmy_dots": f"{d:%d.%m.%Y}", "mdy_unambiguous": f"{d:%m/%d/%Y}",
+            "excel": str((d - _EXCEL_EPOCH).days), "dmy_dots": f"{d:%d.%m.%Y}", "mdy": f"{d:%m/%d/%Y}",
         }[form])
         used.append(str(form))
     return out, used

@@ -1,0 +1,232 @@
+"""`lienthong normalize` / `lienthong check`: clean a member file on its own, without loading it.
+
+Reads a CSV or XLSX in any of the encodings member organisations use (UTF-8, cp1258, UTF-16, and TCVN3 / VNI /
+VIQR text inside them), matches its headers to contract fields by name or usual Vietnamese label, applies the
+cleaning rules of ``lienthong.cleaning`` and returns every input column unchanged plus the cleaned fields and an
+``issues`` column. A value that cannot be cleaned is left empty and explained, never invented.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from catalog import get_code_list
+from catalog.model import match_key
+from connectors.base import MEDIA_CSV, MEDIA_XLSX
+from connectors.formats import read_payload
+from lienthong.cleaning import addresses, dates, identity, names, phones, text
+from lienthong.cleaning.base import IssueType
+from lienthong.cleaning.legacy_encodings import decode_tcvn3, decode_viqr, decode_vni
+from lienthong.errors import MalformedInput
+
+# Usual headers of each field in member lists, matched case-, diacritic- and spacing-insensitively.
+HEADER_LABELS: dict[str, tuple[str, ...]] = {
+    "member_id": ("Mã hội viên", "Mã đoàn viên", "Mã HV", "Mã số", "ID"),
+    "full_name": ("Họ và tên", "Họ tên", "Họ và tên hội viên", "Tên hội viên", "Họ tên đầy đủ"),
+    "sex": ("Giới tính", "Giới", "GT", "Nam/Nữ"),
+    "date_of_birth": ("Ngày sinh", "Ngày tháng năm sinh", "Năm sinh", "NS", "Ngày, tháng, năm sinh"),
+    "id_number": ("Số CCCD", "CCCD/CMND", "CCCD", "CMND", "Số CMND", "Số CCCD/CMND", "Số định danh",
+                  "Số định danh cá nhân", "CMND/CCCD"),
+    "phone": ("Số điện thoại", "SĐT", "SDT", "Điện thoại", "ĐT", "Di động", "Số di động"),
+    "address": ("Địa chỉ", "Nơi ở hiện nay", "Chỗ ở hiện nay", "Nơi cư trú", "Địa chỉ thường trú", "Quê quán"),
+    "ethnicity_code": ("Dân tộc",),
+    "religion_code": ("Tôn giáo",),
+    "ward_code": ("Mã xã", "Mã xã/phường", "Mã phường/xã", "Mã ĐVHC"),
+}
+OUTPUT_FIELDS = ("full_name", "family_name", "middle_name", "given_name", "sex", "date_of_birth", "id_number",
+                 "phone", "province_code", "ward_code", "ethnicity_code", "religion_code")
+ISSUES: dict[str, IssueType] = {
+    **text.ISSUES, **names.ISSUES, **identity.ISSUES, **phones.ISSUES, **dates.ISSUES, **addresses.ISSUES,
+}
+
+
+@dataclass
+class Normalized:
+    """The output table and what happened on the way."""
+
+    table: pa.Table
+    fields: dict[str, str]  # contract field -> input column
+    encodings: dict[str, str]  # input column -> encoding its text was in
+    issue_counts: Counter[str] = field(default_factory=Counter)
+
+
+def read_file(path: Path) -> pa.Table:
+    """Every column of a CSV/TSV/XLSX file as strings; text in a legacy font encoding is read as cp1252 bytes
+    (what it is) and converted column by column later."""
+    payload = path.read_bytes()
+    media = MEDIA_XLSX if path.suffix.lower() in (".xlsx", ".xlsm") else MEDIA_CSV
+    try:
+        return read_payload(payload, media, {}, origin=str(path))
+    except MalformedInput:
+        if media != MEDIA_CSV:
+            raise
+        # TCVN3 and VNI files are single-byte text the file-level detection refuses as cp1258 on purpose.
+        for legacy_reading in ("cp1252", "latin-1"):
+            try:
+                return read_payload(payload, media, {"encoding": legacy_reading}, origin=str(path))
+            except (MalformedInput, UnicodeDecodeError):
+                continue
+        raise
+
+
+def match_headers(columns: list[str], mapping: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Contract field -> input column, from an explicit ``mapping`` or the usual labels (first match wins)."""
+    if mapping:
+        missing = [c for c in mapping.values() if c not in columns]
+        if missing:
+            msg = f"the mapping names columns the file does not have: {', '.join(missing)}"
+            raise MalformedInput(msg, message_vi=f"Tệp không có các cột: {', '.join(missing)}")
+        return dict(mapping)
+    by_key = {}
+    for c in reversed(columns):
+        # A file typed in a legacy font has its headers in it too ("Hä vµ tªn" is TCVN3 for "Họ và tên").
+        for reading in (c, decode_tcvn3(c), decode_vni(c), decode_viqr(c)):
+            by_key.setdefault(match_key(reading), c)
+    found: dict[str, str] = {}
+    for name, labels in HEADER_LABELS.items():
+        for label in (name, *labels):
+            if match_key(label) in by_key:
+                found[name] = by_key[match_key(label)]
+                break
+    return found
+
+
+def normalize_table(table: pa.Table, mapping: Mapping[str, str] | None = None) -> Normalized:
+    """Clean the member fields found in ``table``; keep every input column as it was."""
+    fields = match_headers(table.column_names, mapping)
+    if "full_name" not in fields:
+        msg = "no column for the full name (e.g. 'Họ và tên'); pass --mapping to say which column it is"
+        raise MalformedInput(msg, message_vi="Không tìm thấy cột Họ và tên. Hãy dùng --mapping để chỉ rõ cột.")
+    used = table.select(sorted(set(fields.values())))
+    encodings = text.detect_table_encodings(used)
+    n = table.num_rows
+    issues: list[pa.Array] = []
+    col: dict[str, pa.Array] = {}
+
+    def source(name: str) -> pa.Array | None:
+        if name not in fields:
+            return None
+        raw = fields[name]
+        fixed = text.fix_column_encoding(used.column(raw).combine_chunks(), encodings.get(raw))
+        cleaned = text.normalize_text(fixed.values)
+        issues.extend([fixed.issues, cleaned.issues])
+        return cleaned.values
+
+    full = source("full_name")
+    reordered = names.reversed_order(full)
+    issues.append(reordered.issues)
+    full = text.normalize_tone_placement(text.fix_case(reordered.values))
+    parts = names.split_names(full)
+    col["full_name"] = full
+    for part in ("family", "middle", "given"):
+        col[f"{part}_name"] = pc.struct_field(parts, part)
+
+    sex = source("sex")
+    col["sex"] = _lookup(sex, "sexes", n, "sex_unmapped", issues)
+    dob = source("date_of_birth")
+    parsed = dates.parse_dates(dob if dob is not None else pa.nulls(n, pa.string()))
+    issues.append(parsed.issues)
+    col["date_of_birth"] = dates.format_dates(parsed)
+    id_source = source("id_number")
+    ids = identity.normalize_id_number(id_source if id_source is not None else pa.nulls(n, pa.string()))
+    cccd = identity.check_cccd(ids.values, col["sex"], parsed)
+    issues.extend([ids.issues, cccd.issues])
+    col["id_number"] = cccd.values
+    phone_source = source("phone")
+    phone = phones.normalize_phone(phone_source if phone_source is not None else pa.nulls(n, pa.string()))
+    issues.append(phone.issues)
+    col["phone"] = phone.values
+
+    ward = _lookup(source("ward_code"), "wards", n, "ward_code_unknown", issues)
+    address = source("address")
+    if address is not None:
+        mapped = addresses.map_addresses(address)
+        issues.append(pc.if_else(pc.is_valid(ward), pa.scalar(None, pa.string()), mapped.issues))
+        ward = pc.coalesce(ward, mapped.values)
+    col["ward_code"] = ward
+    provinces = {v.code: v.parent for v in get_code_list("wards").values}
+    col["province_code"] = pc.take(pa.array(list(provinces.values()), pa.string()),
+                                   pc.index_in(ward, value_set=pa.array(list(provinces), pa.string())))
+    col["ethnicity_code"] = _lookup(source("ethnicity_code"), "ethnic_groups", n, "ethnicity_unmapped", issues)
+    col["religion_code"] = _lookup(source("religion_code"), "religions", n, "religion_unmapped", issues)
+
+    merged = _merge(issues, n)
+    counts: Counter[str] = Counter()
+    for value in pc.drop_null(merged).to_pylist():
+        counts.update(set(value.split(";")))
+    out = table
+    for name in OUTPUT_FIELDS:
+        target = name if name not in out.column_names else f"{name}_cleaned"
+        out = out.append_column(target, col[name].cast(pa.string()))
+    out = out.append_column("issues", _describe(merged))
+    return Normalized(out, fields, {c: encodings.get(c, "unicode") for c in fields.values()}, counts)
+
+
+def rejected_rows(result: Normalized) -> list[tuple[int, list[str]]]:
+    """(row, Vietnamese reasons) of the rows with an issue that makes a value unusable (REJECTED)."""
+    from lienthong.cleaning.base import Severity
+
+    rejecting = {c for c, i in ISSUES.items() if i.severity is Severity.REJECTED} | set(_LOOKUP_ISSUES)
+    out = []
+    for row, described in enumerate(result.table.column("issues").to_pylist()):
+        if not described:
+            continue
+        reasons = [part for part in described.split("; ") if part.split(":", 1)[0] in rejecting]
+        if reasons:
+            out.append((row, reasons))
+    return out
+
+
+_LOOKUP_ISSUES = {
+    "sex_unmapped": ("Giới tính không nhận ra (dùng Nam/Nữ)", "sex not recognised"),
+    "ethnicity_unmapped": ("Dân tộc không có trong danh mục 54 dân tộc", "ethnicity not in the 54-group list"),
+    "religion_unmapped": ("Tôn giáo không có trong danh mục", "religion not in the list"),
+    "ward_code_unknown": ("Mã xã/phường không có trong danh mục 2025", "ward code not a 2025 unit"),
+}
+
+
+def _lookup(values: pa.Array | None, list_name: str, n: int, issue: str, issues: list[pa.Array]) -> pa.Array:
+    """Codes, labels or aliases of a shared list -> its code; unknown values -> null with ``issue``."""
+    if values is None:
+        return pa.nulls(n, pa.string())
+    code_list = get_code_list(list_name)
+    uniques = pc.unique(values).drop_null()
+    width = len(next(iter(code_list.codes))) if code_list.codes else 0
+    codes = []
+    for value in uniques.to_pylist():
+        probe = value.zfill(width) if value.isdigit() and all(c.isdigit() for c in code_list.codes) else value
+        codes.append(code_list.lookup(probe))
+    mapped = pc.take(pa.array(codes, pa.string()), pc.index_in(values, value_set=uniques))
+    unmapped = pc.and_(pc.is_valid(values), pc.is_null(mapped))
+    issues.append(pc.if_else(unmapped, issue, pa.scalar(None, pa.string())))
+    return mapped
+
+
+def _merge(columns: list[pa.Array], n: int) -> pa.Array:
+    """Row-wise ``;``-join of issue columns, nulls skipped (if_else, not binary_join: see dates.py)."""
+    merged = pa.nulls(n, pa.string())
+    for c in columns:
+        c = c.cast(pa.string())
+        both = pc.binary_join_element_wise(pc.fill_null(merged, ""), pc.fill_null(c, ""), ";")
+        merged = pc.if_else(pc.is_null(merged), c, pc.if_else(pc.is_null(c), merged, both))
+    return merged
+
+
+def _describe(merged: pa.Array) -> pa.Array:
+    """``code: Vietnamese message`` per issue, ``; ``-separated, for the clerk reading the output file."""
+    def one(value: str) -> str:
+        parts = []
+        for code in dict.fromkeys(value.split(";")):  # once per row, however many columns raised it
+            message = ISSUES[code].message_vi if code in ISSUES else _LOOKUP_ISSUES.get(code, (code,))[0]
+            parts.append(f"{code}: {message}")
+        return "; ".join(parts)
+
+    uniques = pc.unique(merged).drop_null()
+    described = pa.array([one(v) for v in uniques.to_pylist()], pa.string())
+    return pc.take(described, pc.index_in(merged, value_set=uniques))
