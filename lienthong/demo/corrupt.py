@@ -54,7 +54,7 @@ def corrupt_members(n: int, *, seed: int = 7) -> list[CorruptedFile]:
 
 def _corrupt_file(people: pa.Table, encoding: str, rng: np.random.Generator) -> CorruptedFile:
     n = people.num_rows
-    names, name_damage = _names(people.column("full_name").to_pylist(), rng)
+    names, name_damage = _names(people.column("full_name").to_pylist(), rng, legacy=encoding != "unicode")
     addresses, ward_truth, split, address_form = _addresses(people.column("ward_code").to_pylist(), rng)
     if encoding != "unicode":
         encode = _ENCODERS[encoding]
@@ -90,9 +90,11 @@ def _corrupt_file(people: pa.Table, encoding: str, rng: np.random.Generator) -> 
     return CorruptedFile(f"hoi_vien_{encoding}.csv", encoding, records, truth)
 
 
-def _names(names: list[str], rng: np.random.Generator) -> tuple[list[str], list[str]]:
+def _names(names: list[str], rng: np.random.Generator, *, legacy: bool) -> tuple[list[str], list[str]]:
     kinds = rng.choice(["none", "upper", "lower", "nfd", "reversed", "no_diacritics", "spaces"], len(names),
                        p=[0.35, 0.15, 0.1, 0.1, 0.1, 0.1, 0.1])
+    if legacy:  # NFD is a Unicode-keyboard accident: a file typed in a legacy font has none
+        kinds[kinds == "nfd"] = "none"
     out = []
     for name, kind in zip(names, kinds, strict=True):
         words = name.split()
