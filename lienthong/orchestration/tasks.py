@@ -1,0 +1,96 @@
+"""What each Airflow task does: open the hub, call one idempotent engine function, log, return a small dict.
+
+Each function here is the whole body of one task, so it can be called (and crashed) in a test without a
+scheduler. Idempotency is the engine's: batches are keyed by content (``batch_identity``), landing the same
+payload again is a no-op, processing replaces a batch's rows, publishing only takes staged batches, and the
+cursor is saved only after processing — so a task retried after a crash repeats no side effect.
+The returned dicts travel by XCom: ids and counts only, never rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+from lienthong.hub import Hub
+from lienthong.orchestration.connections import export_connection_secrets
+
+log = logging.getLogger(__name__)
+
+TOP_REASONS = 5
+
+
+def extract_and_land(source_id: str) -> dict:
+    """Extract every new batch of the source from its stored cursor and land it (not processed, cursor not saved)."""
+    from lienthong import pipeline
+
+    hub = Hub.open()
+    source = hub.source(source_id)
+    export_connection_secrets(source)
+    landing = pipeline.land_source(hub, source)
+    log.info("source %s: %d batches landed now, %d to process, %d landed and processed before; cursor to commit %s",
+             source_id, landing.batches_new, len(landing.batch_ids), landing.batches_seen, landing.cursor)
+    return {"source_id": landing.source_id, "batch_ids": list(landing.batch_ids), "batches_new": landing.batches_new,
+            "batches_seen": landing.batches_seen, "cursor": landing.cursor}
+
+
+def process(source_id: str) -> dict:
+    """Map, clean, validate and stage every landed batch of the source (one engine call: ``process_landed``)."""
+    from lienthong import pipeline
+
+    hub = Hub.open()
+    source = hub.source(source_id)
+    run = pipeline.process_landed(hub, source)
+    log.info("source %s: %d batches processed, rows in %d, valid (staged) %d, quarantined %d in %.1fs",
+             source_id, run.batches_new, run.rows_read, run.rows_valid, run.rows_quarantined, run.seconds)
+    if run.rows_quarantined:
+        for (rule, column), n in top_reasons(hub, source_id, run.batch_ids):
+            log.info("  quarantined: %d rows fail %s on %s", n, rule, column)
+    return {"source_id": source_id, "dataset": source.dataset, "batch_ids": run.batch_ids,
+            "rows_read": run.rows_read, "rows_valid": run.rows_valid, "rows_quarantined": run.rows_quarantined}
+
+
+def top_reasons(hub: Hub, source_id: str, batch_ids: list[str], n: int = TOP_REASONS) -> list[tuple[tuple, int]]:
+    """The ``n`` commonest (rule, column) reasons among the open quarantine rows of ``batch_ids``."""
+    from lienthong.warehouse.queries import quarantined
+
+    counts: Counter[tuple[str, str]] = Counter()
+    for batch_id in batch_ids:
+        for row in quarantined(hub.engine, source_id=source_id, batch_id=batch_id):
+            counts.update({(r["rule"], r["column"]) for r in row["reasons"]})
+    return counts.most_common(n)
+
+
+def commit_cursor(source_id: str, cursor: dict | None) -> dict:
+    """Save the cursor ``extract_and_land`` returned, now that its batches are processed."""
+    from lienthong import pipeline
+    from lienthong.warehouse.landing import get_cursor
+
+    hub = Hub.open()
+    source = hub.source(source_id)
+    before = get_cursor(hub.engine, source_id)
+    pipeline.commit_cursor(hub, source, cursor)
+    after = get_cursor(hub.engine, source_id)
+    log.info("source %s: cursor %s -> %s", source_id, before, after)
+    return {"source_id": source_id, "cursor_before": before, "cursor_after": after}
+
+
+def publish(dataset: str) -> dict:
+    """Publish every staged batch of ``dataset`` atomically (match/merge is a pass-through for now)."""
+    from lienthong import pipeline
+
+    hub = Hub.open()
+    (pub,) = pipeline.publish_all(hub, [dataset])
+    return {"dataset": dataset, "publication": pub.seq, "batches": pub.batches, "rows_inserted": pub.rows_inserted,
+            "rows_updated": pub.rows_updated, "rows_unchanged": pub.rows_unchanged}
+
+
+def open_data() -> list[str]:
+    """Rewrite the open aggregate tables from the published datasets; returns the files written."""
+    from lienthong.stages.open_data import write_open_data
+
+    hub = Hub.open()
+    folder = hub.settings.home / "open-data"
+    written = write_open_data(hub.engine, folder, hub.code_lists, threshold=hub.settings.small_cell_threshold)
+    log.info("open data: %s", ", ".join(str(p) for p in written))
+    return [str(p) for p in written]
