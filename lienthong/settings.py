@@ -29,6 +29,10 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "sources", description="Folder of source registry YAML files, one per source."
     )
     small_cell_threshold: int = Field(default=5, description="Open-data cells below this count are suppressed.")
+    airflow_api_url: str | None = Field(
+        default=None, validation_alias="AIRFLOW_API_URL",
+        description="Airflow api-server base URL; when set, `sync --via-airflow` triggers DAG runs there.",
+    )
 
     @property
     def warehouse_url(self) -> str:

@@ -55,11 +55,15 @@ def init() -> None:
 @app.command()
 def sync(
     source_ids: Annotated[list[str] | None, typer.Argument(help="Sources to sync (default: all).")] = None,
+    via_airflow: Annotated[bool, typer.Option(help="Trigger each source's Airflow DAG (AIRFLOW_API_URL).")] = False,
 ) -> None:
     """Extract, land, validate and publish the given sources (all by default)."""
     from lienthong.cli.runs import run_sources, summary_table
     from lienthong.hub import Hub
 
+    if via_airflow:
+        _sync_via_airflow(source_ids)
+        return
     hub = Hub.open()
     sources = [hub.source(s) for s in source_ids] if source_ids else list(hub.sources.values())
     outcome = run_sources(hub, sources)
@@ -123,6 +127,24 @@ def bench(
     from lienthong.bench import run_bench
 
     run_bench(rows=rows, out=out)
+
+
+def _sync_via_airflow(source_ids: list[str] | None) -> None:
+    from lienthong.cli.airflow_trigger import trigger_via_airflow
+    from lienthong.registry import load_registry
+    from lienthong.settings import get_settings
+
+    settings = get_settings()
+    if not settings.airflow_api_url:
+        console.print("[red]AIRFLOW_API_URL is not set[/]: point it at the Airflow api-server (see docs/airflow.md)")
+        raise typer.Exit(2)
+    registry = load_registry(settings.sources_dir)
+    for source_id in source_ids or list(registry):
+        if source_id not in registry:
+            console.print(f"[red]unknown source {source_id!r}[/]")
+            raise typer.Exit(2)
+        run = trigger_via_airflow(source_id, api_url=settings.airflow_api_url, note="lienthong sync --via-airflow")
+        console.print(f"{source_id}: DAG run {run.get('dag_run_id')} {run.get('state')}")
 
 
 def _short(text: str, width: int = 48) -> str:

@@ -107,3 +107,22 @@ def test_refusals_say_what_to_do(airflow_url: str, monkeypatch: pytest.MonkeyPat
 def test_unreachable_airflow() -> None:
     with pytest.raises(AirflowTriggerError, match="cannot reach Airflow"):
         trigger_via_airflow("dtn_db", api_url="http://127.0.0.1:9", token=TOKEN)
+
+
+def test_sync_via_airflow_from_the_command_line(airflow_url: str, tmp_path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    shutil.copy(Path(__file__).parents[2] / "sources" / "dtn_db.yml", sources)
+    env = {**os.environ, "AIRFLOW_API_URL": airflow_url, "AIRFLOW_API_TOKEN": TOKEN,
+           "LIENTHONG_SOURCES_DIR": str(sources), "LIENTHONG_HOME": str(tmp_path / "home")}
+    run = subprocess.run([sys.executable, "-m", "lienthong.cli", "sync", "--via-airflow"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "dtn_db: DAG run manual__" in run.stdout and "queued" in run.stdout
+    assert FakeAirflow.calls[-1][0] == "/api/v2/dags/sync__dtn_db/dagRuns"
