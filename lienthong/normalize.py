@@ -21,7 +21,7 @@ from catalog.model import match_key
 from connectors.base import MEDIA_CSV, MEDIA_XLSX
 from connectors.formats import read_payload
 from lienthong.cleaning import addresses, dates, identity, names, phones, text
-from lienthong.cleaning.base import IssueType
+from lienthong.cleaning.base import IssueType, merge_issues
 from lienthong.cleaning.legacy_encodings import decode_tcvn3, decode_viqr, decode_vni
 from lienthong.errors import MalformedInput
 
@@ -156,7 +156,7 @@ def normalize_table(table: pa.Table, mapping: Mapping[str, str] | None = None) -
     col["ethnicity_code"] = _lookup(source("ethnicity_code"), "ethnic_groups", n, "ethnicity_unmapped", issues)
     col["religion_code"] = _lookup(source("religion_code"), "religions", n, "religion_unmapped", issues)
 
-    merged = _merge(issues, n)
+    merged = merge_issues(*issues)
     counts: Counter[str] = Counter()
     for value in pc.drop_null(merged).to_pylist():
         counts.update(set(value.split(";")))
@@ -206,16 +206,6 @@ def _lookup(values: pa.Array | None, list_name: str, n: int, issue: str, issues:
     unmapped = pc.and_(pc.is_valid(values), pc.is_null(mapped))
     issues.append(pc.if_else(unmapped, issue, pa.scalar(None, pa.string())))
     return mapped
-
-
-def _merge(columns: list[pa.Array], n: int) -> pa.Array:
-    """Row-wise ``;``-join of issue columns, nulls skipped (if_else, not binary_join: see dates.py)."""
-    merged = pa.nulls(n, pa.string())
-    for c in columns:
-        c = c.cast(pa.string())
-        both = pc.binary_join_element_wise(pc.fill_null(merged, ""), pc.fill_null(c, ""), ";")
-        merged = pc.if_else(pc.is_null(merged), c, pc.if_else(pc.is_null(c), merged, both))
-    return merged
 
 
 def _describe(merged: pa.Array) -> pa.Array:

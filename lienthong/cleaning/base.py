@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 class Severity(StrEnum):
@@ -40,3 +41,25 @@ class RuleResult:
         if len(self.values) != len(self.issues):
             msg = f"a rule returned {len(self.values)} values but {len(self.issues)} issue entries"
             raise ValueError(msg)
+
+
+def issues_where(checks: list[tuple[pa.Array, str]]) -> pa.Array:
+    """Per row, every code whose mask holds (null masks count as false), ``;``-separated; null when none."""
+    out = pa.nulls(len(checks[0][0]), pa.string())
+    for mask, code in checks:
+        joined = pc.binary_join_element_wise(out, code, ";")
+        out = pc.if_else(pc.fill_null(mask, False), pc.if_else(pc.is_null(out), pa.scalar(code), joined), out)
+    return out
+
+
+def merge_issues(*columns: pa.Array) -> pa.Array:
+    """Row-wise ``;``-join of issue columns, null where all are null.
+
+    Folded by hand: ``binary_join_element_wise(..., null_handling="skip")`` drops all-null rows in pyarrow 26,
+    returning a shorter array.
+    """
+    merged = columns[0].cast(pa.string())
+    for col in columns[1:]:
+        col = col.cast(pa.string())
+        merged = pc.coalesce(pc.binary_join_element_wise(merged, col, ";"), merged, col)
+    return merged

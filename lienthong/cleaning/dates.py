@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lienthong.cleaning.base import IssueType, RuleResult, Severity
+from lienthong.cleaning.base import IssueType, RuleResult, Severity, issues_where
 
 _CHANGED, _FLAGGED, _REJECTED = Severity.CHANGED, Severity.FLAGGED, Severity.REJECTED
 
@@ -258,7 +258,7 @@ def _parse_distinct(text: pa.Array, dayfirst: bool, pivot: int) -> DateResult:
                                                       pc.is_valid(year_only)))
     understood = pc.is_valid(precision)
     failed = pc.and_(present, pc.invert(understood))
-    issues = _join([
+    issues = issues_where([
         (pc.and_(failed, pc.invert(recognised)), "date_format"),
         (pc.and_(pc.and_(failed, recognised), pc.invert(_true(refused))), "date_invalid"),
         (pc.and_(failed, _true(refused)), "date_ambiguous"),
@@ -341,10 +341,3 @@ def _true(mask: pa.Array) -> pa.Array:
     return pc.fill_null(mask, False)
 
 
-def _join(checks: list[tuple[pa.Array, str]]) -> pa.Array:
-    """Every code whose check holds, ``;``-separated, null when none (see identity._all_issues)."""
-    out = pa.nulls(len(checks[0][0]), pa.string())
-    for mask_, code in checks:
-        joined = pc.binary_join_element_wise(out, code, ";")
-        out = pc.if_else(_true(mask_), pc.if_else(pc.is_null(out), pa.scalar(code), joined), out)
-    return out

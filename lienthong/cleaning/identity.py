@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog import get_code_list
-from lienthong.cleaning.base import IssueType, RuleResult, Severity
+from lienthong.cleaning.base import IssueType, RuleResult, Severity, issues_where
 
 _CHANGED, _FLAGGED, _REJECTED = Severity.CHANGED, Severity.FLAGGED, Severity.REJECTED
 
@@ -206,7 +206,7 @@ def check_cccd(id_number: pa.Array, sex_code: pa.Array | None = None,
     ]
     rejected = pc.and_(is_cccd, _any([m for m, code in checks if ISSUES[code].severity is _REJECTED]))
     values = pc.if_else(rejected, _NULL, ids)
-    return RuleResult(values, _all_issues(checks))
+    return RuleResult(values, issues_where(checks))
 
 
 def explain(code: str, value: str | None, *, sex_code: str | None = None,
@@ -317,14 +317,3 @@ def _first_issue(checks: list[tuple[pa.Array, str]]) -> pa.Array:
     return out
 
 
-def _all_issues(checks: list[tuple[pa.Array, str]]) -> pa.Array:
-    """Every code whose check holds, ``;``-separated, null when none.
-
-    (Built with if_else: ``binary_join_element_wise(..., null_handling="skip")`` drops all-null rows in
-    pyarrow 26, returning a shorter array.)
-    """
-    out = pa.nulls(len(checks[0][0]), pa.string())
-    for mask_, code in checks:
-        joined = pc.binary_join_element_wise(out, code, ";")
-        out = pc.if_else(mask_, pc.if_else(pc.is_null(out), pa.scalar(code), joined), out)
-    return out

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lienthong.cleaning import legacy_encodings as le
-from lienthong.cleaning.base import IssueType, RuleResult, Severity
+from lienthong.cleaning.base import IssueType, RuleResult, Severity, merge_issues
 
 Encoding = Literal["unicode", "tcvn3", "vni", "viqr", "ascii", "unknown"]
 Legacy = Literal["tcvn3", "vni", "viqr"]
@@ -236,16 +236,6 @@ def _issues(mask: pa.Array, code: str) -> pa.Array:
     return pc.if_else(mask, pa.scalar(code, pa.string()), _NULL)
 
 
-def _merge_issues(*columns: pa.Array) -> pa.Array:
-    """Row-wise ``;``-join of issue columns, null where all are null."""
-    # (binary_join_element_wise's null_handling="skip" drops all-null rows in pyarrow 26, so fold by hand.)
-    merged = columns[0]
-    for col in columns[1:]:
-        both = pc.binary_join_element_wise(merged, col, ";")
-        merged = pc.coalesce(both, merged, col)
-    return merged
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Normalisation, tone placement, case.
 # ---------------------------------------------------------------------------------------------------------
@@ -262,7 +252,7 @@ def normalize_text(arr: pa.Array) -> RuleResult:
     arr, _ = _where(arr, f"{_SPACE}{_SPACE}|{_ODD_SPACE}|^{_SPACE}|{_SPACE}$", lambda a: pc.utf8_trim_whitespace(
         pc.replace_substring_regex(a, pattern=f"{_SPACE}+", replacement=" ")))
     arr = pc.if_else(pc.equal(arr, ""), _NULL, arr)
-    return RuleResult(arr, _merge_issues(nfd_issue, _issues(invisible, "text_invisible_characters")))
+    return RuleResult(arr, merge_issues(nfd_issue, _issues(invisible, "text_invisible_characters")))
 
 
 # A tone-marked vowel next to another vowel: the only values whose tone may be misplaced.
