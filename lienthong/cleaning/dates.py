@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -125,7 +126,11 @@ def parse_dates(arr: pa.Array, *, dayfirst: bool = True, century_pivot: int | No
     text = arr if pa.types.is_string(arr.type) else pc.cast(arr, pa.string())
     pivot = dt.date.today().year % 100 if century_pivot is None else century_pivot
     encoded = pc.dictionary_encode(text)
-    return _parse_distinct(encoded.dictionary, dayfirst, pivot).take(encoded.indices)
+    # Evidence for the day/month order is counted in rows, not distinct values: in a large column the few
+    # distinct valid dates saturate while typos keep adding distinct values.
+    indices = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+    rows = pa.array(np.bincount(indices, minlength=len(encoded.dictionary) + 1)[: len(encoded.dictionary)])
+    return _parse_distinct(encoded.dictionary, dayfirst, pivot, rows).take(encoded.indices)
 
 
 def format_dates(result: DateResult) -> pa.Array:
@@ -189,7 +194,7 @@ def explain(code: str, value: str | None) -> tuple[str, str]:
     return f"Ngày '{value}': {issue.message_vi}", f"Date {value!r}: {issue.message_en}"
 
 
-def _parse_distinct(text: pa.Array, dayfirst: bool, pivot: int) -> DateResult:
+def _parse_distinct(text: pa.Array, dayfirst: bool, pivot: int, rows: pa.Array | None = None) -> DateResult:
     t = pc.utf8_lower(pc.utf8_trim_whitespace(text))
     # Rewrites run only on the values that need them: a match is much cheaper than a replacement.
     t = _where(t, r"\s\s", [(r"\s+", " ")])
@@ -217,8 +222,9 @@ def _parse_distinct(text: pa.Array, dayfirst: bool, pivot: int) -> DateResult:
 
     # Day/month order of d/m/y triplets, from the column's evidence.
     a, b = field(tri, "a"), field(tri, "b")
-    day_first_evidence = _count(pc.and_(pc.and_(pc.greater(a, 12), pc.less_equal(a, 31)), pc.less_equal(b, 12)))
-    month_first_evidence = _count(pc.and_(pc.and_(pc.greater(b, 12), pc.less_equal(b, 31)), pc.less_equal(a, 12)))
+    day_first_evidence = _count(pc.and_(pc.and_(pc.greater(a, 12), pc.less_equal(a, 31)), pc.less_equal(b, 12)), rows)
+    month_first_evidence = _count(pc.and_(pc.and_(pc.greater(b, 12), pc.less_equal(b, 31)), pc.less_equal(a, 12)),
+                                  rows)
     order = _column_order(day_first_evidence, month_first_evidence, dayfirst)
     ambiguous = _true(pc.and_(pc.and_(pc.less_equal(a, 12), pc.less_equal(b, 12)), pc.not_equal(a, b)))
     month_first = _true(pc.or_(pc.and_(pc.greater(b, 12), pc.less_equal(a, 12)),
@@ -333,8 +339,9 @@ def _age(birth_ymd: pa.Array, today_ymd: int) -> pa.Array:
     return pc.subtract(pc.subtract(today_ymd // 10_000, birth_year), before_birthday)
 
 
-def _count(mask: pa.Array) -> int:
-    return int(pc.sum(pc.cast(_true(mask), pa.int64())).as_py() or 0)
+def _count(mask: pa.Array, weights: pa.Array | None = None) -> int:
+    hits = pc.cast(_true(mask), pa.int64())
+    return int(pc.sum(hits if weights is None else pc.multiply(hits, weights)).as_py() or 0)
 
 
 def _true(mask: pa.Array) -> pa.Array:
