@@ -9,16 +9,19 @@ original value shown; nothing is guessed. The Vietnamese-specific rules (legacy 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog.model import CodeList
+from lienthong.cleaning import dates, identity, phones
+from lienthong.cleaning.base import RuleResult, Severity
 from quality.reasons import Reason, mask_value
 from schemas import Contract, FieldKind, FieldSpec
 
-_EXCEL_EPOCH_OFFSET = 25569  # Excel serial of 1970-01-01 (Excel counts from 1899-12-30)
+ALL_ISSUES = {**identity.ISSUES, **phones.ISSUES, **dates.ISSUES}
 _DEFAULT_OFFSET = "+0700"  # timestamps without a zone are Vietnam local time
 # Spaces as RE2 sees them, plus the no-break and narrow spaces Word and Excel put in names and addresses.
 _ODD_SPACE = r"[\t\n\r\f\v\x{00a0}\x{2007}\x{202f}\x{3000}]"
@@ -37,16 +40,40 @@ def clean_batch(mapped: pa.Table, contract: type[Contract], code_lists: Mapping[
     """Clean every mappable field of ``mapped`` and derive the contract's derived fields."""
     columns: dict[str, pa.Array] = {}
     reasons: dict[int, list[Reason]] = {}
-    for spec in contract.fields():
-        if spec.derived:
-            continue
-        raw, cleaned = _clean_column(mapped.column(spec.name).combine_chunks(), spec, code_lists)
+    texts: dict[str, pa.Array] = {}
+    specs = [spec for spec in contract.fields() if not spec.derived]
+    # Fields are independent and Arrow's kernels release the GIL: clean them on both cores.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = list(pool.map(lambda s: _clean_field(mapped.column(s.name).combine_chunks(), s, code_lists), specs))
+    for spec, (raw, cleaned, field_reasons) in zip(specs, done, strict=True):
+        texts[spec.name] = raw
         columns[spec.name] = cleaned
-        if spec.kind in _PARSED_KINDS:
-            _note_unparsed(raw, cleaned, spec, reasons)
+        for row, rs in field_reasons.items():
+            reasons.setdefault(row, []).extend(rs)
+    if {"id_number", "sex", "date_of_birth"} <= columns.keys():
+        # A CCCD's digits encode sex, century and birth year: they must agree with the record.
+        checked = identity.check_cccd(columns["id_number"], columns["sex"], columns["date_of_birth"])
+        _note_rejected(texts["id_number"], checked.issues, contract.field("id_number"), identity.explain, reasons)
+        columns["id_number"] = checked.values
     columns.update(_derived(columns, contract, code_lists))
     table = pa.table({spec.name: columns[spec.name] for spec in contract.fields()})
     return Cleaned(table, reasons)
+
+
+def _clean_field(
+    col: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList]
+) -> tuple[pa.Array, pa.Array, dict[int, list[Reason]]]:
+    """(text, typed value, reasons) of one field."""
+    reasons: dict[int, list[Reason]] = {}
+    raw, cleaned = _clean_column(col, spec, lists)
+    if spec.kind in _RULES:  # the Vietnamese rules of lienthong.cleaning: they explain what they reject
+        rule, explain = _RULES[spec.kind]
+        result = rule(raw)
+        cleaned = result.values
+        _note_rejected(raw, result.issues, spec, explain, reasons)
+    if spec.kind in _PARSED_KINDS:
+        _note_unparsed(raw, cleaned, spec, reasons)
+    return raw, cleaned, reasons
 
 
 def _clean_column(col: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList]) -> tuple[pa.Array, pa.Array]:
@@ -97,27 +124,6 @@ def _keep(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa
 
 def _name(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa.Array:
     return pc.utf8_title(arr)  # "NGUYỄN văn an" -> "Nguyễn Văn An"
-
-
-def _id_number(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa.Array:
-    return pc.replace_substring_regex(arr, pattern=r"[\s.\-]", replacement="")
-
-
-def _phone(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa.Array:
-    arr = pc.replace_substring_regex(arr, pattern=r"[\s.\-()]", replacement="")
-    arr = pc.replace_substring_regex(arr, pattern=r"^(\+84|0084)", replacement="0")
-    return pc.replace_substring_regex(arr, pattern=r"^84(\d{9,10})$", replacement="0\\1")
-
-
-def _date(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa.Array:
-    iso = pc.extract_regex(arr, r"^(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})$")
-    dmy = pc.extract_regex(arr, r"^(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4})$")
-    parts = {k: pc.coalesce(pc.struct_field(iso, k), pc.struct_field(dmy, k)) for k in ("y", "m", "d")}
-    parsed = _checked_date(parts["y"], parts["m"], parts["d"])
-    serial_text = pc.if_else(pc.match_substring_regex(arr, r"^\d{5}(\.0+)?$"), arr, pa.scalar(None, pa.string()))
-    serial = pc.cast(pc.replace_substring_regex(serial_text, r"\.0+$", ""), pa.int32())
-    from_serial = pc.cast(pc.cast(pc.subtract(serial, _EXCEL_EPOCH_OFFSET), pa.int32()), pa.date32())
-    return pc.coalesce(parsed, from_serial)
 
 
 def _checked_date(y: pa.Array, m: pa.Array, d: pa.Array) -> pa.Array:
@@ -189,14 +195,19 @@ def _numeric_code_width(code_list: CodeList) -> int | None:
 _CLEANERS: dict[FieldKind, Callable[[pa.Array, FieldSpec, Mapping[str, CodeList]], pa.Array]] = {
     FieldKind.TEXT: _keep,
     FieldKind.NAME: _name,
-    FieldKind.ID_NUMBER: _id_number,
-    FieldKind.PHONE: _phone,
-    FieldKind.DATE: _date,
+    FieldKind.ID_NUMBER: _keep,  # the rules of _RULES take the text from here
+    FieldKind.PHONE: _keep,
+    FieldKind.DATE: _keep,
     FieldKind.DATETIME: _datetime,
     FieldKind.CODE: _code,
     FieldKind.INTEGER: _integer,
     FieldKind.MONEY: _integer,
     FieldKind.BOOLEAN: _boolean,
+}
+_RULES: dict[FieldKind, tuple[Callable[[pa.Array], RuleResult], Callable[..., tuple[str, str]]]] = {
+    FieldKind.ID_NUMBER: (identity.normalize_id_number, identity.explain),
+    FieldKind.PHONE: (phones.normalize_phone, phones.explain),
+    FieldKind.DATE: (dates.parse_dates, dates.explain),
 }
 _PARSED_KINDS = {FieldKind.DATE, FieldKind.DATETIME, FieldKind.INTEGER, FieldKind.MONEY, FieldKind.BOOLEAN}
 _EXPECTED_FORM = {
@@ -208,8 +219,31 @@ _EXPECTED_FORM = {
 }
 
 
+def _note_rejected(
+    raw: pa.Array, issues: pa.Array, spec: FieldSpec, explain: Callable[..., tuple[str, str]],
+    reasons: dict[int, list[Reason]],
+) -> None:
+    """A reason for each code a rule REJECTED a row with (changed or flagged values pass)."""
+    rejected = sorted(code for code, issue in ALL_ISSUES.items() if issue.severity is Severity.REJECTED)
+    hit = pc.fill_null(pc.match_substring_regex(issues, "|".join(rf"\b{c}\b" for c in rejected)), False)
+    if not pc.any(hit).as_py():
+        return
+    for row in pc.indices_nonzero(hit).to_pylist():
+        value = raw[row].as_py()
+        for code in issues[row].as_py().split(";"):
+            if code in ALL_ISSUES and ALL_ISSUES[code].severity is Severity.REJECTED:
+                vi, en = explain(code, value)
+                reasons.setdefault(row, []).append(Reason(
+                    rule=code, column=spec.name, value=mask_value(value, spec.privacy), message_vi=vi,
+                    message_en=f"{spec.name}: {en}",
+                ))
+
+
 def _note_unparsed(raw: pa.Array, cleaned: pa.Array, spec: FieldSpec, reasons: dict[int, list[Reason]]) -> None:
     failed = pc.and_(pc.is_valid(raw), pc.is_null(cleaned))
+    already = [r for r, rs in reasons.items() if any(x.column == spec.name for x in rs)]
+    if already:  # a rule already said why
+        failed = pc.and_(failed, pc.invert(pc.is_in(pa.array(range(len(raw))), value_set=pa.array(already))))
     if not pc.any(failed).as_py():
         return
     form_vi, form_en = _EXPECTED_FORM[spec.kind]

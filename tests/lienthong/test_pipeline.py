@@ -46,7 +46,7 @@ def test_every_row_is_published_or_quarantined_with_its_reasons(make_hub, wareho
     reasons = {q["row_no"]: q["reasons"] for q in quarantined(hub.engine)}
     assert sorted(reasons) == [3, 4, 5]
     assert [r["column"] for r in reasons[3]] == ["full_name"]
-    assert reasons[4][0]["rule"] == "date_format" and "31/02/1990" in reasons[4][0]["message_vi"]
+    assert reasons[4][0]["rule"] == "date_invalid" and "31/02/1990" in reasons[4][0]["message_vi"]
     assert {r["column"] for r in reasons[5]} == {"id_number", "ethnicity_code", "ward_code"}
     id_reason = next(r for r in reasons[5] if r["column"] == "id_number")
     assert id_reason["value"] == "00******23", "an ID number is never stored or shown in full"
