@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 
 def match_key(text: str) -> str:
     """Case-, diacritic- and whitespace-insensitive key used to look labels and aliases up ("Nữ" == "nu")."""
@@ -67,6 +70,24 @@ class CodeList:
         if text is None:
             return None
         return self._by_key.get(match_key(text))
+
+    def codes_of(self, values: pa.Array) -> pa.Array:
+        """:meth:`lookup` over a column, once per distinct value; numeric codes that lost their leading zeros in
+        Excel ("1" for "01") are padded first. Null where a value is not in the list."""
+        uniques = pc.unique(values).drop_null()
+        widths = {len(c) for c in self.codes}
+        width = widths.pop() if len(widths) == 1 and all(c.isdigit() for c in self.codes) else 0
+        found = [
+            self.lookup(v.zfill(width) if width and v.isdigit() and len(v) < width else v)
+            for v in uniques.to_pylist()
+        ]
+        return pc.take(pa.array(found, pa.string()), pc.index_in(values, value_set=uniques))
+
+    def parents_of(self, codes: pa.Array) -> pa.Array:
+        """The parent code of each code (a ward's province), null for codes not in the list."""
+        keys = pa.array([v.code for v in self.values], pa.string())
+        parents = pa.array([v.parent for v in self.values], pa.string())
+        return pc.take(parents, pc.index_in(codes, value_set=keys))
 
     def label(self, code: str) -> str | None:
         for v in self.values:

@@ -150,9 +150,7 @@ def normalize_table(table: pa.Table, mapping: Mapping[str, str] | None = None) -
         issues.append(pc.if_else(pc.is_valid(ward), pa.scalar(None, pa.string()), mapped.issues))
         ward = pc.coalesce(ward, mapped.values)
     col["ward_code"] = ward
-    provinces = {v.code: v.parent for v in get_code_list("wards").values}
-    col["province_code"] = pc.take(pa.array(list(provinces.values()), pa.string()),
-                                   pc.index_in(ward, value_set=pa.array(list(provinces), pa.string())))
+    col["province_code"] = get_code_list("wards").parents_of(ward)
     col["ethnicity_code"] = _lookup(source("ethnicity_code"), "ethnic_groups", n, "ethnicity_unmapped", issues)
     col["religion_code"] = _lookup(source("religion_code"), "religions", n, "religion_unmapped", issues)
 
@@ -195,14 +193,7 @@ def _lookup(values: pa.Array | None, list_name: str, n: int, issue: str, issues:
     """Codes, labels or aliases of a shared list -> its code; unknown values -> null with ``issue``."""
     if values is None:
         return pa.nulls(n, pa.string())
-    code_list = get_code_list(list_name)
-    uniques = pc.unique(values).drop_null()
-    width = len(next(iter(code_list.codes))) if code_list.codes else 0
-    codes = []
-    for value in uniques.to_pylist():
-        probe = value.zfill(width) if value.isdigit() and all(c.isdigit() for c in code_list.codes) else value
-        codes.append(code_list.lookup(probe))
-    mapped = pc.take(pa.array(codes, pa.string()), pc.index_in(values, value_set=uniques))
+    mapped = get_code_list(list_name).codes_of(values)
     unmapped = pc.and_(pc.is_valid(values), pc.is_null(mapped))
     issues.append(pc.if_else(unmapped, issue, pa.scalar(None, pa.string())))
     return mapped

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -173,23 +174,7 @@ def _boolean(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) ->
 
 def _code(arr: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList]) -> pa.Array:
     """Codes, labels and aliases become the list's code; unknown values stay as sent so validation shows them."""
-    code_list = lists[spec.code_list]  # type: ignore[index]
-    uniques = pc.unique(arr).drop_null()
-    if len(uniques) == 0:
-        return arr
-    width = _numeric_code_width(code_list)
-    mapped = []
-    for value in uniques.to_pylist():
-        probe = value.zfill(width) if width and value.isdigit() and len(value) < width else value
-        mapped.append(code_list.lookup(probe) or value)
-    return pc.take(pa.array(mapped, pa.string()), pc.index_in(arr, value_set=uniques))
-
-
-def _numeric_code_width(code_list: CodeList) -> int | None:
-    widths = {len(c) for c in code_list.codes}
-    if len(widths) == 1 and all(c.isdigit() for c in code_list.codes):
-        return widths.pop()
-    return None
+    return pc.coalesce(lists[spec.code_list].codes_of(arr), arr)  # type: ignore[index]
 
 
 _CLEANERS: dict[FieldKind, Callable[[pa.Array, FieldSpec, Mapping[str, CodeList]], pa.Array]] = {
@@ -243,7 +228,9 @@ def _note_unparsed(raw: pa.Array, cleaned: pa.Array, spec: FieldSpec, reasons: d
     failed = pc.and_(pc.is_valid(raw), pc.is_null(cleaned))
     already = [r for r, rs in reasons.items() if any(x.column == spec.name for x in rs)]
     if already:  # a rule already said why
-        failed = pc.and_(failed, pc.invert(pc.is_in(pa.array(range(len(raw))), value_set=pa.array(already))))
+        said = np.zeros(len(raw), dtype=bool)
+        said[already] = True
+        failed = pc.and_(failed, pa.array(~said))
     if not pc.any(failed).as_py():
         return
     form_vi, form_en = _EXPECTED_FORM[spec.kind]
@@ -268,8 +255,5 @@ def _derived(columns: dict[str, pa.Array], contract: type[Contract], lists: Mapp
         out["middle_name"] = pc.if_else(pc.equal(middle, ""), pa.scalar(None, pa.string()), middle)
         out["given_name"] = pc.if_else(matched, pc.struct_field(parts, "given"), full)  # one-word names
     if "province_code" in names and "ward_code" in columns:
-        wards = lists["wards"]
-        codes = pa.array([v.code for v in wards.values], pa.string())
-        parents = pa.array([v.parent for v in wards.values], pa.string())
-        out["province_code"] = pc.take(parents, pc.index_in(columns["ward_code"], value_set=codes))
+        out["province_code"] = lists["wards"].parents_of(columns["ward_code"])
     return out
