@@ -36,7 +36,7 @@ lint: $(STAMP)
 
 ## After changing a contract: freeze the new warehouse tables in an Alembic revision.
 migration: $(STAMP)
-	$(BIN)/lienthong init --database-url sqlite:///var/migration-base.db
+	rm -f var/migration-base.db && $(BIN)/lienthong --database-url sqlite:///var/migration-base.db init
 	$(BIN)/python -c "from alembic import command; from lienthong.warehouse.migrate import alembic_config; \
 	  command.revision(alembic_config('sqlite:///var/migration-base.db'), message='$(MSG)', autogenerate=True)"
 

@@ -51,3 +51,7 @@ class Feedback(Contract):
         K.INTEGER, minimum=1, maximum=5,
         label_vi="Mức độ hài lòng", description="Citizen's satisfaction, 1 (very unhappy) to 5 (very satisfied).",
     )
+    issues: str | None = spec(
+        K.TEXT, derived=True, label_vi="Ghi chú làm sạch",
+        description="Codes of what cleaning changed or flagged in the record (';'-separated), e.g. name_reversed.",
+    )

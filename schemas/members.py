@@ -86,3 +86,7 @@ class Member(Contract):
     status: str | None = spec(
         K.CODE, code_list="member_statuses", label_vi="Trạng thái", description="Membership status.",
     )
+    issues: str | None = spec(
+        K.TEXT, derived=True, label_vi="Ghi chú làm sạch",
+        description="Codes of what cleaning changed or flagged in the record (';'-separated), e.g. name_reversed.",
+    )

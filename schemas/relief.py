@@ -55,3 +55,7 @@ class Relief(Contract):
     transaction_date: date = spec(
         K.DATE, required=True, minimum=2000, label_vi="Ngày", description="Date of the donation or support.",
     )
+    issues: str | None = spec(
+        K.TEXT, derived=True, label_vi="Ghi chú làm sạch",
+        description="Codes of what cleaning changed or flagged in the record (';'-separated), e.g. name_reversed.",
+    )

@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 from rich.progress import Progress
 
 from lienthong.bench import floors
+from lienthong.bench.report import write_section
 from lienthong.cli.console import console
 from lienthong.demo.corrupt import measure_accuracy
 
@@ -98,8 +99,7 @@ def run_bench(*, rows: int, out: Path) -> dict:
         runs.sort(key=lambda r: r["seconds"])
         figures["end_to_end"] = {**runs[len(runs) // 2], "all_seconds": [r["seconds"] for r in runs]}
         step("writing the report")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(figures), encoding="utf-8")
+    write_section(out, "hub", render(figures))
     e2e = figures["end_to_end"]
     console.print(f"{rows:,} rows end to end in {e2e['seconds']:.1f} s = {rows / e2e['seconds']:,.0f} rows/s, "
                   f"peak {e2e['peak_rss_mib']:,.0f} MiB; figures written to {out}")
@@ -109,7 +109,7 @@ def run_bench(*, rows: int, out: Path) -> dict:
 def _render_cleaning(f: dict) -> list[str]:
     norm, acc = f["normalize"], f["accuracy"]
     lines = [
-        "## Cleaning Vietnamese data: `lienthong normalize`",
+        "### Cleaning Vietnamese data: `lienthong normalize`",
         "",
         f"- throughput: {norm['rows']:,} generated member rows (names, sex, dates, ID numbers, phones in mixed forms, "
         f"addresses with street parts, ethnicity, religion) in {norm['seconds']:.1f} s on one core = "
@@ -167,9 +167,9 @@ def render(f: dict) -> str:
         ("publish (one-transaction upsert)", s["publish"], "psycopg COPY, one index", f["floor_copy_indexed"]),
     ]
     lines = [
-        "# Benchmarks",
+        "## The hub: CSV to published rows, and cleaning",
         "",
-        "Reproduce with `make bench` (or `lienthong bench --rows N`); figures of the last run on this machine, "
+        "Reproduce with `make bench` (or `lienthong bench hub --rows N`); figures of the last run on this machine, "
         "written by the command itself.",
         "",
         f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores, "
@@ -177,7 +177,7 @@ def render(f: dict) -> str:
         f"- data: {rows:,} generated members rows (`lienthong.demo.generator`, seed 11, 3% deliberate errors, "
         f"2% duplicates), CSV of {f['csv_mib']:,.0f} MiB; warehouse: PostgreSQL via psycopg 3",
         "",
-        "## End to end: CSV file to published PostgreSQL rows",
+        "### End to end: CSV file to published PostgreSQL rows",
         "",
         "| rows | valid | quarantined | seconds | rows/s | peak memory (MiB) | target |",
         "|---:|---:|---:|---:|---:|---:|---|",
@@ -190,7 +190,7 @@ def render(f: dict) -> str:
         "checks (map, clean, validate) run while the payload lands, on the other core, so the end-to-end time is "
         "less than the sum of the stages below, which are timed one after the other.",
         "",
-        "## Stage by stage, beside the floor of the library doing the same kind of work",
+        "### Stage by stage, beside the floor of the library doing the same kind of work",
         "",
         "| stage | seconds | rows/s | floor | floor rows/s | stage / floor |",
         "|---|---:|---:|---|---:|---:|",

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from lienthong.cli import bench as bench_cmd
 from lienthong.cli import catalog as catalog_cmd
 from lienthong.cli import files as files_cmd
 from lienthong.cli import quarantine as quarantine_cmd
@@ -24,6 +25,7 @@ sources_app = typer.Typer(help="The source registry.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(quarantine_cmd.app, name="quarantine")
 app.add_typer(catalog_cmd.app, name="catalog")
+app.add_typer(bench_cmd.app, name="bench")
 app.command()(files_cmd.normalize)
 app.command()(files_cmd.check)
 
@@ -116,17 +118,6 @@ def demo(
     from lienthong.cli.demo import run_demo
 
     run_demo(seed=seed, scale=scale)
-
-
-@app.command()
-def bench(
-    rows: Annotated[int, typer.Option(help="Rows of the generated members feed.")] = 1_000_000,
-    out: Annotated[Path, typer.Option(help="Where to write the figures.")] = Path("docs/BENCHMARKS.md"),
-) -> None:
-    """Benchmark CSV → published PostgreSQL rows on a generated members feed, beside library floors."""
-    from lienthong.bench import run_bench
-
-    run_bench(rows=rows, out=out)
 
 
 def _sync_via_airflow(source_ids: list[str] | None) -> None:

@@ -256,4 +256,6 @@ def _derived(columns: dict[str, pa.Array], contract: type[Contract], lists: Mapp
         out["given_name"] = pc.if_else(matched, pc.struct_field(parts, "given"), full)  # one-word names
     if "province_code" in names and "ward_code" in columns:
         out["province_code"] = lists["wards"].parents_of(columns["ward_code"])
+    if "issues" in names:
+        out["issues"] = pa.nulls(len(next(iter(columns.values()))), pa.string())
     return out

@@ -197,3 +197,7 @@ for _contract in CONTRACTS.values():
 def contract_columns(contract: type[Contract]) -> list[str]:
     """The columns a dataset table holds for the contract's fields, in order."""
     return contract.field_names()
+
+
+# Tables of the HTTP API (keys, audit) and of entity resolution live beside their rooms' code but in this metadata.
+from lienthong.warehouse import tables_api, tables_match  # noqa: E402, F401

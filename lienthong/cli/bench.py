@@ -1,0 +1,36 @@
+"""`lienthong bench …`: benchmarks that write their figures to a section of docs/BENCHMARKS.md.
+
+`lienthong bench` alone runs the hub benchmark (what `make bench` does); other rooms add subcommands to ``app``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Benchmarks; figures go to docs/BENCHMARKS.md.", invoke_without_command=True)
+BENCHMARKS = Path("docs/BENCHMARKS.md")
+
+
+@app.callback()
+def _default(
+    ctx: typer.Context,
+    rows: Annotated[int, typer.Option(help="Rows of the generated members feed.")] = 1_000_000,
+    out: Annotated[Path, typer.Option(help="Where to write the figures.")] = BENCHMARKS,
+) -> None:
+    """Without a subcommand: the hub benchmark (CSV → published PostgreSQL rows, and cleaning)."""
+    if ctx.invoked_subcommand is None:
+        hub(rows=rows, out=out)
+
+
+@app.command()
+def hub(
+    rows: Annotated[int, typer.Option(help="Rows of the generated members feed.")] = 1_000_000,
+    out: Annotated[Path, typer.Option(help="Where to write the figures.")] = BENCHMARKS,
+) -> None:
+    """Benchmark CSV → published PostgreSQL rows on a generated members feed, beside library floors."""
+    from lienthong.bench import run_bench
+
+    run_bench(rows=rows, out=out)
