@@ -85,7 +85,7 @@ _VIQR_MARK = {CIRCUMFLEX: "^", BREVE: "(", HORN: "+"}
 _VIQR_TONE = {ACUTE: "'", GRAVE: "`", HOOK: "?", TILDE: "~", DOT: "."}
 _VIQR_MARK_IN = {"^": CIRCUMFLEX, "(": BREVE, "+": HORN, "*": HORN}
 _VIQR_TONE_IN = {mark: tone for tone, mark in _VIQR_TONE.items()}
-_VIQR_BASES = {CIRCUMFLEX: "aeo", BREVE: "a", HORN: "ou"}
+_VIQR_BASES = {CIRCUMFLEX: "aeo", BREVE: "au", HORN: "ou"}  # ŭ: Jrai and Ê Đê names (Ayŭn)
 VIQR_TOKEN = re.compile(r"(dd|DD|Dd)|([aeiouyAEIOUY])([\^(+*]?)(['`?~.]?)")
 
 # What a Latin-1 or cp1252 reader can produce: a legacy value is made only of these characters.

@@ -3,16 +3,15 @@
 A Vietnamese name is family name, middle name(s), given name ("Nguyễn Văn An"). Systems built for Western
 names store it as first name + last name and print it back reversed: "An Nguyễn Văn" (given, then family
 and middle as the "last name") or fully reversed "An Văn Nguyễn". :func:`reversed_order` puts those back,
-conservatively: it changes a name only when
-
-* the first word is *not* one of the ~100 most common family names (``data/family_names.csv``), and
-* a family name follows, with a common middle name (``data/middle_names.csv``: Văn, Thị, Đức, Hữu…) right
-  after it ("An Nguyễn Văn", "Lan Tran Thi"), or the name ends with middle name + family name
-  ("An Văn Nguyễn"); two-word names need only a family name second ("Lan Trần").
-
-So "Nguyễn Văn Lê" is never touched (it starts with a family name: Lê is also a given name), nor is
-"Hoàng Nguyễn Văn" (Hoàng, Quang, Mai… are given names *and* family names: ambiguous, left alone), nor Ê Đê
-and other Tây Nguyên names that start with "Y" or "H'" and put the family name last by custom ("H'Hen Niê").
+conservatively. Each reading of the words (as they stand, given name(s) moved to the end, fully reversed) is
+scored by how Vietnamese names are built: one of the commonest family names first (``_COMMONEST``, about 90% of
+people) or another family name (``data/family_names.csv``), known middle names between (``data/middle_names.csv``:
+Văn, Thị, Đức, Hữu…), a known given name last (``data/given_names.csv``), never Văn or Thị last. A name changes
+only when one other reading is clearly best (``_MARGIN``): "Sơn Phạm Đức" → "Phạm Đức Sơn", "Hoàng Nguyễn Văn"
+→ "Nguyễn Văn Hoàng". Left alone: two-word names starting with a family name ("Quang Lê"), double family names
+("Hoàng Nguyễn Minh", "Đoàn Nguyễn Minh Châu"), readings that tie ("An Bình Nguyễn": Nguyễn Bình An or Nguyễn An
+Bình?), and Ê Đê and other Tây Nguyên names that start with "Y" or "H'" and put the family name last by custom
+("H'Hen Niê").
 Without diacritics a word counts as a family or middle name when its unaccented form matches one.
 """
 
@@ -23,6 +22,7 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -104,42 +104,68 @@ def _reordered(name: str) -> str:
     words = name.split(" ")
     n = len(words)
     first = words[0]
-    if n < 2 or _is(first, "family_names.csv") or first == "Y" or "'" in first:
+    if n < 2 or n > 4 or first == "Y" or any("'" in w for w in words) or _is(first, "family_names.csv") and n == 2:
         return name
-    family = [_is(w, "family_names.csv") for w in words]
-    middle = [_is(w, "middle_names.csv") for w in words]
-    if _is(first, "middle_names.csv"):
-        # Anh, Minh, Thanh… are middle *and* given names: move one only before a very common family name
-        # followed by a middle name ("Anh Nguyễn Phương" -> "Nguyễn Phương Anh").
-        if n >= 3 and _fold(words[1]) in _COMMONEST and middle[2]:
-            return " ".join([*words[1:], first])
-        return name
-    if n == 2:
-        return f"{words[1]} {first}" if family[1] else name
-    # Given name(s) first, then family + middle: "An Nguyễn Văn", "Bình An Nguyễn Văn".
-    k = next((i for i in range(1, min(3, n - 1)) if family[i]), None)
-    given_first = k is not None and middle[k + 1] and not any(family[:k])
-    # Fully reversed: "An Văn Nguyễn".
-    fully = family[-1] and middle[-2] and not family[-2] and not any(family[:-1])
-    if given_first and not fully:
-        return " ".join(words[k:] + words[:k])  # type: ignore[index]
-    if fully and not given_first:
-        return " ".join(reversed(words))
-    return name
+    as_is = _order_score(words)
+    # Given name(s) moved to the end ("An Nguyễn Văn", "Bình An Nguyễn Văn"), or the whole name reversed.
+    candidates = {" ".join(words[k:] + words[:k]): _order_score(words[k:] + words[:k]) for k in range(1, min(3, n))}
+    candidates.setdefault(" ".join(reversed(words)), _order_score(list(reversed(words))))
+    best = max(candidates.values())
+    winners = [c for c, score in candidates.items() if score == best]
+    # Clearly better, and one clear winner: "An Bình Nguyễn" could be Nguyễn Bình An or Nguyễn An Bình.
+    return winners[0] if len(winners) == 1 and best - as_is >= _MARGIN else name
+
+
+_MARGIN = 3  # "Hoàng Nguyễn Minh" (double family name) vs "Nguyễn Minh Hoàng" scores 2: left alone
+_FILLERS = frozenset({"văn", "thị"})  # middle names only, never a given or family name (Vân, Thi are given names)
+
+
+def _is_filler(word: str) -> bool:
+    low = unicodedata.normalize("NFC", word).lower()
+    return low in _FILLERS if not low.isascii() else low in ("van", "thi")
+
+
+def _order_score(words: list[str]) -> float:
+    """How well ``words`` read as family, middle(s), given: common family name first, known middle names between,
+    a known given name last. Vietnamese naming is concentrated enough that these few lists decide most cases."""
+    family, *middle, given = words
+    if _is_filler(given):
+        return float("-inf")
+    score = 3 if _fold(family) in _COMMONEST else 1 if _is(family, "family_names.csv") else 0
+    if _is_filler(family):
+        score -= 3
+    score += sum(2 for w in middle if _is(w, "middle_names.csv"))
+    if _is(given, "given_names.csv"):
+        score += 2
+    elif _fold(given) in _COMMONEST:
+        score -= 3
+    elif _is(given, "middle_names.csv"):
+        score += 1
+    return score
 
 
 def reversed_order(full: pa.Array) -> RuleResult:
     """Re-order names written given-name-first; the changed rows get ``name_reversed`` (CHANGED).
 
-    Only names whose first word is not a common family name are looked at in Python (once per distinct
-    value); for usual data that is a few percent of the rows. Whitespace is normalised; the caller keeps the
-    original value.
+    Only names that could be reversed are looked at in Python (once per distinct value): those whose first word
+    is not a family name, and those with one of the commonest family names, or Văn/Thị, after the first word.
+    For usual data that is a few percent of the rows. Whitespace is normalised; the caller keeps the original.
     """
     full = _clean_spaces(full)
-    head = pc.split_pattern(full, " ", max_splits=1)
-    first = pc.dictionary_encode(pc.if_else(pc.equal(pc.list_value_length(head), 2), _element(head, 0), _NULL))
-    unknown = pa.array([not _is(w, "family_names.csv") for w in first.dictionary.to_pylist()], pa.bool_())
-    candidate = pc.fill_null(unknown.take(first.indices), False)
+    words = pc.split_pattern(full, " ")
+    flat = pc.dictionary_encode(pc.list_flatten(words))
+    vocabulary = flat.dictionary.to_pylist()
+    telling = pa.array([_fold(w) in _COMMONEST or _is_filler(w) for w in vocabulary], pa.bool_())
+    not_family = pa.array([not _is(w, "family_names.csv") for w in vocabulary], pa.bool_())
+    parents = pc.list_parent_indices(words).to_numpy()
+    starts = words.offsets.to_numpy()[:-1]
+    first = np.arange(len(parents)) == starts[parents]
+    flags = np.where(first, not_family.take(flat.indices).to_numpy(zero_copy_only=False),
+                     telling.take(flat.indices).to_numpy(zero_copy_only=False))
+    several = pc.fill_null(pc.greater(pc.list_value_length(words), 1), False).to_numpy(zero_copy_only=False)
+    mask = np.zeros(len(full), dtype=bool)
+    mask[parents[flags]] = True
+    candidate = pa.array(mask & several)
     if not pc.any(candidate).as_py():
         return RuleResult(full, pa.nulls(len(full), pa.string()))
     values = pc.replace_with_mask(full, candidate, map_distinct(full.filter(candidate), _reordered))

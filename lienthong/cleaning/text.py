@@ -302,7 +302,6 @@ _DECODERS: dict[str, Callable[[str], str]] = {
 _VIQR_CANDIDATE = r"[aeiouyAEIOUY][\^(+*]?['`?~.]|[aeoAEO]\^|[aA]\(|[ouOU][+*]|dd|DD"
 _VIQR_SURE = re.compile(r"[\^(+*`~]|dd|DD|Dd")  # marks that are not also ordinary punctuation
 _NON_ASCII = r"[^\x00-\x7f]"
-_OUTSIDE_LEGACY = "[^\\x00-\\x{ff}" + "".join(sorted(le.LEGACY_DOMAIN - set(map(chr, range(256))))) + "]"
 
 
 def decode_legacy(arr: pa.Array, encoding: Legacy) -> pa.Array:
@@ -334,6 +333,8 @@ _VIETNAMESE_LETTERS = frozenset(
     unicodedata.normalize("NFC", v + t) for v in _VOWELS + _VOWELS.upper() for t in ("", *le.TONE_MARKS)
 ) | frozenset("đĐ")
 _EDGE = "\"'()[]{}.,;:!?/-–“”‘’«»*&%#0123456789"
+# Vietnamese letters outside what TCVN3/VNI text read as Latin-1/cp1252 can contain: only Unicode has them.
+_UNICODE_ONLY = "[" + "".join(sorted(_VIETNAMESE_LETTERS - le.LEGACY_DOMAIN)) + "]"
 _SAMPLE_ROWS = 100_000
 _SAMPLE_VALUES = 5_000
 
@@ -461,18 +462,24 @@ def fix_column_encoding(arr: pa.Array, encoding: Encoding | None = None) -> Rule
     else:
         at = 1 if encoding == "tcvn3" else 2
         decode = _DECODERS[encoding]
-        # Values no legacy font can produce ("Phạm") show the column mixes in Unicode: then a value that
-        # reads equally well both ways ("Hòa") is taken as Unicode too.
-        mixed = pc.any(pc.match_substring_regex(arr, _OUTSIDE_LEGACY)).as_py()
+        # Vietnamese letters no legacy font can produce ("Phạm") show the column mixes in Unicode: then a value
+        # that reads equally well both ways ("Hòa") is taken as Unicode too. Other letters ("ŭ" of Jrai names
+        # such as Ayŭn, which the font cannot type either) say nothing about the rest of the value.
+        mixed = pc.any(pc.match_substring_regex(arr, _UNICODE_ONLY)).as_py()
 
         def guarded(value: str) -> str:
-            if not le.legacy_decodable(value):
+            # Word by word: a word the font cannot hold ("Ayŭn") stays, the words around it are still read.
+            words = value.split(" ")
+            readable = [w for w in words if not w.isascii() and le.legacy_decodable(w)]
+            if not readable:
                 return value
-            readings = [_readings(w) for w in value.split() if not w.isascii()]
+            readings = [_readings(w) for w in readable]
             as_is, decoded = sum(r[0] for r in readings), sum(bool(r[at]) for r in readings)
             if as_is > decoded or (mixed and as_is == decoded):
                 return value
-            return decode(value)
+            if le.legacy_decodable(value):
+                return decode(value)  # whole: TCVN3 capitals are restored from the other words
+            return " ".join(decode(w) if le.legacy_decodable(w) else w for w in words)
 
         values = _where(arr, _NON_ASCII, lambda sub: map_distinct(sub, guarded))[0]
     return RuleResult(values, _issues(_changed(arr, values), f"legacy_encoding_{encoding}"))
