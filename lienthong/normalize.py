@@ -1,9 +1,9 @@
 """`lienthong normalize` / `lienthong check`: clean a member file on its own, without loading it.
 
 Reads a CSV or XLSX in any of the encodings member organisations use (UTF-8, cp1258, UTF-16, and TCVN3 / VNI /
-VIQR text inside them), matches its headers to contract fields by name or usual Vietnamese label, applies the
-cleaning rules of ``lienthong.cleaning`` and returns every input column unchanged plus the cleaned fields and an
-``issues`` column. A value that cannot be cleaned is left empty and explained, never invented.
+VIQR text inside them), matches its headers to contract fields by name or usual Vietnamese label, runs the
+pipeline's clean stage on them (one way to clean) and returns every input column unchanged plus the cleaned
+fields, the candidate wards of a split old ward and an ``issues`` column. A value that cannot be cleaned is left empty and explained, never invented.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from catalog import get_code_list
 from catalog.model import match_key
 from connectors.base import MEDIA_CSV, MEDIA_XLSX
 from connectors.formats import read_payload
-from lienthong.cleaning import addresses, dates, identity, names, phones, text
-from lienthong.cleaning.base import IssueType, merge_issues
+from lienthong.cleaning.base import merge_issues
 from lienthong.cleaning.legacy_encodings import decode_tcvn3, decode_viqr, decode_vni
 from lienthong.errors import MalformedInput
+from lienthong.stages.clean import ISSUES, clean_batch
+from schemas.members import Member
 
 # Usual headers of each field in member lists, matched case-, diacritic- and spacing-insensitively.
 HEADER_LABELS: dict[str, tuple[str, ...]] = {
@@ -41,9 +42,6 @@ HEADER_LABELS: dict[str, tuple[str, ...]] = {
 }
 OUTPUT_FIELDS = ("full_name", "family_name", "middle_name", "given_name", "sex", "date_of_birth", "id_number",
                  "phone", "province_code", "ward_code", "ethnicity_code", "religion_code")
-ISSUES: dict[str, IssueType] = {
-    **text.ISSUES, **names.ISSUES, **identity.ISSUES, **phones.ISSUES, **dates.ISSUES, **addresses.ISSUES,
-}
 
 
 @dataclass
@@ -98,62 +96,29 @@ def match_headers(columns: list[str], mapping: Mapping[str, str] | None = None) 
 
 
 def normalize_table(table: pa.Table, mapping: Mapping[str, str] | None = None) -> Normalized:
-    """Clean the member fields found in ``table``; keep every input column as it was."""
+    """Clean the member fields found in ``table`` with the pipeline's clean stage; keep every input column."""
     fields = match_headers(table.column_names, mapping)
     if "full_name" not in fields:
         msg = "no column for the full name (e.g. 'Họ và tên'); pass --mapping to say which column it is"
         raise MalformedInput(msg, message_vi="Không tìm thấy cột Họ và tên. Hãy dùng --mapping để chỉ rõ cột.")
-    used = table.select(sorted(set(fields.values())))
-    encodings = text.detect_table_encodings(used)
     n = table.num_rows
-    issues: list[pa.Array] = []
-    col: dict[str, pa.Array] = {}
-
-    def source(name: str) -> pa.Array | None:
-        if name not in fields:
-            return None
-        raw = fields[name]
-        fixed = text.fix_column_encoding(used.column(raw).combine_chunks(), encodings.get(raw))
-        cleaned = text.normalize_text(fixed.values)
-        issues.extend([fixed.issues, cleaned.issues])
-        return cleaned.values
-
-    full = source("full_name")
-    reordered = names.reversed_order(full)
-    issues.append(reordered.issues)
-    full = text.normalize_tone_placement(text.fix_case(reordered.values))
-    parts = names.split_names(full)
-    col["full_name"] = full
-    for part in ("family", "middle", "given"):
-        col[f"{part}_name"] = pc.struct_field(parts, part)
-
-    sex = source("sex")
-    col["sex"] = _lookup(sex, "sexes", n, "sex_unmapped", issues)
-    dob = source("date_of_birth")
-    parsed = dates.parse_dates(dob if dob is not None else pa.nulls(n, pa.string()))
-    issues.append(parsed.issues)
-    col["date_of_birth"] = dates.format_dates(parsed)
-    id_source = source("id_number")
-    ids = identity.normalize_id_number(id_source if id_source is not None else pa.nulls(n, pa.string()))
-    cccd = identity.check_cccd(ids.values, col["sex"], parsed)
-    issues.extend([ids.issues, cccd.issues])
-    col["id_number"] = cccd.values
-    phone_source = source("phone")
-    phone = phones.normalize_phone(phone_source if phone_source is not None else pa.nulls(n, pa.string()))
-    issues.append(phone.issues)
-    col["phone"] = phone.values
-
-    ward = _lookup(source("ward_code"), "wards", n, "ward_code_unknown", issues)
-    address = source("address")
-    if address is not None:
-        mapped = addresses.map_addresses(address)
-        issues.append(pc.if_else(pc.is_valid(ward), pa.scalar(None, pa.string()), mapped.issues))
-        ward = pc.coalesce(ward, mapped.values)
-    col["ward_code"] = ward
-    col["province_code"] = get_code_list("wards").parents_of(ward)
-    col["ethnicity_code"] = _lookup(source("ethnicity_code"), "ethnic_groups", n, "ethnicity_unmapped", issues)
-    col["religion_code"] = _lookup(source("religion_code"), "religions", n, "religion_unmapped", issues)
-
+    mapped = pa.table({
+        spec.name: table.column(fields[spec.name]).combine_chunks().cast(pa.string()) if spec.name in fields
+        else pa.nulls(n, pa.string())
+        for spec in Member.fields() if not spec.derived
+    })
+    lists = {name: get_code_list(name) for name in ("sexes", "ethnic_groups", "religions", "wards", "provinces",
+                                                     "organisations", "member_statuses")}
+    cleaned = clean_batch(mapped, Member, lists)
+    col = {name: cleaned.table.column(name).combine_chunks() for name in cleaned.table.column_names}
+    issues = [col["issues"]]
+    for name, list_name, issue in (("sex", "sexes", "sex_unmapped"), ("ethnicity_code", "ethnic_groups",
+                                   "ethnicity_unmapped"), ("religion_code", "religions", "religion_unmapped"),
+                                   ("ward_code", "wards", "ward_code_unknown")):
+        col[name] = _lookup(col[name], list_name, issue, issues)
+    col["province_code"] = get_code_list("wards").parents_of(col["ward_code"])
+    iso = pc.strftime(pc.cast(col["date_of_birth"], pa.timestamp("s")), format="%Y-%m-%d")
+    col["date_of_birth"] = pc.coalesce(iso, pc.cast(col["birth_year"], pa.string()))
     merged = merge_issues(*issues)
     counts: Counter[str] = Counter()
     for value in pc.drop_null(merged).to_pylist():
@@ -162,7 +127,11 @@ def normalize_table(table: pa.Table, mapping: Mapping[str, str] | None = None) -
     for name in OUTPUT_FIELDS:
         target = name if name not in out.column_names else f"{name}_cleaned"
         out = out.append_column(target, col[name].cast(pa.string()))
+    candidates = cleaned.ward_candidates
+    out = out.append_column("ward_candidates", pa.nulls(n, pa.string()) if candidates is None
+                            else pc.binary_join(candidates, " "))
     out = out.append_column("issues", _describe(merged))
+    encodings = {fields[name]: enc for name, enc in cleaned.encodings.items() if name in fields}
     return Normalized(out, fields, {c: encodings.get(c, "unicode") for c in fields.values()}, counts)
 
 
@@ -189,10 +158,8 @@ _LOOKUP_ISSUES = {
 }
 
 
-def _lookup(values: pa.Array | None, list_name: str, n: int, issue: str, issues: list[pa.Array]) -> pa.Array:
+def _lookup(values: pa.Array, list_name: str, issue: str, issues: list[pa.Array]) -> pa.Array:
     """Codes, labels or aliases of a shared list -> its code; unknown values -> null with ``issue``."""
-    if values is None:
-        return pa.nulls(n, pa.string())
     mapped = get_code_list(list_name).codes_of(values)
     unmapped = pc.and_(pc.is_valid(values), pc.is_null(mapped))
     issues.append(pc.if_else(unmapped, issue, pa.scalar(None, pa.string())))

@@ -43,7 +43,11 @@ class Member(Contract):
     )
     date_of_birth: date | None = spec(
         K.DATE, privacy=P.QUASI_IDENTIFIER, match_role=M.DATE_OF_BIRTH, minimum=1900,
-        label_vi="Ngày sinh", description="Date of birth.",
+        label_vi="Ngày sinh", description="Date of birth (empty when only the year or month is known).",
+    )
+    birth_year: int | None = spec(
+        K.INTEGER, derived=True, privacy=P.QUASI_IDENTIFIER, minimum=1900,
+        label_vi="Năm sinh", description="Year of birth, from date_of_birth; also when only the year was given.",
     )
     id_number: str | None = spec(
         K.ID_NUMBER, privacy=P.DIRECT_IDENTIFIER, match_role=M.ID_NUMBER, pattern=r"^(\d{9}|\d{12})$",

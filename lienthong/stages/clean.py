@@ -1,9 +1,15 @@
 """Clean: turn mapped source strings into typed, canonical values, vectorised over the whole batch.
 
-Each field kind has one small cleaning rule built from Arrow compute kernels (no per-row Python on the hot path).
+Every text column first goes through :mod:`lienthong.cleaning.text`: its encoding is detected with the rest of
+the batch (TCVN3 / VNI / VIQR text typed in old fonts is converted) and it is normalised (NFC, invisible
+characters, spaces). Then each field kind has one rule: names are re-ordered, cased and given one tone
+placement (:mod:`lienthong.cleaning.names`); ID numbers, phones and dates use the Vietnamese rules of
+:mod:`lienthong.cleaning`; codes, labels and aliases become catalog codes. Derived fields follow: name parts,
+the 2025 ward of an address when the source gave no ward code (an old ward that was split is flagged with no
+guess), the province, the birth year, and ``issues``, the codes of everything a rule changed or flagged.
+
 A value that cannot be understood becomes null and the row gets a reason, so validation quarantines it with the
-original value shown; nothing is guessed. The Vietnamese-specific rules (legacy encodings, old addresses,
-11-digit phones, CCCD consistency) grow here.
+original value shown; nothing is guessed. ``lienthong normalize`` runs this same stage on a file.
 """
 
 from __future__ import annotations
@@ -17,84 +23,122 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog.model import CodeList
-from lienthong.cleaning import dates, identity, phones
-from lienthong.cleaning.base import RuleResult, Severity
+from lienthong.cleaning import addresses, dates, identity, names, phones, text
+from lienthong.cleaning.base import IssueType, RuleResult, Severity, merge_issues
 from quality.reasons import Reason, mask_value
 from schemas import Contract, FieldKind, FieldSpec
 
-ALL_ISSUES = {**identity.ISSUES, **phones.ISSUES, **dates.ISSUES}
+ISSUES: dict[str, IssueType] = {
+    **text.ISSUES, **names.ISSUES, **identity.ISSUES, **phones.ISSUES, **dates.ISSUES, **addresses.ISSUES,
+}
 _DEFAULT_OFFSET = "+0700"  # timestamps without a zone are Vietnam local time
-# Spaces as RE2 sees them, plus the no-break and narrow spaces Word and Excel put in names and addresses.
-_ODD_SPACE = r"[\t\n\r\f\v\x{00a0}\x{2007}\x{202f}\x{3000}]"
-_SPACE = r"[ \t\n\r\f\v\x{00a0}\x{2007}\x{202f}\x{3000}]"
+_TEXT_KINDS = {FieldKind.TEXT, FieldKind.NAME, FieldKind.CODE}  # where legacy-font text turns up
+_NULL = pa.scalar(None, pa.string())
 
 
 @dataclass
 class Cleaned:
-    """A typed table (one column per contract field) and the reasons of values that could not be cleaned."""
+    """A typed table (one column per contract field, ``issues`` included), the reasons of values that could
+    not be cleaned, and the encoding each text column was found in."""
 
     table: pa.Table
     reasons: dict[int, list[Reason]] = field(default_factory=dict)
+    encodings: dict[str, str] = field(default_factory=dict)
+    ward_candidates: pa.Array | None = None  # list<string> per row: the 2025 wards an old split ward became
+
+
+@dataclass
+class _Field:
+    text: pa.Array  # the value as sent, decoded and normalised: what reasons show
+    value: pa.Array  # the typed, canonical value
+    issues: list[pa.Array]
+    reasons: dict[int, list[Reason]]
+    parsed: dates.DateResult | None = None
 
 
 def clean_batch(mapped: pa.Table, contract: type[Contract], code_lists: Mapping[str, CodeList]) -> Cleaned:
     """Clean every mappable field of ``mapped`` and derive the contract's derived fields."""
-    columns: dict[str, pa.Array] = {}
-    reasons: dict[int, list[Reason]] = {}
-    texts: dict[str, pa.Array] = {}
     specs = [spec for spec in contract.fields() if not spec.derived]
+    columns = {s.name: mapped.column(s.name).combine_chunks() for s in specs}
+    # A file is typed in one font: columns are judged together (text.detect_table_encodings).
+    encodings = text.detect_table_encodings(pa.table({s.name: columns[s.name] for s in specs
+                                                      if s.kind in _TEXT_KINDS}))
     # Fields are independent and Arrow's kernels release the GIL: clean them on both cores.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        done = list(pool.map(lambda s: _clean_field(mapped.column(s.name).combine_chunks(), s, code_lists), specs))
-    for spec, (raw, cleaned, field_reasons) in zip(specs, done, strict=True):
-        texts[spec.name] = raw
-        columns[spec.name] = cleaned
-        for row, rs in field_reasons.items():
-            reasons.setdefault(row, []).extend(rs)
-    if {"id_number", "sex", "date_of_birth"} <= columns.keys():
-        # A CCCD's digits encode sex, century and birth year: they must agree with the record.
-        checked = identity.check_cccd(columns["id_number"], columns["sex"], columns["date_of_birth"])
-        _note_rejected(texts["id_number"], checked.issues, contract.field("id_number"), identity.explain, reasons)
-        columns["id_number"] = checked.values
-    columns.update(_derived(columns, contract, code_lists))
-    table = pa.table({spec.name: columns[spec.name] for spec in contract.fields()})
-    return Cleaned(table, reasons)
-
-
-def _clean_field(
-    col: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList]
-) -> tuple[pa.Array, pa.Array, dict[int, list[Reason]]]:
-    """(text, typed value, reasons) of one field."""
+        done = dict(zip((s.name for s in specs), pool.map(
+            lambda s: _clean_field(columns[s.name], s, code_lists, encodings.get(s.name)), specs), strict=True))
+    values = {name: f.value for name, f in done.items()}
+    issues = [i for f in done.values() for i in f.issues]
     reasons: dict[int, list[Reason]] = {}
-    raw, cleaned = _clean_column(col, spec, lists)
-    if spec.kind in _RULES:  # the Vietnamese rules of lienthong.cleaning: they explain what they reject
+    for f in done.values():
+        for row, rs in f.reasons.items():
+            reasons.setdefault(row, []).extend(rs)
+    if {"id_number", "sex", "date_of_birth"} <= values.keys():
+        # A CCCD's digits encode sex, century and birth year: they must agree with the record.
+        dob = done["date_of_birth"]
+        checked = identity.check_cccd(values["id_number"], values["sex"], dob.parsed.year if dob.parsed else None)
+        _note_rejected(done["id_number"].text, checked.issues, contract.field("id_number"), identity.explain,
+                       reasons)
+        values["id_number"] = checked.values
+        issues.append(checked.issues)
+    candidates: list[pa.Array] = []
+    values.update(_derived(values, done, contract, code_lists, issues, candidates))
+    table = pa.table({spec.name: values[spec.name] for spec in contract.fields()})
+    found = {name: enc for name, enc in encodings.items() if enc not in ("unicode", "ascii")}
+    return Cleaned(table, reasons, found, candidates[0] if candidates else None)
+
+
+def _clean_field(col: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList], encoding: str | None) -> _Field:
+    issues: list[pa.Array] = []
+    if encoding not in (None, "unicode", "ascii"):
+        fixed = text.fix_column_encoding(col, encoding)  # type: ignore[arg-type]
+        issues.append(fixed.issues)
+        reasons: dict[int, list[Reason]] = {}
+        _note_rejected(col, fixed.issues, spec, _explain, reasons)  # garbled beyond reading: encoding_undetermined
+        col = fixed.values
+    out = _Field(col, col, issues, reasons if encoding not in (None, "unicode", "ascii") else {})
+    if spec.kind is FieldKind.NAME:
+        normal = text.normalize_text(col)
+        reordered = names.reversed_order(normal.values)
+        out.text = normal.values
+        out.value = text.normalize_tone_placement(text.fix_case(reordered.values))
+        issues += [normal.issues, reordered.issues]
+    elif spec.kind in _RULES:  # the Vietnamese rules of lienthong.cleaning: they explain what they reject
+        normal = _normalized(col)
         rule, explain = _RULES[spec.kind]
-        result = rule(raw)
-        cleaned = result.values
-        _note_rejected(raw, result.issues, spec, explain, reasons)
+        result = rule(normal.values)
+        out.text, out.value = normal.values, result.values
+        issues += [normal.issues, result.issues]
+        _note_rejected(out.text, result.issues, spec, explain, out.reasons)
+        if isinstance(result, dates.DateResult):
+            out.parsed = result
+    else:
+        out.text, out.value, normal_issues = _typed(col, spec, lists)
+        issues.append(normal_issues)
     if spec.kind in _PARSED_KINDS:
-        _note_unparsed(raw, cleaned, spec, reasons)
-    return raw, cleaned, reasons
+        _note_unparsed(out, spec)
+    return out
 
 
-def _clean_column(col: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList]) -> tuple[pa.Array, pa.Array]:
-    """(whitespace/NFC-cleaned text, typed value) of one column.
-
-    Computed once per distinct value when values repeat (codes, dates, branch names): hashing a column is much
-    cheaper than normalising and parsing every row of it.
-    """
-    cleaner = _CLEANERS[spec.kind]
-
-    def both(values: pa.Array) -> tuple[pa.Array, pa.Array]:
-        text = _text(values)
-        return text, (text if cleaner is _keep else cleaner(text, spec, lists))
-
+def _normalized(col: pa.Array) -> RuleResult:
+    """:func:`text.normalize_text`, once per distinct value when values repeat (codes, dates, branch names)."""
     if not _repetitive(col):
-        return both(col)
+        return text.normalize_text(col)
     encoded = col.dictionary_encode()
-    text, typed = both(encoded.dictionary)
-    full_text = text.take(encoded.indices)
-    return full_text, (full_text if typed is text else typed.take(encoded.indices))
+    result = text.normalize_text(encoded.dictionary)
+    return RuleResult(result.values.take(encoded.indices), result.issues.take(encoded.indices))
+
+
+def _typed(col: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList]) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(normalised text, typed value, issues) of a field without a Vietnamese rule of its own."""
+    cleaner = _CLEANERS[spec.kind]
+    if not _repetitive(col):
+        normal = text.normalize_text(col)
+        return normal.values, cleaner(normal.values, spec, lists), normal.issues
+    encoded = col.dictionary_encode()
+    normal = text.normalize_text(encoded.dictionary)
+    typed = cleaner(normal.values, spec, lists)
+    return normal.values.take(encoded.indices), typed.take(encoded.indices), normal.issues.take(encoded.indices)
 
 
 def _repetitive(col: pa.Array, sample: int = 20_000) -> bool:
@@ -102,29 +146,8 @@ def _repetitive(col: pa.Array, sample: int = 20_000) -> bool:
     return len(head) > 0 and len(pc.unique(head)) * 4 <= len(head)
 
 
-def _where(arr: pa.Array, pattern: str, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
-    """Apply ``fn`` only to the values matching ``pattern``: most values are already clean, and a regex match
-    is several times cheaper than a regex replacement or a Unicode normalisation."""
-    mask = pc.fill_null(pc.match_substring_regex(arr, pattern=pattern), False)
-    if not pc.any(mask).as_py():
-        return arr
-    return pc.replace_with_mask(arr, mask, fn(arr.filter(mask)))
-
-
-def _text(arr: pa.Array) -> pa.Array:
-    # Combining marks (U+0300–U+036F) are what NFD input and cp1258 decoding leave behind.
-    arr = _where(arr, "[\u0300-\u036f]", lambda a: pc.utf8_normalize(a, form="NFC"))
-    arr = _where(arr, f"{_SPACE}{_SPACE}|{_ODD_SPACE}|^{_SPACE}|{_SPACE}$", lambda a: pc.utf8_trim_whitespace(
-        pc.replace_substring_regex(a, pattern=f"{_SPACE}+", replacement=" ")))
-    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
-
-
 def _keep(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa.Array:
     return arr
-
-
-def _name(arr: pa.Array, _spec: FieldSpec, _lists: Mapping[str, CodeList]) -> pa.Array:
-    return pc.utf8_title(arr)  # "NGUYỄN văn an" -> "Nguyễn Văn An"
 
 
 def _checked_date(y: pa.Array, m: pa.Array, d: pa.Array) -> pa.Array:
@@ -179,10 +202,6 @@ def _code(arr: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList]) -> pa.A
 
 _CLEANERS: dict[FieldKind, Callable[[pa.Array, FieldSpec, Mapping[str, CodeList]], pa.Array]] = {
     FieldKind.TEXT: _keep,
-    FieldKind.NAME: _name,
-    FieldKind.ID_NUMBER: _keep,  # the rules of _RULES take the text from here
-    FieldKind.PHONE: _keep,
-    FieldKind.DATE: _keep,
     FieldKind.DATETIME: _datetime,
     FieldKind.CODE: _code,
     FieldKind.INTEGER: _integer,
@@ -204,19 +223,24 @@ _EXPECTED_FORM = {
 }
 
 
+def _explain(code: str, value: str | None) -> tuple[str, str]:
+    """The issue's own (Vietnamese, English) words, for rules without an ``explain`` of their own."""
+    return ISSUES[code].message_vi, ISSUES[code].message_en
+
+
 def _note_rejected(
     raw: pa.Array, issues: pa.Array, spec: FieldSpec, explain: Callable[..., tuple[str, str]],
     reasons: dict[int, list[Reason]],
 ) -> None:
     """A reason for each code a rule REJECTED a row with (changed or flagged values pass)."""
-    rejected = sorted(code for code, issue in ALL_ISSUES.items() if issue.severity is Severity.REJECTED)
+    rejected = sorted(code for code, issue in ISSUES.items() if issue.severity is Severity.REJECTED)
     hit = pc.fill_null(pc.match_substring_regex(issues, "|".join(rf"\b{c}\b" for c in rejected)), False)
     if not pc.any(hit).as_py():
         return
     for row in pc.indices_nonzero(hit).to_pylist():
         value = raw[row].as_py()
         for code in issues[row].as_py().split(";"):
-            if code in ALL_ISSUES and ALL_ISSUES[code].severity is Severity.REJECTED:
+            if code in ISSUES and ISSUES[code].severity is Severity.REJECTED:
                 vi, en = explain(code, value)
                 reasons.setdefault(row, []).append(Reason(
                     rule=code, column=spec.name, value=mask_value(value, spec.privacy), message_vi=vi,
@@ -224,38 +248,67 @@ def _note_rejected(
                 ))
 
 
-def _note_unparsed(raw: pa.Array, cleaned: pa.Array, spec: FieldSpec, reasons: dict[int, list[Reason]]) -> None:
-    failed = pc.and_(pc.is_valid(raw), pc.is_null(cleaned))
-    already = [r for r, rs in reasons.items() if any(x.column == spec.name for x in rs)]
-    if already:  # a rule already said why
-        said = np.zeros(len(raw), dtype=bool)
-        said[already] = True
+def _note_unparsed(f: _Field, spec: FieldSpec) -> None:
+    """A reason for values that were sent but could not be read, unless a rule already said why. A date known
+    only to the year or month is not unreadable: it has its own issue (date_year_only, date_month_only)."""
+    failed = pc.and_(pc.is_valid(f.text), pc.is_null(f.value))
+    if f.parsed is not None:
+        failed = pc.and_(failed, pc.is_null(f.parsed.year))
+    if f.reasons:
+        said = np.zeros(len(f.text), dtype=bool)
+        said[list(f.reasons)] = True
         failed = pc.and_(failed, pa.array(~said))
     if not pc.any(failed).as_py():
         return
     form_vi, form_en = _EXPECTED_FORM[spec.kind]
     for row in pc.indices_nonzero(failed).to_pylist():
-        value = mask_value(raw[row].as_py(), spec.privacy)
-        reasons.setdefault(row, []).append(Reason(
+        value = mask_value(f.text[row].as_py(), spec.privacy)
+        f.reasons.setdefault(row, []).append(Reason(
             rule=f"{spec.kind.value}_format", column=spec.name, value=value,
             message_vi=f"{spec.label_vi} '{value}' không đọc được: cần {form_vi}.",
             message_en=f"{spec.name}: {value!r} is not {form_en}.",
         ))
 
 
-def _derived(columns: dict[str, pa.Array], contract: type[Contract], lists: Mapping[str, CodeList]) -> dict:
-    names = {f.name for f in contract.fields() if f.derived}
+def _derived(values: dict[str, pa.Array], done: dict[str, _Field], contract: type[Contract],
+             lists: Mapping[str, CodeList], issues: list[pa.Array], candidates: list[pa.Array],
+             ) -> dict[str, pa.Array]:
+    derived = {f.name for f in contract.fields() if f.derived}
+    n = len(next(iter(values.values())))
     out: dict[str, pa.Array] = {}
-    if names & {"family_name", "middle_name", "given_name"} and "full_name" in columns:
-        full = columns["full_name"]
-        parts = pc.extract_regex(full, r"^(?P<family>\S+)(?: (?P<middle>.+))? (?P<given>\S+)$")
-        matched = pc.is_valid(parts)
-        out["family_name"] = pc.if_else(matched, pc.struct_field(parts, "family"), pa.scalar(None, pa.string()))
-        middle = pc.if_else(matched, pc.struct_field(parts, "middle"), pa.scalar(None, pa.string()))
-        out["middle_name"] = pc.if_else(pc.equal(middle, ""), pa.scalar(None, pa.string()), middle)
-        out["given_name"] = pc.if_else(matched, pc.struct_field(parts, "given"), full)  # one-word names
-    if "province_code" in names and "ward_code" in columns:
-        out["province_code"] = lists["wards"].parents_of(columns["ward_code"])
-    if "issues" in names:
-        out["issues"] = pa.nulls(len(next(iter(columns.values()))), pa.string())
+    if derived & {"family_name", "middle_name", "given_name"} and "full_name" in values:
+        parts = names.split_names(values["full_name"])
+        for part in ("family", "middle", "given"):
+            out[f"{part}_name"] = pc.struct_field(parts, part)
+    if "ward_code" in values and "address" in values:
+        # No ward code from the source: the address may name one, in the 2025 or the pre-July-2025 units.
+        missing = pc.and_(pc.is_null(values["ward_code"]), pc.is_valid(values["address"]))
+        if pc.any(missing).as_py():
+            mapped = addresses.map_addresses(values["address"].filter(missing))
+            where = pc.indices_nonzero(missing)
+            values["ward_code"] = _scatter(values["ward_code"], where, mapped.values, n)
+            issues.append(_scatter(pa.nulls(n, pa.string()), where, mapped.issues, n))
+            candidates.append(_scatter(pa.nulls(n, addresses.CANDIDATES_TYPE), where, mapped.candidates, n))
+            out["ward_code"] = values["ward_code"]
+    if "province_code" in derived and "ward_code" in values:
+        out["province_code"] = lists["wards"].parents_of(values["ward_code"])
+    if "birth_year" in derived and "date_of_birth" in done:
+        parsed = done["date_of_birth"].parsed
+        out["birth_year"] = parsed.year.cast(pa.int64()) if parsed else pa.nulls(n, pa.int64())
+    if "issues" in derived:
+        out["issues"] = _unique_codes(merge_issues(*issues)) if issues else pa.nulls(n, pa.string())
     return out
+
+
+def _scatter(base: pa.Array, where: pa.Array, new: pa.Array, n: int) -> pa.Array:
+    """``base`` with the rows at ``where`` replaced by ``new``, in order (any type, lists included)."""
+    indices = np.arange(n)
+    indices[where.to_numpy()] = n + np.arange(len(new))
+    return pa.concat_arrays([base, new.cast(base.type)]).take(pa.array(indices))
+
+
+def _unique_codes(merged: pa.Array) -> pa.Array:
+    """Each row's codes once, in first-seen order (two columns may raise the same code)."""
+    uniques = pc.unique(merged).drop_null()
+    tidy = pa.array([";".join(dict.fromkeys(v.split(";"))) for v in uniques.to_pylist()], pa.string())
+    return pc.take(tidy, pc.index_in(merged, value_set=uniques))
