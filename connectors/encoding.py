@@ -7,7 +7,8 @@ decoded from it is NFC-normalised: otherwise "Hoà" typed in Windows and "Hoà" 
 Detection never guesses silently: if the bytes are not UTF-8 and do not look like Vietnamese in cp1258 or
 UTF-16, it raises :class:`~lienthong.errors.MalformedInput` and asks for the encoding in the source file.
 Legacy font encodings (TCVN3/ABC, VNI) decode "successfully" as cp1258 but produce letters Vietnamese does not
-use (``Hoµng V¨n``); the plausibility check below is what catches them.
+use (``Hoµng V¨n``); the plausibility check below catches them, and such a file is read as the Western text it
+is (cp1252) when the syllable model reads it as TCVN3 or VNI; the clean stage then converts it per column.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def detect_encoding(data: bytes, *, origin: str = "payload") -> str:
         origin: where they came from, for the error message.
 
     Returns:
-        A Python codec name: ``utf-8``, ``utf-8-sig``, ``utf-16``, ``utf-16-le``, ``utf-16-be`` or ``cp1258``.
+        A Python codec name: ``utf-8``, ``utf-8-sig``, ``utf-16``, ``utf-16-le``, ``utf-16-be``, ``cp1258``, or
+        ``cp1252``/``latin-1`` for TCVN3/VNI text.
 
     Raises:
         MalformedInput: no plausible encoding; the message asks to set ``encoding`` in the source config.
@@ -68,7 +70,11 @@ def detect_encoding(data: bytes, *, origin: str = "payload") -> str:
         return "utf-8"
     best = charset_normalizer.from_bytes(data[:_SAMPLE], cp_isolation=_CANDIDATES).best()
     if best is None or best.encoding not in _NAMES:
-        _refuse(origin, "it is not UTF-8, and neither cp1258 nor UTF-16 reads it cleanly")
+        legacy = _legacy_font_reading(data[:_SAMPLE])
+        if legacy:
+            return legacy
+        _refuse(origin, "it is not UTF-8, neither cp1258 nor UTF-16 reads it cleanly, and it is not Vietnamese "
+                        "typed in a legacy font (TCVN3, VNI)")
     encoding = _NAMES[best.encoding]
     if encoding == "cp1258":
         try:
@@ -77,12 +83,34 @@ def detect_encoding(data: bytes, *, origin: str = "payload") -> str:
             _refuse(origin, "it is not UTF-8 and has bytes cp1258 does not define")
         suspects = _non_vietnamese_letters(text)
         if suspects:
+            legacy = _legacy_font_reading(data[:_SAMPLE])
+            if legacy:
+                return legacy
             _refuse(
                 origin,
-                f"read as cp1258 it has letters Vietnamese does not use ({suspects}); it may be in a legacy "
-                "font encoding (TCVN3, VNI) or another language's code page",
+                f"read as cp1258 it has letters Vietnamese does not use ({suspects}), and it does not read as "
+                "Vietnamese typed in a legacy font (TCVN3, VNI) either",
             )
     return encoding
+
+
+def _legacy_font_reading(data: bytes) -> str | None:
+    """``cp1252`` (or ``latin-1``) when the bytes are Vietnamese typed in a TCVN3 or VNI font: those fonts put
+    Vietnamese letters on Western code points, so the file is read as Western text and the clean stage converts
+    it column by column (lienthong.cleaning.text). None when no legacy reading makes Vietnamese of it."""
+    import pyarrow as pa  # the syllable model of the clean stage decides; imported only for such files
+
+    from lienthong.cleaning.text import detect_column_encoding
+
+    for reading in ("cp1252", "latin-1"):
+        try:
+            text = data.decode(reading)
+        except UnicodeDecodeError:
+            continue
+        cells = re.split(r"[;,\t|\r\n\"]+", text)  # judged cell by cell, as the clean stage judges columns
+        if detect_column_encoding(pa.array(cells)) in ("tcvn3", "vni"):
+            return reading
+    return None
 
 
 def decode_text(data: bytes, encoding: str, *, origin: str = "payload", compose: bool = True) -> str:

@@ -3,7 +3,8 @@
 Reads a CSV or XLSX in any of the encodings member organisations use (UTF-8, cp1258, UTF-16, and TCVN3 / VNI /
 VIQR text inside them), matches its headers to contract fields by name or usual Vietnamese label, runs the
 pipeline's clean stage on them (one way to clean) and returns every input column unchanged plus the cleaned
-fields, the candidate wards of a split old ward and an ``issues`` column. A value that cannot be cleaned is left empty and explained, never invented.
+fields, the candidate wards of a split old ward and an ``issues`` column. A value that cannot be cleaned is
+left empty and explained, never invented.
 """
 
 from __future__ import annotations
@@ -55,22 +56,10 @@ class Normalized:
 
 
 def read_file(path: Path) -> pa.Table:
-    """Every column of a CSV/TSV/XLSX file as strings; text in a legacy font encoding is read as cp1252 bytes
-    (what it is) and converted column by column later."""
-    payload = path.read_bytes()
+    """Every column of a CSV/TSV/XLSX file as strings. A file typed in a legacy font (TCVN3, VNI) is read as the
+    Western text it is (connectors.encoding) and converted column by column by the clean stage."""
     media = MEDIA_XLSX if path.suffix.lower() in (".xlsx", ".xlsm") else MEDIA_CSV
-    try:
-        return read_payload(payload, media, {}, origin=str(path))
-    except MalformedInput:
-        if media != MEDIA_CSV:
-            raise
-        # TCVN3 and VNI files are single-byte text the file-level detection refuses as cp1258 on purpose.
-        for legacy_reading in ("cp1252", "latin-1"):
-            try:
-                return read_payload(payload, media, {"encoding": legacy_reading}, origin=str(path))
-            except (MalformedInput, UnicodeDecodeError):
-                continue
-        raise
+    return read_payload(path.read_bytes(), media, {}, origin=str(path))
 
 
 def match_headers(columns: list[str], mapping: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -6,6 +6,7 @@ import unicodedata
 
 import pyarrow as pa
 
+from lienthong.cleaning.legacy_encodings import decode_tcvn3, decode_vni
 from lienthong.errors import MalformedInput
 from lienthong.registry import SourceConfig
 from schemas import get_contract
@@ -16,17 +17,34 @@ def _norm(name: str) -> str:
     return unicodedata.normalize("NFC", name.replace("\ufeff", "")).strip()
 
 
+def _by_name(columns: list[str]) -> dict[str, str]:
+    """Normalised header -> header. A file typed in a legacy font has its headers in it too ("Hä vµ tªn" is
+    TCVN3 for "Họ và tên"): their TCVN3 and VNI readings also name them, compared case-insensitively (the font
+    has no capital tone letters, so "Sè CCCD" reads "SỐ CCCD")."""
+    by_norm = {_norm(c): c for c in columns}
+    for c in columns:
+        if not c.isascii():
+            for reading in (decode_tcvn3(c), decode_vni(c)):
+                by_norm.setdefault(_norm(reading).casefold(), c)
+    return by_norm
+
+
+def _find(by_norm: dict[str, str], header: str) -> str | None:
+    return by_norm.get(_norm(header)) or by_norm.get(_norm(header).casefold())
+
+
 def check_columns(records: pa.Table, source: SourceConfig, origin: str) -> None:
     """Refuse a batch whose columns are not those the source's mapping expects.
 
     Raises:
         MalformedInput: naming the source, the origin, the missing and the unknown columns, and the fix.
     """
-    present = {_norm(c) for c in records.column_names}
+    by_norm = _by_name(records.column_names)
     expected = {_norm(c) for c in source.mapping.values()}
     known = expected | {_norm(c) for c in source.ignore_columns}
-    missing = sorted(expected - present)
-    unknown = sorted(present - known)
+    missing = sorted(c for c in expected if _find(by_norm, c) is None)
+    matched = {_find(by_norm, k) for k in known}
+    unknown = sorted(_norm(c) for c in records.column_names if c not in matched)
     if records.num_rows == 0 and not records.column_names:
         return  # an empty page has no columns to check
     if not missing and not unknown:
@@ -48,12 +66,12 @@ def check_columns(records: pa.Table, source: SourceConfig, origin: str) -> None:
 
 def map_records(records: pa.Table, source: SourceConfig) -> pa.Table:
     """A table with one string column per mappable contract field (null where the source has no such field)."""
-    by_norm = {_norm(c): c for c in records.column_names}
+    by_norm = _by_name(records.column_names)
     n = records.num_rows
     columns: dict[str, pa.Array] = {}
     for field in get_contract(source.dataset).mappable_fields():
         if field in source.mapping:
-            col = records.column(by_norm[_norm(source.mapping[field])])
+            col = records.column(_find(by_norm, source.mapping[field]))
             columns[field] = col.cast(pa.string()) if col.type != pa.string() else col
         elif field in source.constants:
             columns[field] = pa.array([source.constants[field]] * n, pa.string())

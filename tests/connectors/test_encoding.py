@@ -8,6 +8,7 @@ import unicodedata
 import pytest
 
 from connectors.encoding import decode_text, detect_encoding, encode_cp1258
+from lienthong.cleaning.legacy_encodings import decode_tcvn3, encode_tcvn3
 from lienthong.errors import MalformedInput
 
 NAME = "Nguyễn Thị Hoà"
@@ -58,11 +59,10 @@ def test_cp1258_text_is_nfc_after_decoding() -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        b"Ho\xb5ng V\xa8n Nam;Nguy\xd4n Th\xfb Ho\xb5\n",  # TCVN3 (ABC) font encoding
         "Café crème,Zoë,façade\n".encode("cp1252"),  # a Western code page, not Vietnamese
         bytes(range(128, 256)) * 3,  # binary noise
     ],
-    ids=["tcvn3", "cp1252-french", "noise"],
+    ids=["cp1252-french", "noise"],
 )
 def test_refuses_to_guess(data: bytes) -> None:
     with pytest.raises(MalformedInput) as err:
@@ -71,6 +71,13 @@ def test_refuses_to_guess(data: bytes) -> None:
     assert "drop/hoi_vien.csv" in str(err.value)
     assert "encoding" in str(err.value)
     assert "bảng mã" in err.value.message_vi
+
+
+def test_a_file_typed_in_a_legacy_font_is_read_as_the_western_text_it_is() -> None:
+    data = (encode_tcvn3("Hoàng Văn Nam;Nguyễn Thị Hoà") + "\n").encode("cp1252")  # TCVN3 (ABC) font
+    encoding = detect_encoding(data)
+    assert encoding == "cp1252"  # the clean stage converts it, column by column
+    assert decode_tcvn3(decode_text(data, encoding).strip()) == "Hoàng Văn Nam;Nguyễn Thị Hoà"
 
 
 def test_decode_with_a_wrong_forced_encoding_names_the_byte() -> None:

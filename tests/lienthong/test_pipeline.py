@@ -139,3 +139,31 @@ def test_raw_payload_is_kept_and_can_be_processed_again(make_hub, tmp_path):
     again = process_batch(hub.engine, hub.source("hlhpn_files"), b["batch_id"], hub.code_lists)  # from the raw zone
     assert (again.rows_read, again.rows_valid, again.rows_quarantined) == (6, 3, 3)
     assert len(quarantined(hub.engine)) == 3, "re-processing replaces, never duplicates"
+
+
+def test_a_feed_typed_in_the_tcvn3_font_is_published_in_unicode(make_hub, warehouse_url, tmp_path):
+    """Old Excel files from provincial staff: TCVN3 (ABC) bytes, headers included, old addresses, no ward code."""
+    from lienthong.cleaning.legacy_encodings import encode_tcvn3
+
+    header = HEADER.replace("Mã xã", "Mã xã").split(";")
+    rows = [
+        "HV101;An Nguyễn Văn;Nam;1985;;0168 123 4567;Kinh;Không;;P. Phúc Xá, Q. Ba Đình, TP. Hà Nội;Chi hội 1;;active",
+        "HV102;Trần Thị Hoà;Nữ;12/03/1990;;0912345678;Mường;Không;00070;;Chi hội 1;;active",
+    ]
+    text = "\r\n".join([";".join(header), *rows]) + "\r\n"
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "hoi_vien_cu.csv").write_bytes(encode_tcvn3(text).encode("cp1252"))
+    hub = make_hub([file_source(folder)], warehouse_url)
+    run = sync_source(hub, hub.source("hlhpn_files"))
+    publish_all(hub, ["members"])
+
+    assert (run.rows_read, run.rows_valid, run.rows_quarantined) == (2, 2, 0)
+    published = _published(hub)
+    hv1, hv2 = published["hlhpn_files:HV101"], published["hlhpn_files:HV102"]
+    assert (hv1["full_name"], hv1["family_name"], hv1["given_name"]) == ("Nguyễn Văn An", "Nguyễn", "An")
+    assert (hv1["date_of_birth"], hv1["birth_year"], hv1["phone"]) == (None, 1985, "0381234567")
+    assert (hv1["ward_code"], hv1["province_code"]) == ("00097", "01")  # Phúc Xá, from the pre-2025 address
+    assert hv1["issues"].split(";") == ["legacy_encoding_tcvn3", "name_reversed", "date_year_only",
+                                        "phone_converted_2018", "address_legacy_converted"]
+    assert (hv2["full_name"], hv2["ethnicity_code"]) == ("Trần Thị Hòa", "04")

@@ -45,7 +45,7 @@ def test_a_tcvn3_batch_is_converted_column_by_column() -> None:
                                 ethnicity_code=[encode_tcvn3("Mường")] * 4), Member, LISTS)
     assert cleaned.table.column("full_name").to_pylist() == ["Nguyễn Thị Hòa", "Trần Văn Đức", "Phạm Thị Lụa",
                                                              "Lê Văn Tú"]
-    assert cleaned.table.column("ethnicity_code").to_pylist() == ["04"] * 4  # Mường (code 04 of Decision 1019), read back from TCVN3
+    assert cleaned.table.column("ethnicity_code").to_pylist() == ["04"] * 4  # Mường, read back from TCVN3
     assert cleaned.encodings == {"full_name": "tcvn3", "ethnicity_code": "tcvn3"}
     assert all("legacy_encoding_tcvn3" in v for v in cleaned.table.column("issues").to_pylist())
 
