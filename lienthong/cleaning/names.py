@@ -86,16 +86,24 @@ def split_names(full: pa.Array) -> pa.StructArray:
     """``family`` (first word), ``middle`` (the words between, null if none), ``given`` (last word).
 
     A one-word name is a given name only. Expects the name in Vietnamese order (run :func:`reversed_order`
-    first).
+    first). Done on the split words' offsets with numpy: list kernels with per-row positions are much slower.
     """
     full = _clean_spaces(full)
-    head = pc.split_pattern(full, " ", max_splits=1)  # [family, "middle given"] (splitting beats a regex 8x)
-    rest = _element(head, 1)
-    family = pc.if_else(pc.is_valid(rest), _element(head, 0), _NULL)
-    tail = pc.split_pattern(rest, " ", max_splits=1, reverse=True)  # ["middle", given] or [given]
-    two = pc.equal(pc.list_value_length(tail), 2)
-    middle = pc.if_else(two, _element(tail, 0), _NULL)
-    given = pc.coalesce(pc.if_else(two, _element(tail, 1), _element(tail, 0)), full)
+    words = pc.split_pattern(full, " ")
+    offsets = words.offsets.to_numpy()
+    starts, ends = offsets[:-1], offsets[1:]
+    count = np.where(words.is_valid().to_numpy(zero_copy_only=False), ends - starts, 0)
+    flat = words.values
+    family = flat.take(pa.array(starts, mask=count < 2))
+    given = flat.take(pa.array(np.maximum(ends - 1, 0), mask=count < 1))
+    # The middle words: each list without its first and last word, joined again.
+    inner = np.maximum(count - 2, 0)
+    keep = np.ones(len(flat), dtype=bool)
+    keep[starts[count >= 1]] = False
+    keep[ends[count >= 2] - 1] = False
+    middle_words = pa.ListArray.from_arrays(pa.array(np.concatenate([[0], np.cumsum(inner)]), pa.int32()),
+                                            flat.filter(pa.array(keep)))
+    middle = pc.if_else(pc.greater(pa.array(inner), 0), pc.binary_join(middle_words, " "), _NULL)
     return pa.StructArray.from_arrays([family, middle, given], names=["family", "middle", "given"])
 
 
