@@ -25,6 +25,7 @@ from lienthong.cleaning.base import merge_issues
 from lienthong.cleaning.legacy_encodings import decode_tcvn3, decode_viqr, decode_vni
 from lienthong.errors import MalformedInput
 from lienthong.stages.clean import ISSUES, clean_batch
+from quality.reasons import Reason
 from schemas.members import Member
 
 # Usual headers of each field in member lists, matched case-, diacritic- and spacing-insensitively.
@@ -53,6 +54,8 @@ class Normalized:
     fields: dict[str, str]  # contract field -> input column
     encodings: dict[str, str]  # input column -> encoding its text was in
     issue_counts: Counter[str] = field(default_factory=Counter)
+    unmapped: dict[str, Counter[str]] = field(default_factory=dict)  # field -> values no code list knows
+    reasons: dict[int, list[Reason]] = field(default_factory=dict)  # row -> why a value was refused
 
 
 def read_file(path: Path) -> pa.Table:
@@ -101,10 +104,14 @@ def normalize_table(table: pa.Table, mapping: Mapping[str, str] | None = None) -
     cleaned = clean_batch(mapped, Member, lists)
     col = {name: cleaned.table.column(name).combine_chunks() for name in cleaned.table.column_names}
     issues = [col["issues"]]
+    unmapped: dict[str, Counter[str]] = {}
     for name, list_name, issue in (("sex", "sexes", "sex_unmapped"), ("ethnicity_code", "ethnic_groups",
                                    "ethnicity_unmapped"), ("religion_code", "religions", "religion_unmapped"),
                                    ("ward_code", "wards", "ward_code_unknown")):
         col[name] = _lookup(col[name], list_name, issue, issues)
+        unknown = cleaned.table.column(name).combine_chunks().filter(pc.is_null(col[name])).drop_null()
+        if len(unknown):
+            unmapped[name] = Counter(unknown.to_pylist())
     col["province_code"] = get_code_list("wards").parents_of(col["ward_code"])
     iso = pc.strftime(pc.cast(col["date_of_birth"], pa.timestamp("s")), format="%Y-%m-%d")
     col["date_of_birth"] = pc.coalesce(iso, pc.cast(col["birth_year"], pa.string()))
@@ -121,19 +128,18 @@ def normalize_table(table: pa.Table, mapping: Mapping[str, str] | None = None) -
                             else pc.binary_join(candidates, " "))
     out = out.append_column("issues", _describe(merged))
     encodings = {fields[name]: enc for name, enc in cleaned.encodings.items() if name in fields}
-    return Normalized(out, fields, {c: encodings.get(c, "unicode") for c in fields.values()}, counts)
+    return Normalized(out, fields, {c: encodings.get(c, "unicode") for c in fields.values()}, counts, unmapped,
+                      cleaned.reasons)
 
 
 def rejected_rows(result: Normalized) -> list[tuple[int, list[str]]]:
-    """(row, Vietnamese reasons) of the rows with an issue that makes a value unusable (REJECTED)."""
-    from lienthong.cleaning.base import Severity
-
-    rejecting = {c for c, i in ISSUES.items() if i.severity is Severity.REJECTED} | set(_LOOKUP_ISSUES)
+    """(row, Vietnamese reasons) of the rows a feed would have quarantined: the clean stage's reasons (the value
+    as written, masked when personal) and the values no code list knows."""
     out = []
     for row, described in enumerate(result.table.column("issues").to_pylist()):
-        if not described:
-            continue
-        reasons = [part for part in described.split("; ") if part.split(":", 1)[0] in rejecting]
+        reasons = [r.message_vi for r in result.reasons.get(row, [])]
+        if described:
+            reasons += [part for part in described.split("; ") if part.split(":", 1)[0] in _LOOKUP_ISSUES]
         if reasons:
             out.append((row, reasons))
     return out

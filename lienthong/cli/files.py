@@ -37,6 +37,7 @@ def normalize(
     if legacy:
         console.print("legacy encodings converted: " + ", ".join(f"{c} ({e})" for c, e in legacy.items()))
     _issue_table(result.issue_counts)
+    _unmapped_table(result.unmapped)
 
 
 def check(
@@ -52,6 +53,7 @@ def check(
     table = read_file(file)
     result = normalize_table(table, _mapping(mapping))
     failing = rejected_rows(result)
+    _unmapped_table(result.unmapped)
     if not failing:
         console.print(f"[green]✓ {table.num_rows:,} dòng hợp lệ[/] / all {table.num_rows:,} rows pass")
         return
@@ -84,4 +86,16 @@ def _issue_table(counts) -> None:  # noqa: ANN001 - Counter[str]
     for code, n in counts.most_common():
         meaning = ISSUES[code].message_vi if code in ISSUES else code
         table.add_row(code, f"{n:,}", meaning)
+    console.print(table)
+
+
+def _unmapped_table(unmapped) -> None:  # noqa: ANN001 - dict[str, Counter[str]]
+    """The values no shared code list knows, most frequent first: what to fix, or to add as an alias."""
+    if not unmapped:
+        return
+    table = Table("cột / field", "giá trị / value", "dòng / rows", title="Giá trị không có trong danh mục / "
+                  "values not in the code lists", title_justify="left")
+    for name, counts in unmapped.items():
+        for value, n in counts.most_common(20):
+            table.add_row(name, value, f"{n:,}")
     console.print(table)

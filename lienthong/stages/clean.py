@@ -14,6 +14,7 @@ original value shown; nothing is guessed. ``lienthong normalize`` runs this same
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ ISSUES: dict[str, IssueType] = {
 _DEFAULT_OFFSET = "+0700"  # timestamps without a zone are Vietnam local time
 _TEXT_KINDS = {FieldKind.TEXT, FieldKind.NAME, FieldKind.CODE}  # where legacy-font text turns up
 _NULL = pa.scalar(None, pa.string())
+_VIETNAM = dt.timezone(dt.timedelta(hours=7))
 
 
 @dataclass
@@ -73,6 +75,13 @@ def clean_batch(mapped: pa.Table, contract: type[Contract], code_lists: Mapping[
     for f in done.values():
         for row, rs in f.reasons.items():
             reasons.setdefault(row, []).extend(rs)
+    dob = done.get("date_of_birth")
+    if dob is not None and dob.parsed is not None:
+        # Born in the future or over 110: a typing error, refused with the date as written.
+        aged = dates.check_age(dob.parsed, as_of=dt.datetime.now(_VIETNAM).date())
+        _note_rejected(dob.text, aged.issues, contract.field("date_of_birth"), dates.explain, reasons)
+        dob.parsed, values["date_of_birth"] = aged, aged.values
+        issues.append(aged.issues)
     if {"id_number", "sex", "date_of_birth"} <= values.keys():
         # A CCCD's digits encode sex, century and birth year: they must agree with the record.
         dob = done["date_of_birth"]

@@ -54,10 +54,12 @@ def test_normalize_and_check_from_the_command_line(tmp_path):
     assert "Nguyễn" in " ".join(written.column("full_name").to_pylist())
 
     bad = tmp_path / "bad.csv"
-    bad.write_text("Họ và tên,Ngày sinh,Số CCCD\nNguyễn Văn An,31/02/1990,001085012345\nLê Thị Hoa,01/02/1990,12\n",
-                   encoding="utf-8")
+    bad.write_text("Họ và tên,Ngày sinh,Số CCCD,Dân tộc\nNguyễn Văn An,31/02/1990,001085012345,Kinh\n"
+                   "Lê Thị Hoa,01/02/1990,12,Kinhh\nLê Thị Lan,01/02/2090,,Kinh\n", encoding="utf-8")
     check = subprocess.run([sys.executable, "-m", "lienthong.cli", "check", str(bad)], capture_output=True,
                            text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
     assert check.returncode == 1
-    assert "2 / 2 dòng có lỗi" in check.stdout
+    assert "3 / 3 dòng có lỗi" in check.stdout
+    assert "01/02/2090" in check.stdout, "a birth date in the future is refused, shown as written"
+    assert "Kinhh" in check.stdout, "values no code list knows are reported"
     assert "001085012345" not in check.stdout, "no full ID number echoed"
