@@ -13,12 +13,15 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+
 from connectors import build_connector
+from connectors.base import Batch
 from lienthong.hub import Hub
 from lienthong.registry import SourceConfig
 from lienthong.stages.map import check_columns
 from lienthong.stages.process import land_and_process, process_batch
-from lienthong.warehouse.landing import batch_identity, get_cursor, land, landed_status, save_cursor
+from lienthong.warehouse.landing import Landed, batch_identity, get_cursor, land, landed_status, save_cursor
 from lienthong.warehouse.publishing import Publication, publish
 from lienthong.warehouse.queries import batches
 
@@ -161,3 +164,29 @@ def publish_all(hub: Hub, datasets: Iterable[str]) -> list[Publication]:
                  pub.batches, pub.rows_inserted, pub.rows_updated, pub.rows_unchanged, time.perf_counter() - started)
         out.append(pub)
     return out
+
+
+def receive_batch(hub: Hub, source: SourceConfig, item: Batch) -> Landed:
+    """Land a batch a member organisation pushed (the HTTP API), after checking its columns like a pulled one.
+
+    Landing is idempotent by content: the same payload for the same source is the same batch, whatever its name.
+
+    Raises:
+        lienthong.errors.MalformedInput: the columns are not those the source's mapping expects; nothing landed.
+    """
+    check_columns(item.records, source, item.origin)
+    return land(hub.engine, source_id=source.id, dataset=source.dataset, item=item)
+
+
+def process_received(hub: Hub, source: SourceConfig, batch_id: str, *, records: pa.Table | None = None,
+                     publish_now: bool = True) -> list[Publication]:
+    """Process a pushed batch if it is still only landed, then publish its dataset (embedded mode of the API).
+
+    Safe to call again for the same batch: a processed batch is not processed twice, and publishing with nothing
+    staged is a no-op.
+    """
+    if landed_status(hub.engine, batch_id) == "landed":
+        counts = process_batch(hub.engine, source, batch_id, hub.code_lists, records=records)
+        log.info("pushed batch %s of %s: rows in %d, valid %d, quarantined %d", batch_id, source.id,
+                 counts.rows_read, counts.rows_valid, counts.rows_quarantined)
+    return publish_all(hub, [source.dataset]) if publish_now else []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -29,10 +29,22 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "sources", description="Folder of source registry YAML files, one per source."
     )
     small_cell_threshold: int = Field(default=5, description="Open-data cells below this count are suppressed.")
+    pseudonym_key: SecretStr | None = Field(
+        default=None, description="Secret key of the HMAC pseudonyms of ID numbers and phones (non-open datasets).",
+    )
+    pseudonym_key_id: str | None = Field(
+        default=None, description="Label of the pseudonym key generation, prefixed to tokens; default a fingerprint.",
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8080", description="Public address of `lienthong serve`, used in open-data links.",
+    )
     airflow_api_url: str | None = Field(
         default=None, validation_alias="AIRFLOW_API_URL",
         description="Airflow api-server base URL; when set, `sync --via-airflow` triggers DAG runs there.",
     )
+    api_max_upload_mb: float = Field(default=200, description="HTTP API: largest feed upload accepted (413 above).")
+    api_max_upload_rows: int = Field(default=2_000_000, description="HTTP API: most rows in one uploaded feed.")
+    api_rate_per_minute: int = Field(default=600, description="HTTP API: requests per minute per key (burst = same).")
 
     @property
     def warehouse_url(self) -> str:

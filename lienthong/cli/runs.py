@@ -19,10 +19,10 @@ from rich.table import Table
 from lienthong.cli.console import console, show_error
 from lienthong.errors import HubError
 from lienthong.hub import Hub
+from lienthong.open_data.build import write_open_data
 from lienthong.pipeline import SourceRun, publish_all, sync_source
 from lienthong.registry import SourceConfig
 from lienthong.reporting import write_run_report
-from lienthong.stages.open_data import write_open_data
 from lienthong.warehouse.publishing import Publication
 from lienthong.warehouse.queries import batches
 
@@ -69,7 +69,8 @@ def run_sources(hub: Hub, sources: list[SourceConfig]) -> RunOutcome:
     reports = hub.settings.home / "reports"
     outcome.report = write_run_report(hub, outcome.runs, reports, started_at=started_at)
     outcome.open_data = write_open_data(hub.engine, hub.settings.home / "open-data", hub.code_lists,
-                                        threshold=hub.settings.small_cell_threshold)
+                                        threshold=hub.settings.small_cell_threshold,
+                                        base_url=hub.settings.public_base_url)
     return outcome
 
 

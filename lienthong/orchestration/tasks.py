@@ -87,10 +87,11 @@ def publish(dataset: str) -> dict:
 
 def open_data() -> list[str]:
     """Rewrite the open aggregate tables from the published datasets; returns the files written."""
-    from lienthong.stages.open_data import write_open_data
+    from lienthong.open_data.build import write_open_data
 
     hub = Hub.open()
     folder = hub.settings.home / "open-data"
-    written = write_open_data(hub.engine, folder, hub.code_lists, threshold=hub.settings.small_cell_threshold)
+    written = write_open_data(hub.engine, folder, hub.code_lists, threshold=hub.settings.small_cell_threshold,
+                              base_url=hub.settings.public_base_url)
     log.info("open data: %s", ", ".join(str(p) for p in written))
     return [str(p) for p in written]

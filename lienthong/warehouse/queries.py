@@ -49,3 +49,52 @@ def published_count(engine: Engine, dataset: str) -> int:
     table = PUBLISHED[dataset]
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(table).where(~table.c.deleted)).scalar_one()
+
+
+def dataset_stats(engine: Engine, dataset: str) -> dict[str, Any]:
+    """For the API's catalogue: live record count, last publication time and the share of rows read that passed.
+
+    ``quality_score`` is rows valid / rows read over every processed batch of the dataset (None before any).
+    """
+    from lienthong.warehouse.tables import publication
+
+    table = PUBLISHED[dataset]
+    with engine.connect() as conn:
+        rows = conn.execute(select(func.count()).select_from(table).where(~table.c.deleted)).scalar_one()
+        last = conn.execute(select(func.max(publication.c.published_at))
+                            .where(publication.c.dataset == dataset)).scalar()
+        read, valid = conn.execute(
+            select(func.sum(batch_t.c.rows_read), func.sum(batch_t.c.rows_valid))
+            .where(batch_t.c.dataset == dataset, batch_t.c.rows_valid.is_not(None))
+        ).one()
+    return {"row_count": rows, "last_updated": last,
+            "quality_score": round(valid / read, 4) if read else None}
+
+
+def code_list_versions(engine: Engine, name: str) -> list[dict[str, Any]]:
+    """Every stored version of one code list, the current one first."""
+    from lienthong.warehouse.tables import code_list
+
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(
+            select(code_list).where(code_list.c.name == name)
+            .order_by(code_list.c.is_current.desc(), code_list.c.loaded_at.desc())
+        ).mappings()]
+
+
+def code_values(engine: Engine, name: str, version: str) -> list[dict[str, Any]]:
+    """The values of one version of one code list, in code order."""
+    from lienthong.warehouse.tables import code_value
+
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(
+            select(code_value).where(code_value.c.list_name == name, code_value.c.version == version)
+            .order_by(code_value.c.code)
+        ).mappings()]
+
+
+def batch_status(engine: Engine, batch_id: str) -> dict[str, Any] | None:
+    """One batch's row (counts, status, times), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(batch_t).where(batch_t.c.batch_id == batch_id)).mappings().first()
+    return dict(row) if row else None

@@ -44,7 +44,8 @@ def test_init_sync_status_and_quarantine_from_the_command_line(cli_env, tmp_path
     assert "001185012345" not in quarantine.stdout + _run(["quarantine", "show", "x", "1"], cli_env).stdout
     report = next((tmp_path / "home" / "reports").glob("quality-*.html")).read_text(encoding="utf-8")
     assert "Thiếu Họ và tên" in report
-    assert (tmp_path / "home" / "open-data" / "members_by_province.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    release = tmp_path / "home" / "open-data"
+    assert (release / "members_by_province_organisation.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
 
 def test_bad_input_exits_non_zero_with_a_message_naming_the_file(cli_env, tmp_path):

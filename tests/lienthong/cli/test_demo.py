@@ -38,7 +38,7 @@ def _check_demo(home: Path, url: str) -> None:
     assert every and all(b["reconciled"] and b["status"] == "published" for b in every)
     assert sum(b["rows_valid"] for b in every if b["dataset"] == "members") >= published["members"]
     assert (home / "reports" / "latest.html").read_text(encoding="utf-8").count("Thiếu Họ và tên") >= 1
-    with (home / "open-data" / "members_by_province.csv").open(encoding="utf-8-sig") as fh:
+    with (home / "open-data" / "members_by_province_organisation.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert rows and {"province_code", "members", "suppressed"} <= set(rows[0])
     assert not any(r["suppressed"] == "True" and r["members"] for r in rows), "a suppressed cell shows no count"

@@ -1,0 +1,75 @@
+"""What the app holds while it runs: the hub, the processing queue, the rate limiter and the metrics."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from sqlalchemy import create_engine
+
+from lienthong.api.metrics import Metrics
+from lienthong.hub import Hub
+from lienthong.settings import Settings
+
+
+class TokenBucket:
+    """Per-key rate limiting, in process: each key has ``rate`` tokens a minute and may burst up to ``rate``.
+
+    In process means per server process: behind several workers each keeps its own buckets, so the effective
+    limit is ``workers × rate``. Good enough against a runaway client; a shared limiter (PostgreSQL or a proxy)
+    is the step when the hub runs several workers (docs/api.md).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+
+    def take(self, key: str, rate_per_minute: int) -> float:
+        """Take one token; returns 0 when allowed, else the seconds until a token is available."""
+        now = time.monotonic()
+        per_second = rate_per_minute / 60.0
+        with self._lock:
+            tokens, at = self._state.get(key, (float(rate_per_minute), now))
+            tokens = min(float(rate_per_minute), tokens + (now - at) * per_second)
+            if tokens >= 1.0:
+                self._state[key] = (tokens - 1.0, now)
+                return 0.0
+            self._state[key] = (tokens, now)
+            return (1.0 - tokens) / per_second
+
+
+@dataclass
+class ApiContext:
+    hub: Hub
+    limiter: TokenBucket = field(default_factory=TokenBucket)
+    metrics: Metrics = field(default_factory=Metrics)
+    # One batch processed at a time: processing is CPU-bound, publishing takes a per-dataset lock anyway, and a
+    # queue keeps a burst of uploads from starving the readers of the API on a small machine.
+    processing: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="lienthong-process"))
+    touched: dict[str, float] = field(default_factory=dict)  # key_id -> when last_used_at was last written
+
+    @property
+    def settings(self) -> Settings:
+        return self.hub.settings
+
+    @classmethod
+    def open(cls, settings: Settings) -> ApiContext:
+        """Open the hub with a connection pool sized for the server's thread pool (40 threads by default)."""
+        hub = Hub.open(settings)
+        if hub.engine.dialect.name == "postgresql":
+            hub.engine.dispose()
+            hub = Hub(settings, create_engine(settings.warehouse_url, pool_size=20, max_overflow=30,
+                                              pool_pre_ping=True))
+        return cls(hub)
+
+    def close(self) -> None:
+        self.processing.shutdown(wait=True)
+        self.hub.engine.dispose()
+
+
+def get_context(request: Request) -> ApiContext:
+    return request.app.state.context

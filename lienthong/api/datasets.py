@@ -1,0 +1,147 @@
+"""Pull: the catalogue of published datasets and their records, paged by keyset, in JSON, CSV or NDJSON.
+
+JSON pages are small (≤ 10,000 records) and built whole; CSV and NDJSON are streamed from a server-side cursor
+in chunks, so a full pull of millions of records holds one chunk in memory. Every records request is written
+to the audit log in the same transaction that read the records, with the count actually sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from lienthong.api.auth import Caller, Context, require_read
+from lienthong.api.context import ApiContext
+from lienthong.api.encoders import MEDIA, closing_stream, csv_chunks, json_value, ndjson_chunks
+from lienthong.api.errors import AUTHED, R404, ApiError
+from lienthong.api.keys import ApiKey
+from lienthong.api.models import DatasetInfo, FieldInfo, RecordPage
+from lienthong.api.records import Cursor, View, records_query, shape, stream_rows, view_for
+from lienthong.warehouse.audit import append_audit
+from lienthong.warehouse.queries import dataset_stats
+from schemas import CONTRACTS
+
+router = APIRouter(prefix="/api/v1", tags=["pull"])
+
+PUBLISHER = "Ủy ban Trung ương Mặt trận Tổ quốc Việt Nam (Central Committee of the Vietnam Fatherland Front)"
+LICENCE = ("Hạn chế: chỉ dùng theo thỏa thuận chia sẻ dữ liệu và Luật 91/2025/QH15 / restricted: use under the "
+           "data-sharing agreement and the personal data protection law 91/2025/QH15")
+PAGE_DEFAULT, PAGE_MAX = 1000, 10_000
+_STREAM_DOC = {"schema": {"type": "string"}}
+_JSON = json.JSONEncoder(ensure_ascii=False, default=json_value, separators=(",", ":"))
+
+
+@router.get("/datasets", response_model=list[DatasetInfo], response_model_by_alias=True, responses=AUTHED,
+            summary="The catalogue of published datasets")
+def catalogue(key: Caller, ctx: Context) -> list[DatasetInfo]:
+    out = []
+    for dataset, contract in CONTRACTS.items():
+        stats = dataset_stats(ctx.hub.engine, dataset)
+        crons = sorted({s.schedule.cron or "on demand" for s in ctx.hub.sources.values() if s.dataset == dataset})
+        out.append(DatasetInfo(
+            id=dataset, title_vi=contract.title_vi, title_en=contract.title_en,
+            description_vi=contract.description_vi, description_en=contract.description_en,
+            publisher=PUBLISHER, licence=LICENCE, update_frequency=", ".join(crons) or "none", **stats,
+            readable=key.can_read(dataset), records_url=f"/api/v1/datasets/{dataset}/records",
+            schema=[FieldInfo(name=f.name, kind=f.kind.value, label_vi=f.label_vi, description=f.description,
+                              required=f.required, privacy=f.privacy.value, code_list=f.code_list,
+                              derived=f.derived) for f in contract.fields()],
+        ))
+    return out
+
+
+@router.get(
+    "/datasets/{dataset}/records", response_model=RecordPage, responses=AUTHED | R404 | {
+        200: {"description": "A JSON page, or the whole selection streamed as CSV/NDJSON.",
+              "content": {"text/csv": _STREAM_DOC, "application/x-ndjson": _STREAM_DOC}}},
+    summary="Records of a dataset, keyset-paginated; changes and deletions since a cursor",
+)
+def records(
+    dataset: str, key: Caller, ctx: Context, request: Request,
+    since: Annotated[str | None, Query(max_length=600, description="The `next` cursor of an earlier page: records "
+                                       "changed after it, deletions as tombstones.")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=PAGE_MAX, description="Page size; JSON default 1000. CSV/NDJSON "
+                                       "without a limit stream everything after `since`.")] = None,
+    format: Annotated[Literal["json", "csv", "ndjson"] | None, Query(  # noqa: A002 - the parameter's public name
+        description="Default json, or from the Accept header.")] = None,
+    province_code: Annotated[str | None, Query(max_length=64)] = None,
+    ward_code: Annotated[str | None, Query(max_length=64)] = None,
+    organisation: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    if dataset not in CONTRACTS:
+        raise ApiError(404, "not_found", f"no dataset {dataset!r}; known: {', '.join(sorted(CONTRACTS))}",
+                       f"Không có bộ dữ liệu {dataset!r}")
+    require_read(key, dataset)
+    fmt = format or _from_accept(request.headers.get("accept", ""))
+    cursor = Cursor.decode(since) if since else None
+    filters = {k: v for k, v in {"province_code": province_code, "ward_code": ward_code,
+                                 "organisation": organisation}.items() if v is not None}
+    view = view_for(ctx.hub, key, dataset)
+    page = limit or (PAGE_DEFAULT if fmt == "json" else None)
+    detail = {"since": since, "limit": page, "format": fmt, "filters": filters, **view.describe(),
+              "client": request.client.host if request.client else None}
+    if fmt == "json":
+        return _json_page(ctx, key, view, cursor, filters, page, detail)
+    query = records_query(view, since=cursor, filters=filters, limit=page)
+    columns = [*view.columns, "cursor"]
+    body = _streamed(ctx, key, view, query, detail,
+                     lambda chunks: csv_chunks(columns, chunks) if fmt == "csv" else ndjson_chunks(chunks))
+    headers = {"X-Pseudonymised-Fields": ",".join(view.pseudonymised), "X-Withheld-Fields": ",".join(view.withheld)}
+    return StreamingResponse(closing_stream(body), media_type=MEDIA[fmt], headers=headers)
+
+
+def _from_accept(accept: str) -> str:
+    if "text/csv" in accept:
+        return "csv"
+    if "ndjson" in accept:
+        return "ndjson"
+    return "json"
+
+
+def _json_page(ctx: ApiContext, key: ApiKey, view: View, cursor: Cursor | None, filters: dict[str, str],
+               page: int, detail: dict) -> Response:
+    query = records_query(view, since=cursor, filters=filters, limit=page + 1)
+    with ctx.hub.engine.begin() as conn:
+        rows = conn.execute(query).all()
+        more = len(rows) > page
+        recs = shape(rows[:page], view)
+        append_audit(conn, actor=key.actor, action="records.read", dataset=view.dataset, detail=detail,
+                     records=len(recs))
+    ctx.metrics.inc("records_served_total", len(recs), dataset=view.dataset, format="json")
+    nxt = recs[-1]["cursor"] if recs else (cursor.encode() if cursor else Cursor(0, "").encode())
+    # Encoded here rather than validated against RecordPage by FastAPI: a page is up to 10,000 records and
+    # validating each dict costs more than reading it (the schemathesis test checks the document still holds).
+    page_doc = {"dataset": view.dataset, "records": recs, "next": nxt, "has_more": more,
+                "pseudonymised": view.pseudonymised, "withheld": view.withheld}
+    return Response(_JSON.encode(page_doc).encode(), media_type="application/json")
+
+
+def _streamed(ctx: ApiContext, key: ApiKey, view: View, query, detail: dict, encode) -> Iterator[bytes]:  # noqa: ANN001
+    """Stream from one transaction and audit, in that transaction, how many records were actually sent."""
+    conn = ctx.hub.engine.connect()
+    trans = conn.begin()
+    sent, complete = 0, False
+    chunks = stream_rows(conn, query, view)
+
+    def counted() -> Iterator[list[dict]]:
+        nonlocal sent
+        for chunk in chunks:
+            sent += len(chunk)
+            yield chunk
+
+    try:
+        yield from encode(counted())
+        complete = True
+    finally:
+        try:
+            chunks.close()
+            append_audit(conn, actor=key.actor, action="records.read", dataset=view.dataset, records=sent,
+                         detail={**detail, "complete": complete})
+            trans.commit()
+            ctx.metrics.inc("records_served_total", sent, dataset=view.dataset, format=detail["format"])
+        finally:
+            conn.close()

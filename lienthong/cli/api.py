@@ -1,0 +1,123 @@
+"""`lienthong serve`, `lienthong keys …`, `lienthong audit`, `lienthong bench api`: the HTTP API's commands."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lienthong.cli.bench import BENCHMARKS
+from lienthong.cli.bench import app as bench_app
+from lienthong.cli.console import console
+
+keys_app = typer.Typer(help="API keys: create (token shown once), list, revoke.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the main CLI (one line in lienthong/cli/app.py)."""
+    app.command()(serve)
+    app.command()(audit)
+    app.add_typer(keys_app, name="keys")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+) -> None:
+    """Start the HTTP API (FastAPI + uvicorn) over the configured warehouse."""
+    import uvicorn
+
+    from lienthong.api import create_app
+
+    console.print(f"Liên Thông API on http://{host}:{port} — OpenAPI at /docs and /openapi.json")
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who the key is for, e.g. 'HND clerk' or 'portal'.")],
+    scope: Annotated[list[str], typer.Option(help="push:SOURCE, read:DATASET, read:pii or admin; repeatable.")],
+    organisation: Annotated[str | None, typer.Option(help="Limit reads to this organisation's records.")] = None,
+    expires: Annotated[float | None, typer.Option(help="Days until the key expires (default never).")] = None,
+    rate: Annotated[int | None, typer.Option(help="Requests per minute (default the hub's setting).")] = None,
+) -> None:
+    """Create an API key; the token is printed once, alone on the last line, and never stored."""
+    from lienthong.api.keys import create_key
+    from lienthong.hub import Hub
+
+    new = create_key(Hub.open().engine, name=name, scopes=scope, organisation=organisation, expires_days=expires,
+                     rate_per_minute=rate)
+    k = new.key
+    console.print(f"key {k.key_id} ({k.name}) scopes {', '.join(sorted(k.scopes))}"
+                  + (f", organisation {k.organisation}" if k.organisation else "")
+                  + (f", expires {k.expires_at:%Y-%m-%d %H:%M} UTC" if k.expires_at else ", no expiry"))
+    console.print("The token is shown only now; store it safely:", style="yellow")
+    print(new.token)  # plain print: no wrapping or markup, alone on the last line for scripts
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every key (never the tokens): scopes, organisation, expiry, revoked."""
+    from lienthong.api.keys import list_keys
+    from lienthong.hub import Hub
+
+    table = Table("id", "name", "scopes", "organisation", "created", "expires", "state")
+    now = datetime.now(UTC)
+    for k in list_keys(Hub.open().engine):
+        state = "[red]revoked[/]" if k.revoked else "[red]expired[/]" if k.expired(now) else "[green]active[/]"
+        table.add_row(k.key_id, k.name, " ".join(sorted(k.scopes)), k.organisation or "",
+                      f"{k.created_at:%Y-%m-%d}", f"{k.expires_at:%Y-%m-%d}" if k.expires_at else "never", state)
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (see `keys list`).")]) -> None:
+    """Revoke a key for good."""
+    from lienthong.api.keys import revoke_key
+    from lienthong.hub import Hub
+
+    if not revoke_key(Hub.open().engine, key_id):
+        console.print(f"[red]no key {key_id}[/]")
+        raise typer.Exit(1)
+    console.print(f"key {key_id} revoked")
+
+
+def audit(
+    actor: Annotated[str | None, typer.Option(help="Part of the actor, e.g. a key id.")] = None,
+    action: Annotated[str | None, typer.Option(help="e.g. records.read, batch.push, rejects.read.")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
+    days: Annotated[float | None, typer.Option(help="Only the last N days.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many entries.")] = 100,
+) -> None:
+    """Who read or wrote which personal data, when (the append-only audit log), newest first."""
+    import json
+
+    from lienthong.hub import Hub
+    from lienthong.warehouse.audit import AuditQuery, query_audit
+
+    since = datetime.now(UTC) - timedelta(days=days) if days else None
+    entries = query_audit(Hub.open().engine, AuditQuery(actor=actor, action=action, dataset=dataset, since=since,
+                                                        limit=limit))
+    table = Table("when (UTC)", "actor", "action", "dataset", "records", "detail", title="Audit log",
+                  title_justify="left")
+    for e in entries:
+        detail = {k: v for k, v in e["detail"].items() if v not in (None, [], {}, "")}
+        table.add_row(f"{e['at']:%Y-%m-%d %H:%M:%S}", e["actor"], e["action"], e["dataset"] or "", str(e["records"]),
+                      json.dumps(detail, ensure_ascii=False))
+    console.print(table)
+
+
+@bench_app.command("api")
+def bench_api(
+    rows: Annotated[int, typer.Option(help="Published records to pull in full.")] = 1_000_000,
+    clients: Annotated[int, typer.Option(help="Concurrent clients for the page latency.")] = 50,
+    requests_per_client: Annotated[int, typer.Option(help="Pages each client asks for.")] = 20,
+    out: Annotated[Path, typer.Option(help="Where to write the figures.")] = BENCHMARKS,
+) -> None:
+    """Full pull of ROWS records (records/s per format) and p50/p99 of 1,000-record pages under CLIENTS clients."""
+    from lienthong.bench.api import run_api_bench
+
+    run_api_bench(rows=rows, clients=clients, requests_per_client=requests_per_client, out=out)

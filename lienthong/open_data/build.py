@@ -1,0 +1,132 @@
+"""The open-data stage: published datasets → protected aggregate tables → files, catalogue and charts.
+
+Order matters and is the point of this module: the guard checks the table definitions against the contracts
+before any number is computed; each family of tables is suppressed jointly and then *proved* safe by the checker
+(a finding stops the build); only then are files written, scanned by the guard once more, and catalogued. The
+new release is built in a sibling folder and swapped in, so a reader never sees half of one release.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from catalog.model import CodeList
+from lienthong.open_data import charts, dcat, formats, guard
+from lienthong.open_data.aggregates import OPEN_TABLES, Computed, OpenTable, compute, labeller, load_frame
+from lienthong.open_data.disclosure import Key, Table, check, suppress
+from schemas import CONTRACTS
+
+
+@dataclass
+class BuiltTable:
+    computed: Computed
+    published: dict[Key, int | None]
+    rows: list[dict]
+
+    @property
+    def name(self) -> str:
+        return self.computed.table.name
+
+
+@dataclass
+class OpenDataRelease:
+    """What :func:`build_open_data` wrote: the tables as published and every file."""
+
+    folder: Path
+    tables: dict[str, BuiltTable] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+def build_open_data(
+    engine: Engine, folder: Path, code_lists: Mapping[str, CodeList], *, threshold: int,
+    as_of: date | None = None, base_url: str = "http://127.0.0.1:8080", tables: Iterable[OpenTable] = OPEN_TABLES,
+) -> OpenDataRelease:
+    """Build the open-data release from the published datasets into ``folder`` (replaced as a whole).
+
+    Args:
+        engine: the warehouse.
+        folder: where the release goes (``var/open-data``).
+        code_lists: current code lists, for labels.
+        threshold: smallest count published (``Settings.small_cell_threshold``).
+        as_of: date ages are computed at; default today.
+        base_url: public address of ``lienthong serve``, for download links in the catalogue.
+        tables: the open tables (default all of :data:`OPEN_TABLES`).
+
+    Raises:
+        DisclosureError: a table definition or an output would disclose personal data; nothing is replaced.
+    """
+    tables = list(tables)
+    guard.check_tables(tables)
+    as_of = as_of or datetime.now(UTC).date()
+    staging = folder.with_name(folder.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    release = OpenDataRelease(folder)
+    label = labeller(code_lists)
+    by_family: dict[str, list[OpenTable]] = defaultdict(list)
+    for t in tables:
+        by_family[t.family].append(t)
+    frames = {ds: load_frame(engine, ds, set().union(*(t.fields_read for t in tables if t.dataset == ds)))
+              for ds in {t.dataset for t in tables}}
+    resources = []
+    for family in sorted(by_family):
+        computed = [compute(t, frames[t.dataset], as_of=as_of) for t in by_family[family]]
+        protected = [Table(c.table.name, c.table.cube, dict(c.counts)) for c in computed]
+        suppress(protected, threshold)
+        findings = check(protected, threshold)
+        if findings:
+            msg = f"disclosure check failed for {family}: {findings[:5]}"
+            raise guard.DisclosureError(msg, message_vi=f"Kiểm tra bảo vệ dữ liệu không đạt cho {family}")
+        for c, p in zip(computed, protected, strict=True):
+            fields = formats.table_fields(c)
+            rows = formats.table_rows(c, p.cells, label)
+            guard.check_output(engine, c.table.dataset, [f.name for f in fields],
+                               (v for r in rows for v in r.values()))
+            paths = formats.write_table(staging, c.table.name, fields, rows)
+            hidden = sum(v is None for v in p.cells.values())
+            resources.append(formats.resource_entry(c, fields, paths, staging, len(rows), hidden))
+            release.tables[c.table.name] = BuiltTable(c, p.cells, rows)
+    chart_files = _charts(staging, release, label)
+    sources = [{"title": f"{c.title_vi} / {c.title_en} (pub_{name})", "path": f"{base_url.rstrip('/')}/api/v1"}
+               for name, c in CONTRACTS.items()]
+    package = formats.write_datapackage(staging, resources, threshold=threshold, sources=sources,
+                                        charts=chart_files)
+    dcat.write_catalogue(staging, package, base_url=base_url)
+    old = folder.with_name(folder.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    staging.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+    release.files = sorted(p for p in folder.iterdir() if p.is_file())
+    return release
+
+
+def write_open_data(engine: Engine, folder: Path, code_lists: Mapping[str, CodeList], *, threshold: int,
+                    base_url: str = "http://127.0.0.1:8080") -> list[Path]:
+    """The stage as callers (CLI run, Airflow task) use it: build the release, return the files written."""
+    return build_open_data(engine, folder, code_lists, threshold=threshold, base_url=base_url).files
+
+
+def _charts(folder: Path, release: OpenDataRelease, label) -> list[Path]:  # noqa: ANN001 - labeller closure
+    out: list[Path] = []
+    members = release.tables.get("members_by_province_organisation")
+    if members:
+        totals = {label("province", dict(k)["province"])[0]: v for k, v in members.published.items()
+                  if [d for d, _ in k] == ["province"]}
+        out += charts.members_by_province(folder, totals)
+    donations = release.tables.get("relief_donations_by_campaign_province")
+    support = release.tables.get("relief_support_by_campaign_province")
+    if donations and support:
+        def money(t: BuiltTable) -> dict[str, int | None]:
+            return {r["campaign_name"]: r["amount_vnd"] for r in t.rows
+                    if r["province_code"] == "total" and r["campaign_code"] != "total"}
+        out += charts.relief_by_campaign(folder, money(donations), money(support))
+    return out

@@ -1,0 +1,80 @@
+"""The contract-driven guard: no direct identifier, and no sensitive attribute below a safe level, in open data.
+
+Checked twice. Before computing (:func:`check_tables`): the fields an open table reads come from the contract, and
+none may be a DIRECT_IDENTIFIER; a SENSITIVE attribute may be crossed only with public dimensions (province,
+organisation) or its own grouping, never with a quasi-identifier such as the ward, sex or date of birth, where
+cells get small and combine with what neighbours know. After writing (:func:`check_output`): no output column is
+named after a direct identifier, and no output value equals an ID number or phone held in the published tables.
+A failure stops the build: an open output is never written "with a warning".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, or_, select
+
+from lienthong.errors import HubError
+from lienthong.open_data.aggregates import DIMS, OpenTable
+from lienthong.warehouse.tables import PUBLISHED
+from schemas import CONTRACTS, FieldKind, Privacy
+
+
+class DisclosureError(HubError):
+    """An open output would disclose personal data; nothing is published."""
+
+
+def direct_identifiers(dataset: str) -> set[str]:
+    """The contract fields of ``dataset`` classed as direct identifiers."""
+    return {f.name for f in CONTRACTS[dataset].fields() if f.privacy is Privacy.DIRECT_IDENTIFIER}
+
+
+def check_tables(tables: Iterable[OpenTable]) -> None:
+    """Refuse table definitions the contracts' privacy classes do not allow.
+
+    Raises:
+        DisclosureError: a table reads a direct identifier, or crosses a sensitive attribute with a
+            quasi-identifier.
+    """
+    for t in tables:
+        privacy = {f.name: f.privacy for f in CONTRACTS[t.dataset].fields()}
+        read = t.fields_read
+        direct = sorted(f for f in read if privacy.get(f) is Privacy.DIRECT_IDENTIFIER)
+        if direct:
+            msg = f"open table {t.name} reads direct identifiers {direct}: they may never reach open data"
+            raise DisclosureError(msg, message_vi=f"Bảng dữ liệu mở {t.name} dùng trường định danh trực tiếp "
+                                                  f"{', '.join(direct)}: không được phép công khai")
+        dim_privacy = {d: {privacy.get(f, Privacy.PUBLIC) for f in DIMS[d].fields} for d in t.dims}
+        if any(Privacy.SENSITIVE in p for p in dim_privacy.values()):
+            finer = sorted(d for d, p in dim_privacy.items() if Privacy.QUASI_IDENTIFIER in p)
+            if finer:
+                msg = (f"open table {t.name} crosses a sensitive attribute with quasi-identifiers {finer}; "
+                       "sensitive data is published only by province or nationally")
+                raise DisclosureError(msg, message_vi=f"Bảng dữ liệu mở {t.name} kết hợp dữ liệu nhạy cảm với "
+                                                      f"{', '.join(finer)}: chỉ công khai theo tỉnh hoặc toàn quốc")
+
+
+def check_output(engine: Engine, dataset: str, columns: Iterable[str], values: Iterable[str]) -> None:
+    """Refuse an output whose columns are direct identifiers or whose values are ID numbers/phones on file.
+
+    Raises:
+        DisclosureError: naming the column, never the value found.
+    """
+    bad = sorted(set(columns) & {f for ds in CONTRACTS for f in direct_identifiers(ds)})
+    if bad:
+        msg = f"open output of {dataset} has direct-identifier columns {bad}"
+        raise DisclosureError(msg, message_vi=f"Dữ liệu mở {dataset} có cột định danh trực tiếp {', '.join(bad)}")
+    strings = sorted({v for v in values if isinstance(v, str) and v})
+    if not strings:
+        return
+    with engine.connect() as conn:
+        for ds, contract in CONTRACTS.items():
+            table = PUBLISHED[ds]
+            fields = [f.name for f in contract.fields() if f.kind in (FieldKind.ID_NUMBER, FieldKind.PHONE)]
+            for start in range(0, len(strings), 500):
+                chunk = strings[start:start + 500]
+                hit = conn.execute(select(table.c.record_key).where(
+                    or_(*(table.c[f].in_(chunk) for f in fields))).limit(1)).first() if fields else None
+                if hit:
+                    msg = f"open output of {dataset} contains an ID number or phone held in pub_{ds}"
+                    raise DisclosureError(msg, message_vi=f"Dữ liệu mở {dataset} chứa số CCCD hoặc số điện thoại")
