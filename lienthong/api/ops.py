@@ -1,5 +1,6 @@
-"""Operations: liveness (``/healthz``), readiness (``/readyz``: the warehouse answers and is initialised) and
-Prometheus metrics (``/metrics``). No key: they carry no personal data; restrict them at the proxy if needed."""
+"""Operations: liveness (``/healthz``), readiness (``/readyz``: the warehouse answers and its schema is at the
+newest revision) and Prometheus metrics (``/metrics``). No key: they carry no personal data; restrict them at the
+proxy if needed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import inspect, text
 
 from lienthong.api.auth import Context
 from lienthong.api.models import Health
+from lienthong.warehouse.migrate import pending_revisions
 
 router = APIRouter(tags=["operations"])
 
@@ -19,16 +21,18 @@ def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health, "description": "Not ready."}},
-            summary="The warehouse answers and has the API's tables")
+            summary="The warehouse answers and its schema is current")
 def readyz(ctx: Context) -> Health | JSONResponse:
     try:
         with ctx.hub.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
             missing = [t for t in ("batch", "api_key", "audit_log") if not inspect(conn).has_table(t)]
+            pending = pending_revisions(conn)
     except Exception as exc:  # any failure to reach the database means "not ready"
         return JSONResponse(Health(status="unavailable", detail=type(exc).__name__).model_dump(), status_code=503)
-    if missing:
-        return JSONResponse(Health(status="unavailable", detail=f"run `lienthong init`: missing {missing}")
+    if missing or pending:
+        what = f"missing {missing}" if missing else f"schema revisions not applied: {sorted(pending)}"
+        return JSONResponse(Health(status="unavailable", detail=f"run `lienthong init`: {what}")
                             .model_dump(), status_code=503)
     return Health(status="ok")
 

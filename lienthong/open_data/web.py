@@ -24,7 +24,8 @@ _MEDIA = {".csv": "text/csv; charset=utf-8", ".json": "application/json", ".parq
 
 def make_router(folder: Callable[[], Path] | Path | None = None) -> APIRouter:
     """A router over the release in ``folder`` (default ``<LIENTHONG_HOME>/open-data``, read per request)."""
-    router = APIRouter(tags=["open data"])
+    router = APIRouter(tags=["open data"], responses={
+        503: {"description": "No open-data release has been built yet (`lienthong open-data build`)."}})
 
     def release() -> Path:
         if folder is None:
@@ -56,7 +57,8 @@ def make_router(folder: Callable[[], Path] | Path | None = None) -> APIRouter:
         names = sorted(p["name"] for p in ckan.packages(package(), base_url=base(request)))
         return envelope(request, "package_list", names[offset:None if limit is None else offset + limit])
 
-    @router.get("/api/3/action/package_show", response_model=None)
+    @router.get("/api/3/action/package_show", response_model=None,
+                responses={404: {"description": "No such dataset (CKAN's `success: false` envelope)."}})
     def package_show(request: Request, id: str = Query(...)) -> dict[str, Any] | JSONResponse:  # noqa: A002
         """One dataset by name or id (CKAN ``package_show``)."""
         for p in ckan.packages(package(), base_url=base(request)):
@@ -91,7 +93,7 @@ def make_router(folder: Callable[[], Path] | Path | None = None) -> APIRouter:
         graph = dcat.catalogue_graph(package(), base_url=base(request))
         return Response(dcat.serialise(graph, "turtle"), media_type="text/turtle; charset=utf-8")
 
-    @router.get("/open-data/{filename}")
+    @router.get("/open-data/{filename}", responses={404: {"description": "Not a file of the release."}})
     def download(filename: str) -> FileResponse:
         """A file of the release: only files the data package lists (no path can escape the folder)."""
         listed = {"datapackage.json"}

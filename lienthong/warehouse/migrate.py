@@ -6,7 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -24,3 +26,9 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
+
+
+def pending_revisions(conn: Connection) -> set[str]:
+    """The head revisions the warehouse at ``conn`` has not reached (empty: the schema is current)."""
+    heads = set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    return heads - set(MigrationContext.configure(conn).get_current_heads())
