@@ -12,6 +12,7 @@ from pydantic import Field
 
 from connectors.base import Batch, Connector, ConnectorConfig, Cursor
 from connectors.files import FilesConfig, FilesConnector
+from connectors.push import PushConfig, PushConnector
 from connectors.rest import RestConfig, RestConnector
 from connectors.sql import SqlConfig, SqlConnector
 from lienthong.errors import ConfigError
@@ -22,15 +23,17 @@ __all__ = [
     "ConnectorSpec",
     "Cursor",
     "FilesConfig",
+    "PushConfig",
     "RestConfig",
     "SqlConfig",
     "build_connector",
 ]
 
-ConnectorSpec = Annotated[FilesConfig | RestConfig | SqlConfig, Field(discriminator="type")]
+ConnectorSpec = Annotated[FilesConfig | RestConfig | SqlConfig | PushConfig, Field(discriminator="type")]
 
 CONNECTORS: dict[str, type[Connector]] = {
     "files": FilesConnector,
+    "push": PushConnector,
     "rest": RestConnector,
     "sql": SqlConnector,
 }

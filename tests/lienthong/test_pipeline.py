@@ -167,3 +167,9 @@ def test_a_feed_typed_in_the_tcvn3_font_is_published_in_unicode(make_hub, wareho
     assert hv1["issues"].split(";") == ["legacy_encoding_tcvn3", "name_reversed", "date_year_only",
                                         "phone_converted_2018", "address_legacy_converted"]
     assert (hv2["full_name"], hv2["ethnicity_code"]) == ("Trần Thị Hòa", "04")
+
+
+def test_a_scheduled_sync_of_a_push_source_finds_nothing(make_hub, tmp_path):
+    hub = make_hub([file_source(tmp_path, "hnd_push", connector={"type": "push"})])
+    run = sync_source(hub, hub.source("hnd_push"))
+    assert (run.rows_read, run.rows_valid, run.rows_quarantined) == (0, 0, 0)

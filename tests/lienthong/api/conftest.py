@@ -57,9 +57,8 @@ def start_server(pg_url: str, tmp_path: Path) -> Iterator[Callable[..., Server]]
         sources_dir = tmp_path / "sources"
         sources_dir.mkdir(exist_ok=True)
         for sid, org in (("hlhpn_push", "HLHPN"), ("hnd_push", "HND")):
-            drop = tmp_path / "drop" / sid
-            drop.mkdir(parents=True, exist_ok=True)
-            source = file_source(drop, sid, organisation=org, constants={"organisation": org})
+            source = file_source(tmp_path, sid, organisation=org, constants={"organisation": org},
+                                 connector={"type": "push"})  # feeds arrive by upload only
             (sources_dir / f"{sid}.yml").write_text(yaml.safe_dump(source, allow_unicode=True), encoding="utf-8")
         settings = Settings(home=tmp_path / "home", database_url=pg_url, sources_dir=sources_dir,
                             pseudonym_key=PSEUDONYM_KEY, **settings_overrides)
