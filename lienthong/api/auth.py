@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lienthong.api.context import ApiContext, get_context
 from lienthong.api.errors import ApiError
-from lienthong.api.keys import ApiKey, touch_key, verify_token
+from lienthong.warehouse.api_keys import ApiKey, touch_key, verify_token
 
 bearer = HTTPBearer(auto_error=False, description="An API key made by `lienthong keys create`: `lt_<id>_<secret>`.")
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}

@@ -18,9 +18,9 @@ from lienthong.api.auth import Caller, Context, require_read
 from lienthong.api.context import ApiContext
 from lienthong.api.encoders import MEDIA, closing_stream, csv_chunks, json_value, ndjson_chunks
 from lienthong.api.errors import AUTHED, R404, ApiError
-from lienthong.api.keys import ApiKey
 from lienthong.api.models import DatasetInfo, FieldInfo, RecordPage
 from lienthong.api.records import Cursor, View, records_query, shape, stream_rows, view_for
+from lienthong.warehouse.api_keys import ApiKey
 from lienthong.warehouse.audit import append_audit
 from lienthong.warehouse.queries import dataset_stats
 from schemas import CONTRACTS

@@ -22,13 +22,13 @@ from starlette.concurrency import run_in_threadpool
 from connectors.base import MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLSX, Batch
 from connectors.files import MEDIA_BY_SUFFIX
 from connectors.formats import read_payload, resolve_read_options
-from lienthong.api import idempotency
 from lienthong.api.auth import Caller, Context, require_push
 from lienthong.api.context import ApiContext
 from lienthong.api.errors import AUTHED, R404, ApiError, _example
-from lienthong.api.keys import ApiKey
 from lienthong.api.models import BatchReport, RejectedRow, SourceInfo
 from lienthong.registry import SourceConfig
+from lienthong.warehouse import idempotency
+from lienthong.warehouse.api_keys import ApiKey
 from lienthong.warehouse.audit import append_audit
 from lienthong.warehouse.queries import batch_status, quarantined
 from schemas import FieldKind, get_contract

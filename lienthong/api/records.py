@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import Connection, Select, select, tuple_
 
 from lienthong.api.errors import ApiError
-from lienthong.api.keys import ApiKey
 from lienthong.hub import Hub
+from lienthong.warehouse.api_keys import ApiKey
 from lienthong.warehouse.tables import PUBLISHED
 from schemas import FieldKind, Privacy, get_contract
 

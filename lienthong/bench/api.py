@@ -36,9 +36,9 @@ def run_api_bench(*, rows: int, clients: int, requests_per_client: int, out: Pat
     dsn = os.environ.get("LIENTHONG_TEST_PG_DSN", DEFAULT_DSN)
     load = os.getloadavg()[0]
     with fresh_database(dsn) as (url, db_dsn), Progress(console=console, transient=True) as progress:
-        from lienthong.api.keys import create_key
         from lienthong.hub import Hub
         from lienthong.settings import Settings
+        from lienthong.warehouse.api_keys import create_key
 
         hub = Hub.open(Settings(database_url=url), require_init=False)
         hub.initialise()

@@ -45,8 +45,8 @@ def keys_create(
     rate: Annotated[int | None, typer.Option(help="Requests per minute (default the hub's setting).")] = None,
 ) -> None:
     """Create an API key; the token is printed once, alone on the last line, and never stored."""
-    from lienthong.api.keys import create_key
     from lienthong.hub import Hub
+    from lienthong.warehouse.api_keys import create_key
 
     new = create_key(Hub.open().engine, name=name, scopes=scope, organisation=organisation, expires_days=expires,
                      rate_per_minute=rate)
@@ -61,8 +61,8 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """Every key (never the tokens): scopes, organisation, expiry, revoked."""
-    from lienthong.api.keys import list_keys
     from lienthong.hub import Hub
+    from lienthong.warehouse.api_keys import list_keys
 
     table = Table("id", "name", "scopes", "organisation", "created", "expires", "state")
     now = datetime.now(UTC)
@@ -76,8 +76,8 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (see `keys list`).")]) -> None:
     """Revoke a key for good."""
-    from lienthong.api.keys import revoke_key
     from lienthong.hub import Hub
+    from lienthong.warehouse.api_keys import revoke_key
 
     if not revoke_key(Hub.open().engine, key_id):
         console.print(f"[red]no key {key_id}[/]")

@@ -125,7 +125,7 @@ def test_size_and_row_limits(start_server) -> None:  # noqa: ANN001 - fixture fa
 def test_bad_keys_and_wrong_source(server: Server) -> None:
     server.key("old", "push:hlhpn_push", expires_days=-1)
     revoked = server.key("gone", "push:hlhpn_push")
-    from lienthong.api.keys import revoke_key
+    from lienthong.warehouse.api_keys import revoke_key
 
     revoke_key(server.hub.engine, revoked.split("_")[1])
     cases = {None: "missing_key", "old": "expired_key", "gone": "revoked_key"}

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from connectors.formats import read_payload
 from lienthong.open_data.build import build_open_data
-from lienthong.open_data.forget import forget
 from lienthong.warehouse.audit import AuditQuery, query_audit
+from lienthong.warehouse.erasure import forget
 from lienthong.warehouse.landing import read_raw
 from lienthong.warehouse.queries import batches, published_count
 from lienthong.warehouse.tables import PUBLISHED, metadata
