@@ -13,6 +13,7 @@ from lienthong.cli import api as api_cmd
 from lienthong.cli import bench as bench_cmd
 from lienthong.cli import catalog as catalog_cmd
 from lienthong.cli import files as files_cmd
+from lienthong.cli import match as match_cmd
 from lienthong.cli import open_data as open_data_cmd
 from lienthong.cli import quarantine as quarantine_cmd
 from lienthong.cli.console import console, show_error
@@ -28,6 +29,7 @@ app.add_typer(sources_app, name="sources")
 app.add_typer(quarantine_cmd.app, name="quarantine")
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(bench_cmd.app, name="bench")
+match_cmd.register(app)
 api_cmd.register(app)
 open_data_cmd.register(app)
 app.command()(files_cmd.normalize)

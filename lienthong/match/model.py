@@ -1,0 +1,275 @@
+"""The probabilistic model: Splink settings over the comparison columns, training by EM, scoring pairs.
+
+Comparisons (each skipped when its column is empty in the data):
+
+* names — given name (exact with term-frequency adjustment, Jaro-Winkler ≥ 0.92, else), family name and middle
+  name (exact with term frequencies, Jaro-Winkler ≥ 0.9, else). Term frequencies make "nguyen" weak evidence and
+  a rare given name strong evidence, which is what Vietnamese naming needs; the family name is never a blocking
+  key on its own.
+* date of birth — exact, day and month swapped, one character apart (a typo), the same year where one side knows
+  only the year, else.
+* sex; ward (exact, same province, else); phone; CCCD/CMND (exact, one digit apart, two different CCCDs — strong
+  evidence against —, else: a CCCD against an old CMND says little); e-mail (exact only, and left out when the
+  addresses are built from the names, :func:`lienthong.match.features.email_built_from_names`); for ``generic``
+  data also postcode, locality and address.
+
+Blocking keeps the comparison count near-linear in the records: pairs must share an ID number, a phone, an
+e-mail, (given name, date of birth), (family + middle name, date of birth), (full name, birth year, province),
+(date of birth, ward) or (given name, family name, ward) — never the family name alone. Measured on 1M generated
+records: (full name, birth year) alone made 11.5M pairs (every "Nguyễn Thị Lan" born in 1970 with every other),
+with the province 0.98M; the whole set stays at a few comparisons per record (docs/BENCHMARKS.md).
+
+Every SQL condition is written for DuckDB and translated by Splink (sqlglot) for another backend, so the same
+saved model runs on Spark (docs/match.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import Linker, SettingsCreator, block_on
+
+from lienthong.match.config import MatchConfig
+from lienthong.match.features import email_built_from_names
+
+log = logging.getLogger(__name__)
+EMAIL_FROM_NAMES_LIMIT = 0.3
+U_PAIRS = 5e6  # random pairs for the u estimates; the same budget for plain Splink in the benchmark
+_D = "duckdb"
+
+
+@dataclass
+class TrainedModel:
+    """A Splink model (its settings JSON as a dict) and what the training saw."""
+
+    settings: dict[str, Any]
+    notes: list[str]
+    training_rows: int
+
+
+def _present(features: pa.Table) -> set[str]:
+    return {name for name in features.column_names if pc.any(pc.is_valid(features.column(name))).as_py()}
+
+
+def comparisons(present: set[str]) -> list[Any]:
+    """The comparisons for the columns that have values (see the module docstring)."""
+    out: list[Any] = []
+    if "given" in present:
+        out.append(cl.JaroWinklerAtThresholds("given", [0.92]).configure(term_frequency_adjustments=True))
+    for name in ("family", "middle"):
+        if name in present:
+            out.append(cl.JaroWinklerAtThresholds(name, [0.9]).configure(term_frequency_adjustments=True))
+    if "dob_year" in present:
+        out.append(cl.CustomComparison(output_column_name="date_of_birth", comparison_levels=[
+            cll.NullLevel("dob_year"),
+            cll.ExactMatchLevel("dob"),
+            cll.CustomLevel("dob_l = dob_swap_r", "day and month swapped", _D),
+            cll.CustomLevel("levenshtein(dob_l, dob_r) <= 1", "one character apart", _D),
+            cll.CustomLevel("(dob_l IS NULL OR dob_r IS NULL) AND dob_year_l = dob_year_r",
+                            "same year, one side year only", _D),
+            cll.ElseLevel(),
+        ]))
+    if "sex" in present:
+        out.append(cl.ExactMatch("sex"))
+    if "ward" in present:
+        out.append(cl.CustomComparison(output_column_name="ward", comparison_levels=[
+            cll.NullLevel("ward"),
+            cll.ExactMatchLevel("ward"),
+            cll.CustomLevel("province_l = province_r", "same province", _D),
+            cll.ElseLevel(),
+        ]))
+    if "id_number" in present:
+        out.append(cl.CustomComparison(output_column_name="id_number", comparison_levels=[
+            cll.NullLevel("id_number"),
+            cll.ExactMatchLevel("id_number"),
+            cll.CustomLevel("id_kind_l = id_kind_r AND damerau_levenshtein(id_number_l, id_number_r) <= 1",
+                            "one digit apart", _D),
+            cll.CustomLevel("id_kind_l = 'cccd' AND id_kind_r = 'cccd'", "two different CCCDs", _D),
+            cll.ElseLevel(),
+        ]))
+    if "phone" in present:
+        out.append(cl.ExactMatch("phone"))
+    if "email" in present:
+        out.append(cl.ExactMatch("email"))
+    if "postcode" in present:
+        out.append(cl.CustomComparison(output_column_name="postcode", comparison_levels=[
+            cll.NullLevel("postcode"), cll.ExactMatchLevel("postcode"),
+            cll.CustomLevel("substr(postcode_l, 1, 3) = substr(postcode_r, 1, 3)", "same area", _D),
+            cll.ElseLevel(),
+        ]))
+    if "locality" in present:
+        out.append(cl.ExactMatch("locality"))
+    if "address" in present:
+        out.append(cl.JaroWinklerAtThresholds("address", [0.9]))
+    return out
+
+
+_BLOCKING = (
+    ("id_number",), ("phone",), ("email",), ("given", "dob"), ("family", "middle", "dob"),
+    ("family", "middle", "given", "dob_year", "province"), ("dob", "ward"), ("given", "family", "ward"),
+    ("given", "family", "postcode"), ("given", "family", "locality"),
+)
+
+
+def blocking_rules(present: set[str], locale: str = "vi") -> list[Any]:
+    """The blocking rules whose columns all have values.
+
+    With ``generic`` data (family names spread out, often no middle name) also (family name, date of birth),
+    which catches a typo in the given name; with Vietnamese data that block would hold every Nguyễn born on a
+    day, so the middle name is added to it instead.
+    """
+    rules = [*_BLOCKING, ("family", "dob")] if locale == "generic" else _BLOCKING
+    return [block_on(*cols) for cols in rules if set(cols) <= present]
+
+
+def settings_for(features: pa.Table, config: MatchConfig) -> tuple[SettingsCreator, list[str]]:
+    """Splink settings for ``features``, and notes on what was left out and why."""
+    present = _present(features)
+    notes = []
+    if "email" in present and email_built_from_names(features) > EMAIL_FROM_NAMES_LIMIT:
+        present.discard("email")
+        notes.append("e-mail left out: most addresses contain the person's names, so they are not independent "
+                     "evidence (EM would count the name twice and link namesakes)")
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons(present),
+        blocking_rules_to_generate_predictions=blocking_rules(present, config.locale),
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+        max_iterations=20,
+    )
+    return settings, notes
+
+
+def db_api(backend: str = "duckdb") -> Any:
+    """The Splink database API of the backend setting (DuckDB in memory; Spark needs a running session)."""
+    if backend == "spark":
+        from pyspark.sql import SparkSession  # an optional dependency: only national-scale deployments have it
+        from splink import SparkAPI
+
+        return SparkAPI(spark_session=SparkSession.builder.getOrCreate())
+    import duckdb
+    from splink import DuckDBAPI
+
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    return DuckDBAPI(con)
+
+
+def train(features: pa.Table, config: MatchConfig, *, seed: int = 1) -> tuple[TrainedModel, Linker]:
+    """Estimate the model on ``features``: λ from deterministic rules, u by random sampling, m by EM.
+
+    EM runs twice, on pairs sharing (given name, date of birth) and on pairs sharing a phone (or, without
+    phones, an ID number), so that each comparison is estimated in at least one session.
+    """
+    settings, notes = settings_for(features, config)
+    api = db_api(config.backend)
+    linker = Linker(api.register(features), settings, log_level=logging.ERROR)
+    present = _present(features)
+    rules = [r for r in ("l.id_number = r.id_number AND l.id_kind = 'cccd'",
+                         "l.given = r.given AND l.family = r.family AND l.dob = r.dob")
+             if ("id_number" in present or "l.id" not in r) and ("dob" in present or "dob" not in r)]
+    linker.training.estimate_probability_two_random_records_match(rules, recall=0.8)
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
+    sessions = [("given", "dob")] if {"given", "dob"} <= present else [("family", "given")]
+    second = "id_number" if "id_number" in present else ("phone" if "phone" in present else "ward")
+    sessions.append((second,))
+    for cols in sessions:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*cols), estimate_without_term_frequencies=True, max_pairs=1.5e6)
+    settings_dict = _floor_m(linker.misc.save_model_to_json())
+    model = TrainedModel(settings=settings_dict, notes=notes, training_rows=features.num_rows)
+    return model, linker_for(model, features, config.backend)
+
+
+M_FLOOR = 1e-3
+
+
+def _floor_m(settings: dict[str, Any]) -> dict[str, Any]:
+    """No level is impossible among true matches: m at least ``M_FLOOR`` (also where EM saw no example).
+
+    EM gives m = 0 to a level its training pairs never showed (a date of birth that disagrees, among pairs that
+    share an ID number), which would make that level's weight undefined and Splink ignore it: the floor keeps
+    such a disagreement strong evidence against a match, but finite, since a clerk's typo can cause it.
+    """
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            m = level.get("m_probability")
+            if m is None or m < M_FLOOR:
+                level["m_probability"] = M_FLOOR
+    return settings
+
+
+def linker_for(model: TrainedModel | dict[str, Any], features: pa.Table, backend: str = "duckdb") -> Linker:
+    """A linker over ``features`` with a saved model's parameters."""
+    settings = model.settings if isinstance(model, TrainedModel) else model
+    api = db_api(backend)
+    return Linker(api.register(features), settings, log_level=logging.ERROR)
+
+
+_EDGE_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+
+
+def predict(linker: Linker, threshold: float) -> pa.Table:
+    """Scored pairs at or above ``threshold`` (probability) over the linker's records."""
+    scored = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    return _edges(scored)
+
+
+def predict_new(linker: Linker, existing: pa.Table, new: pa.Table, threshold: float) -> pa.Table:
+    """Pairs within ``new`` and between ``new`` and ``existing`` (never within ``existing``).
+
+    Term frequencies are those of the linker's records (the registry at training or at the last full run),
+    registered so that scoring does not recompute them from the whole registry.
+    """
+    api = linker._db_api  # noqa: SLF001 - the linker owns the connection the tables must live in
+    left, right = api.register(existing), api.register(new)
+    within = linker.inference.predict_within(right, threshold_match_probability=threshold, warning_mode="never")
+    between = linker.inference.predict_between(left, right, threshold_match_probability=threshold,
+                                               warning_mode="never")
+    return pa.concat_tables([_edges(within), _edges(between)])
+
+
+def register_term_frequencies(linker: Linker, features: pa.Table) -> None:
+    """Register the term-frequency tables of the model's TF columns, computed from ``features``."""
+    api = linker._db_api  # noqa: SLF001
+    for column in ("given", "family", "middle"):
+        if column not in features.column_names:
+            continue
+        values = features.column(column).drop_null()
+        counts = pc.value_counts(values)
+        total = max(len(values), 1)
+        tf = pa.table({column: counts.field("values"),
+                       f"tf_{column}": pc.divide(pc.cast(counts.field("counts"), pa.float64()), total)})
+        linker.table_management.register_term_frequency_lookup(api.register(tf), column)
+
+
+def _edges(scored: Any) -> pa.Table:
+    table = scored.as_pyarrow_table().select(_EDGE_COLUMNS)
+    scored.drop_table_from_database_and_remove_from_cache()
+    return table
+
+
+def match_weights(model: TrainedModel | dict[str, Any]) -> list[dict[str, Any]]:
+    """Per comparison level: its label, m, u and match weight (log2 m/u), for the report and its checks."""
+    settings = model.settings if isinstance(model, TrainedModel) else model
+    rows = []
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            m, u = level.get("m_probability"), level.get("u_probability")
+            weight = math.log2(m / u) if m and u else None
+            rows.append({"comparison": comparison["output_column_name"], "level": level.get("label_for_charts"),
+                         "m": m, "u": u, "weight": weight})
+    return rows

@@ -1,0 +1,209 @@
+"""The match stage: resolve what was published since the last match run into entities, in the warehouse.
+
+First run of a dataset (no links yet): every published record is matched (the model is trained on them when the
+dataset has none saved, then saved), clusters become entities with ids derived from their smallest record key.
+Later runs: only the records published since the last run's ``published_seq`` and not linked yet are attached
+(:func:`lienthong.match.incremental.attach`), so the cost grows with the batch. Reviewers' decisions are
+respected, merges are recorded, golden records of the touched entities are recomputed.
+
+A stage function (STYLE.md rule 3): the CLI, Airflow and the API call :func:`match_dataset`; it reads through
+and writes through :mod:`lienthong.warehouse.tables_match` only.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import Engine, select
+
+from lienthong.match import model as M
+from lienthong.match.config import MatchConfig, Thresholds, members_config
+from lienthong.match.features import build_features
+from lienthong.match.golden import golden_record
+from lienthong.match.incremental import attach, entity_id_for
+from lienthong.match.report import write_match_report
+from lienthong.match.run import match_records
+from lienthong.warehouse import tables_match as T
+from lienthong.warehouse.tables import PUBLISHED
+
+_READ = ("record_key", "source_id", "member_id", "full_name", "family_name", "middle_name", "given_name", "sex",
+         "date_of_birth", "id_number", "phone", "ward_code", "province_code", "address", "organisation",
+         "updated_at", "published_seq")
+
+
+def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "duckdb",
+                  thresholds: Thresholds | None = None, retrain: bool = False,
+                  priority: dict[str, list[str]] | None = None, report_dir: Path | None = None,
+                  cache_dir: Path | None = None) -> dict[str, Any]:
+    """Match the records of ``dataset`` published since the last run; returns the run's figures.
+
+    Args:
+        engine: the warehouse.
+        dataset: a dataset whose contract has person roles (``members``).
+        backend: Splink backend, ``duckdb`` or ``spark``.
+        thresholds: link/review probabilities (default 0.99 / 0.8).
+        retrain: train a new model version on the whole dataset even if one is saved.
+        priority: source priority per golden-record field (organisation codes, first wins).
+        report_dir: where to write the run report (match weights chart and their checks), if given.
+        cache_dir: where to keep the comparison columns of the linked records between runs (a Parquet file per
+            dataset, rebuilt from the warehouse when missing or stale), so an incremental run does not re-clean
+            the whole registry.
+    """
+    config = members_config(backend=backend, **({"thresholds": thresholds} if thresholds else {}))
+    started = time.perf_counter()
+    since = T.last_run_seq(engine, dataset)
+    known = T.links(engine, dataset)
+    rows = _published(engine, dataset, after=0 if known.num_rows == 0 else since)
+    up_to = max(rows.column("published_seq").to_pylist(), default=since)
+    new = rows.filter(pc.invert(pc.is_in(rows.column("record_key"), value_set=known.column("record_key"))))
+    mode = "full" if known.num_rows == 0 else "incremental"
+    run_id = T.start_run(engine, dataset, up_to, mode, new.num_rows)
+    accepted, rejected = T.decisions(engine, dataset)
+    saved = None if retrain else T.latest_model(engine, dataset)
+    stats: dict[str, Any] = {"mode": mode, "records": new.num_rows}
+    if new.num_rows == 0:
+        T.write_outcome(engine, dataset, run_id, links_rows=[], merges=[], entities=[], review=[], stats=stats)
+        return stats
+    extra = {"org_member": _org_member(new)}
+    if mode == "full":
+        result = match_records(new, config, model=saved, cannot_link=rejected, must_link=accepted, extra=extra)
+        if saved is None:
+            T.save_model(engine, dataset, result.model.settings, result.model.notes, new.num_rows)
+        smallest = result.clusters.column("cluster_id").to_pylist()
+        entity = [entity_id_for(c, dataset) for c in smallest]
+        assignment = pa.table({"record_id": result.clusters.column("record_id"), "entity_id": entity})
+        merges: list[tuple[str, str]] = []
+        links_table, review, batch = result.links, result.review, result.features
+        stats.update(result.stats)
+    else:
+        model = saved or _train_and_save(engine, dataset, config)
+        registry = _registry_features(engine, dataset, config, known, cache_dir)
+        order = pc.index_in(registry.column("unique_id"), value_set=known.column("record_key"))
+        entity_of = known.column("entity_id").take(order)
+        batch = build_features(new, config).append_column("org_member", extra["org_member"])
+        done = attach(registry, entity_of, batch, model, config, namespace=dataset, cannot_link=rejected,
+                      must_link=accepted)
+        assignment, merges, links_table, review = done.assignment, done.merges, done.links, done.review
+    rule_of = _rules(links_table)
+    created = set(assignment.column("entity_id").to_pylist()) - set(known.column("entity_id").to_pylist())
+    organisation = dict(zip(new.column("record_key").to_pylist(), new.column("organisation").to_pylist(),
+                            strict=True))
+    links_rows = [{"record_key": r, "entity_id": e, "organisation": organisation.get(r),
+                   "rule": "new" if e in created and rule_of.get(r) is None else (rule_of.get(r) or "model")}
+                  for r, e in zip(assignment.column("record_id").to_pylist(),
+                                  assignment.column("entity_id").to_pylist(), strict=True)]
+    touched = set(assignment.column("entity_id").to_pylist()) | {s for _, s in merges}
+    entities = _golden(engine, dataset, touched, new, assignment, known, merges, priority)
+    review_rows = [{"record_key_l": r["unique_id_l"], "record_key_r": r["unique_id_r"],
+                    "match_probability": r["match_probability"]}
+                   for r in review.select(["unique_id_l", "unique_id_r", "match_probability"]).to_pylist()]
+    stats.update({"entities_created": len(created), "merges": len(merges), "review_pairs": len(review_rows),
+                  "seconds": time.perf_counter() - started})
+    T.write_outcome(engine, dataset, run_id, links_rows=links_rows, merges=merges, entities=entities,
+                    review=review_rows, stats={k: v for k, v in stats.items() if isinstance(v, int | float | str)})
+    if cache_dir is not None:
+        _store_cache(cache_dir, dataset, batch, append=mode == "incremental")
+    if report_dir is not None:
+        used = T.latest_model(engine, dataset)
+        stats["report"] = str(write_match_report(report_dir / f"match-{dataset}-{run_id}.html", used, stats,
+                                                 f"Match run {run_id} of {dataset}"))
+    return stats
+
+
+def _cache_path(cache_dir: Path, dataset: str) -> Path:
+    return cache_dir / f"{dataset}-features.parquet"
+
+
+def _registry_features(engine: Engine, dataset: str, config: MatchConfig, known: pa.Table,
+                       cache_dir: Path | None) -> pa.Table:
+    """The comparison columns of the linked records: from the cache when it covers exactly them, else rebuilt."""
+    if cache_dir is not None and _cache_path(cache_dir, dataset).exists():
+        cached = pq.read_table(_cache_path(cache_dir, dataset))
+        if cached.num_rows == known.num_rows and pc.all(pc.is_in(cached.column("unique_id"),
+                                                                 value_set=known.column("record_key"))).as_py():
+            return cached
+    rows = _published(engine, dataset, keys=known.column("record_key"))
+    return build_features(rows, config).append_column("org_member", _org_member(rows))
+
+
+def _store_cache(cache_dir: Path, dataset: str, batch: pa.Table, *, append: bool) -> None:
+    """Append the batch's columns to the cache (or start it on a full run)."""
+    path = _cache_path(cache_dir, dataset)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = batch
+    if append and path.exists():
+        table = pa.concat_tables([pq.read_table(path), batch.cast(pq.read_schema(path))])
+    pq.write_table(table, path)
+
+
+def _published(engine: Engine, dataset: str, *, after: int | None = None, keys: pa.Array | None = None) -> pa.Table:
+    table = PUBLISHED[dataset]
+    columns = [table.c[c] for c in _READ if c in table.c]
+    query = select(*columns).where(table.c.deleted.is_(False))
+    if after is not None:
+        query = query.where(table.c.published_seq > after)
+    wanted = set(keys.to_pylist()) if keys is not None else None
+    with engine.connect() as conn:
+        rows = [r for r in conn.execute(query) if wanted is None or r[0] in wanted]
+    names = [c.name for c in columns]
+    data = {n: [r[i] for r in rows] for i, n in enumerate(names)}
+    out = pa.table({n: pa.array(v, pa.string()) if n not in ("date_of_birth", "published_seq", "updated_at")
+                    else pa.array(v) for n, v in data.items()})
+    if "date_of_birth" in names and out.num_rows == 0:
+        out = out.set_column(names.index("date_of_birth"), "date_of_birth", pa.array([], pa.date32()))
+    return out
+
+
+def _org_member(rows: pa.Table) -> pa.Array:
+    return pc.binary_join_element_wise(rows.column("organisation").combine_chunks(),
+                                       rows.column("member_id").combine_chunks(), ":")
+
+
+def _rules(links: pa.Table) -> dict[str, str]:
+    """Per record, the rule of a link that brought it (the right-hand record of a rule link)."""
+    out: dict[str, str] = {}
+    for left, right, rule in zip(links.column("unique_id_l").to_pylist(), links.column("unique_id_r").to_pylist(),
+                                 links.column("rule").to_pylist(), strict=True):
+        for record in (left, right):
+            out.setdefault(record, rule or "model")
+    return out
+
+
+def _train_and_save(engine: Engine, dataset: str, config: MatchConfig) -> dict[str, Any]:
+    rows = _published(engine, dataset)
+    trained, _ = M.train(build_features(rows, config), config)
+    T.save_model(engine, dataset, trained.settings, trained.notes, rows.num_rows)
+    return trained.settings
+
+
+def _golden(engine: Engine, dataset: str, touched: set[str], new: pa.Table, assignment: pa.Table,
+            known: pa.Table, merges: list[tuple[str, str]], priority: dict[str, list[str]] | None
+            ) -> list[dict[str, Any]]:
+    """Golden records of the touched entities, from all their records (old and new)."""
+    survivor = dict(merges)
+    members: dict[str, list[str]] = {}
+    for key, entity in zip(known.column("record_key").to_pylist(), known.column("entity_id").to_pylist(),
+                           strict=True):
+        entity = survivor.get(entity, entity)
+        if entity in touched:
+            members.setdefault(entity, []).append(key)
+    for key, entity in zip(assignment.column("record_id").to_pylist(), assignment.column("entity_id").to_pylist(),
+                           strict=True):
+        members.setdefault(entity, []).append(key)
+    old_keys = [k for keys in members.values() for k in keys]
+    rows = {r["record_key"]: r for r in new.to_pylist()}
+    missing = [k for k in old_keys if k not in rows]
+    if missing:
+        rows.update({r["record_key"]: r for r in _published(engine, dataset, keys=pa.array(missing)).to_pylist()})
+    out = []
+    for entity, keys in members.items():
+        records = [rows[k] for k in keys if k in rows]
+        out.append({"entity_id": entity, "record_count": len(records),
+                    "organisations": sorted({r["organisation"] for r in records if r.get("organisation")}),
+                    "golden": golden_record(records, priority)})
+    return out

@@ -1,0 +1,26 @@
+"""Small generated samples with their truth, shared by the match tests (a few thousand records, seconds)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from lienthong.match.benchdata import MatchSample, generate_match_sample
+from lienthong.match.config import MatchConfig
+from lienthong.match.run import MatchResult, match_records
+
+logging.getLogger("splink").setLevel(logging.ERROR)
+
+VI = MatchConfig(record_id="record_id", full_name="full_name", date_of_birth="date_of_birth", sex="sex",
+                 ward="ward_code", id_number="id_number", phone="phone", email="email", locale="vi")
+
+
+@pytest.fixture(scope="session")
+def sample() -> MatchSample:
+    return generate_match_sample(3000, seed=1)
+
+
+@pytest.fixture(scope="session")
+def matched(sample: MatchSample) -> MatchResult:
+    return match_records(sample.records, VI)
