@@ -190,3 +190,20 @@ def process_received(hub: Hub, source: SourceConfig, batch_id: str, *, records: 
         log.info("pushed batch %s of %s: rows in %d, valid %d, quarantined %d", batch_id, source.id,
                  counts.rows_read, counts.rows_valid, counts.rows_quarantined)
     return publish_all(hub, [source.dataset]) if publish_now else []
+
+
+def match_published(hub: Hub, datasets: Iterable[str]) -> dict[str, dict]:
+    """Run the match stage on what was published since its last run, for each dataset of people among ``datasets``.
+
+    Returns the stage's figures per dataset (records matched, entities created, merges, pairs for review).
+    """
+    from lienthong.match import MATCHED_DATASETS
+    from lienthong.match.stage import match_dataset  # Splink and DuckDB load only when matching runs
+
+    out = {}
+    for dataset in dict.fromkeys(datasets):
+        if dataset in MATCHED_DATASETS:
+            out[dataset] = match_dataset(hub.engine, dataset, report_dir=hub.settings.home / "reports",
+                                         cache_dir=hub.settings.home / "match")
+            log.info("match %s: %s", dataset, {k: v for k, v in out[dataset].items() if k != "report"})
+    return out

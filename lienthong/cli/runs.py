@@ -20,7 +20,7 @@ from lienthong.cli.console import console, show_error
 from lienthong.errors import HubError
 from lienthong.hub import Hub
 from lienthong.open_data.build import write_open_data
-from lienthong.pipeline import SourceRun, publish_all, sync_source
+from lienthong.pipeline import SourceRun, match_published, publish_all, sync_source
 from lienthong.registry import SourceConfig
 from lienthong.reporting import write_run_report
 from lienthong.warehouse.publishing import Publication
@@ -34,6 +34,7 @@ class RunOutcome:
     failed: list[str] = field(default_factory=list)
     report: Path | None = None
     open_data: list[Path] = field(default_factory=list)
+    matches: dict[str, dict] = field(default_factory=dict)  # dataset -> figures of the match stage
 
 
 def run_sources(hub: Hub, sources: list[SourceConfig]) -> RunOutcome:
@@ -62,6 +63,8 @@ def run_sources(hub: Hub, sources: list[SourceConfig]) -> RunOutcome:
                             completed=max(run.batches_new + run.batches_seen, 1))
             progress.update(overall, advance=1)
     outcome.publications = publish_all(hub, [s.dataset for s in sources])
+    with console.status("matching people across feeds and organisations (Splink)"):
+        outcome.matches = match_published(hub, [s.dataset for s in sources])
     published = {b["batch_id"]: b["rows_published"] or 0 for r in outcome.runs
                  for b in batches(hub.engine, batch_ids=r.batch_ids)}
     for run in outcome.runs:
@@ -83,4 +86,8 @@ def summary_table(outcome: RunOutcome) -> Table:
         note = "[red]failed[/]" if r.error else (f"{r.batches_seen} batches already landed" if r.batches_seen else "")
         table.add_row(r.source_id, r.dataset, f"{r.rows_read:,}", f"{r.rows_valid:,}", f"{r.rows_quarantined:,}",
                       f"{r.rows_published:,}", f"{r.seconds:.2f}", note)
+    table.caption = "; ".join(
+        f"{ds}: {m.get('records', 0):,} records matched, {m.get('entities_created', 0):,} new entities, "
+        f"{m.get('merges', 0):,} merges, {m.get('review_pairs', 0):,} pairs for review (lienthong review list)"
+        for ds, m in outcome.matches.items()) or None
     return table

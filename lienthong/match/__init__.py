@@ -6,3 +6,7 @@ The folder follows the data: ``config`` (roles → columns) → ``features`` (cl
 registry) → ``stage`` (the warehouse stage: entities, ``golden`` records, ``review`` decisions) and ``report``.
 ``relief`` flags multi-organisation support; ``benchdata`` generates people with the truth to measure all this.
 """
+
+# Datasets whose records are people to resolve into entities (their contracts carry the person match roles).
+# Kept here, importing nothing, so that DAG files can read it without loading Splink.
+MATCHED_DATASETS = ("members",)

@@ -12,13 +12,17 @@ and writes through :mod:`lienthong.warehouse.tables_match` only.
 
 from __future__ import annotations
 
+import json
+import logging
 import time
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from splink.internals.exceptions import EMTrainingException
 from sqlalchemy import Engine, select
 
 from lienthong.match import model as M
@@ -31,6 +35,7 @@ from lienthong.match.run import match_records
 from lienthong.warehouse import tables_match as T
 from lienthong.warehouse.tables import PUBLISHED
 
+log = logging.getLogger(__name__)
 _READ = ("record_key", "source_id", "member_id", "full_name", "family_name", "middle_name", "given_name", "sex",
          "date_of_birth", "id_number", "phone", "ward_code", "province_code", "address", "organisation",
          "updated_at", "published_seq")
@@ -65,6 +70,9 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     run_id = T.start_run(engine, dataset, up_to, mode, new.num_rows)
     accepted, rejected = T.decisions(engine, dataset)
     saved = None if retrain else T.latest_model(engine, dataset)
+    registry_size = known.num_rows + new.num_rows
+    if saved is None or (T.latest_model_rows(engine, dataset) == 0 and registry_size >= MIN_TRAINING_RECORDS):
+        saved = _trained_or_default(engine, dataset, config, registry_size)
     stats: dict[str, Any] = {"mode": mode, "records": new.num_rows}
     if new.num_rows == 0:
         T.write_outcome(engine, dataset, run_id, links_rows=[], merges=[], entities=[], review=[], stats=stats)
@@ -72,8 +80,6 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     extra = {"org_member": _org_member(new)}
     if mode == "full":
         result = match_records(new, config, model=saved, cannot_link=rejected, must_link=accepted, extra=extra)
-        if saved is None:
-            T.save_model(engine, dataset, result.model.settings, result.model.notes, new.num_rows)
         smallest = result.clusters.column("cluster_id").to_pylist()
         entity = [entity_id_for(c, dataset) for c in smallest]
         assignment = pa.table({"record_id": result.clusters.column("record_id"), "entity_id": entity})
@@ -81,7 +87,7 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
         links_table, review, batch = result.links, result.review, result.features
         stats.update(result.stats)
     else:
-        model = saved or _train_and_save(engine, dataset, config)
+        model = saved
         registry = _registry_features(engine, dataset, config, known, cache_dir)
         order = pc.index_in(registry.column("unique_id"), value_set=known.column("record_key"))
         entity_of = known.column("entity_id").take(order)
@@ -174,11 +180,34 @@ def _rules(links: pa.Table) -> dict[str, str]:
     return out
 
 
-def _train_and_save(engine: Engine, dataset: str, config: MatchConfig) -> dict[str, Any]:
-    rows = _published(engine, dataset)
-    trained, _ = M.train(build_features(rows, config), config)
-    T.save_model(engine, dataset, trained.settings, trained.notes, rows.num_rows)
-    return trained.settings
+# EM needs thousands of comparisons to estimate anything: below this many records a new registry is matched with the
+# model shipped in data/ (trained on the generated demo registry), and trained on its own records once it has grown.
+MIN_TRAINING_RECORDS = 2_000
+_DEFAULT_NOTE = ("shipped default model (trained on the generated demo registry); the dataset's own model is trained "
+                 f"once it has {MIN_TRAINING_RECORDS:,} records")
+
+
+def _trained_or_default(engine: Engine, dataset: str, config: MatchConfig, registry_size: int) -> dict[str, Any]:
+    """Train on every published record and save the model; or, for a registry too small to train on (or one EM
+    cannot converge on), save and return the shipped default model, marked as such (0 training rows)."""
+    if registry_size >= MIN_TRAINING_RECORDS:
+        rows = _published(engine, dataset)
+        try:
+            trained, _ = M.train(build_features(rows, config), config)
+        except EMTrainingException as exc:
+            log.warning("match %s: EM training failed (%s); using the shipped default model", dataset, exc)
+        else:
+            T.save_model(engine, dataset, trained.settings, trained.notes, rows.num_rows)
+            return trained.settings
+    settings = default_model(dataset)
+    T.save_model(engine, dataset, settings, [_DEFAULT_NOTE], 0)
+    return settings
+
+
+def default_model(dataset: str) -> dict[str, Any]:
+    """The Splink settings shipped with the hub for ``dataset`` (``data/<dataset>_default_model.json``)."""
+    path = resources.files("lienthong.match").joinpath("data", f"{dataset}_default_model.json")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _golden(engine: Engine, dataset: str, touched: set[str], new: pa.Table, assignment: pa.Table,

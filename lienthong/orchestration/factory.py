@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG, Asset, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
 
+from lienthong.match import MATCHED_DATASETS
 from lienthong.orchestration import tasks
 from lienthong.orchestration.assets import DATASETS, any_published, published_asset, staged_asset
 from lienthong.registry import SourceConfig
@@ -107,7 +108,17 @@ def publish_dag(dataset: str) -> DAG:
         def emit_published(publication: dict) -> None:
             _emit(published, publication, when=publication["batches"] > 0, what="published")
 
-        emit_published(publish())
+        published_now = publish()
+        if dataset in MATCHED_DATASETS:
+
+            @task(task_id="match")
+            def match(publication: dict) -> dict:
+                return tasks.match(dataset) if publication["batches"] else {"records": 0}
+
+            matched = match(published_now)
+            published_now >> matched >> emit_published(published_now)
+        else:
+            emit_published(published_now)
     return dag
 
 

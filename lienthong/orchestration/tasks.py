@@ -76,13 +76,22 @@ def commit_cursor(source_id: str, cursor: dict | None) -> dict:
 
 
 def publish(dataset: str) -> dict:
-    """Publish every staged batch of ``dataset`` atomically (match/merge is a pass-through for now)."""
+    """Publish every staged batch of ``dataset`` atomically."""
     from lienthong import pipeline
 
     hub = Hub.open()
     (pub,) = pipeline.publish_all(hub, [dataset])
     return {"dataset": dataset, "publication": pub.seq, "batches": pub.batches, "rows_inserted": pub.rows_inserted,
             "rows_updated": pub.rows_updated, "rows_unchanged": pub.rows_unchanged}
+
+
+def match(dataset: str) -> dict:
+    """Resolve the records of ``dataset`` published since the last match run into entities (Splink)."""
+    from lienthong import pipeline
+
+    hub = Hub.open()
+    figures = pipeline.match_published(hub, [dataset]).get(dataset, {})
+    return {k: v for k, v in figures.items() if isinstance(v, int | float | str)}
 
 
 def open_data() -> list[str]:

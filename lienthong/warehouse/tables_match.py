@@ -134,6 +134,14 @@ def latest_model(engine: Engine, dataset: str) -> dict[str, Any] | None:
     return row[0] if row else None
 
 
+def latest_model_rows(engine: Engine, dataset: str) -> int | None:
+    """How many records the newest model was trained on (0: the shipped default), None without a model."""
+    with engine.connect() as conn:
+        row = conn.execute(select(match_model.c.training_rows).where(match_model.c.dataset == dataset)
+                           .order_by(match_model.c.version.desc()).limit(1)).first()
+    return row[0] if row else None
+
+
 def links(engine: Engine, dataset: str) -> pa.Table:
     """record_key → entity_id of every linked record of ``dataset``."""
     with engine.connect() as conn:

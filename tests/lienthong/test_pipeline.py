@@ -173,3 +173,21 @@ def test_a_scheduled_sync_of_a_push_source_finds_nothing(make_hub, tmp_path):
     hub = make_hub([file_source(tmp_path, "hnd_push", connector={"type": "push"})])
     run = sync_source(hub, hub.source("hnd_push"))
     assert (run.rows_read, run.rows_valid, run.rows_quarantined) == (0, 0, 0)
+
+
+def test_a_small_registry_is_matched_with_the_shipped_model(make_hub, warehouse_url, tmp_path):
+    """EM cannot train on three members: the shipped default model is used, recorded as such, and the sync
+    does not fail; the registry's own model comes once it has grown."""
+    from lienthong.match.stage import MIN_TRAINING_RECORDS
+    from lienthong.pipeline import match_published
+    from lienthong.warehouse.tables_match import latest_model_rows
+
+    folder = _drop(tmp_path, "hoi_vien.csv", members_csv(GOOD_ROWS))
+    hub = make_hub([file_source(folder)], warehouse_url)
+    sync_source(hub, hub.source("hlhpn_files"))
+    publish_all(hub, ["members"])
+    figures = match_published(hub, ["members", "feedback"])
+    assert list(figures) == ["members"]
+    assert figures["members"]["records"] == 3 and figures["members"]["entities_created"] == 3
+    assert latest_model_rows(hub.engine, "members") == 0 < MIN_TRAINING_RECORDS
+    assert match_published(hub, ["members"])["members"]["records"] == 0, "nothing new: nothing matched again"
