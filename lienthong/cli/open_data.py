@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -62,12 +63,16 @@ def forget(
     with console.status("erasing"):
         erasure = erase(hub.engine, id_number, sources=hub.sources, actor=f"cli:{getpass.getuser()}",
                         pseudonym_key=key)
-    table = Table("dataset", "published", "staging", "quarantine", "raw rows", "raw batches",
+    if erasure.entities:
+        # The match stage's cache of cleaned comparison columns holds the person too; it is rebuilt from the
+        # warehouse when missing.
+        shutil.rmtree(hub.settings.home / "match", ignore_errors=True)
+    table = Table("dataset", "published", "staging", "quarantine", "raw rows", "raw batches", "entities",
                   title=f"Erased {erasure.subject}", title_justify="left")
     for ds in erasure.datasets:
         table.add_row(ds, str(erasure.published.get(ds, 0)), str(erasure.staging.get(ds, 0)),
                       str(erasure.quarantine.get(ds, 0)), str(erasure.raw_rows.get(ds, 0)),
-                      str(len(erasure.raw_batches.get(ds, []))))
+                      str(len(erasure.raw_batches.get(ds, []))), str(erasure.entities.get(ds, 0)))
     console.print(table if erasure.datasets else f"no record holds {erasure.subject}; the request is audited")
     if rebuild and erasure.datasets:
         with console.status("rebuilding the open data"):

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, case, delete, insert, literal, select, update
+from sqlalchemy import Connection, Engine, case, delete, func, insert, literal, select, update
 
 from connectors.base import MEDIA_NDJSON
 from connectors.formats import read_payload, to_ndjson
@@ -36,6 +36,7 @@ from lienthong.cleaning.identity import mask
 from lienthong.errors import HubError
 from lienthong.open_data.pseudonymise import pseudonymise
 from lienthong.registry import SourceConfig
+from lienthong.warehouse import tables_match as T
 from lienthong.warehouse.audit import append_audit
 from lienthong.warehouse.landing import RAW_CODEC, batch_identity, read_raw
 from lienthong.warehouse.tables import PUBLISHED, STAGING, publication, quarantine, raw_payload
@@ -56,6 +57,7 @@ class Erasure:
     quarantine: dict[str, int] = field(default_factory=dict)
     raw_rows: dict[str, int] = field(default_factory=dict)
     raw_batches: dict[str, list[str]] = field(default_factory=dict)
+    entities: dict[str, int] = field(default_factory=dict)  # entities whose golden record was erased
 
     @property
     def datasets(self) -> list[str]:
@@ -100,6 +102,7 @@ def forget(engine: Engine, id_number: str, *, sources: dict[str, SourceConfig], 
                                  "published": erasure.published.get(ds, 0), "staging": erasure.staging.get(ds, 0),
                                  "quarantine": erasure.quarantine.get(ds, 0), "raw_rows": erasure.raw_rows.get(ds, 0),
                                  "raw_batches": erasure.raw_batches.get(ds, []),
+                                 "entities": erasure.entities.get(ds, 0),
                                  "kept": "transaction without personal fields" if ds in RETAIN_TRANSACTION else None})
     return erasure
 
@@ -189,6 +192,8 @@ def _erase_dataset(conn: Connection, dataset: str, keys: set[str], rewrites: lis
                 update(stg).where(stg.c.record_key.in_(keys)).values(**cleared)).rowcount
         else:
             erasure.staging[dataset] = conn.execute(delete(stg).where(stg.c.record_key.in_(keys))).rowcount
+    if keys:
+        _erase_entities(conn, dataset, keys, erasure, now)
     in_quarantine = _quarantined_rows(conn, dataset, keys)
     for batch_id, row_no in in_quarantine:
         conn.execute(delete(quarantine).where(quarantine.c.batch_id == batch_id, quarantine.c.row_no == row_no))
@@ -201,6 +206,32 @@ def _erase_dataset(conn: Connection, dataset: str, keys: set[str], rewrites: lis
         _store_rewrite(conn, dataset, rw, quarantined_by_batch[rw.batch_id])
         erasure.raw_rows[dataset] = erasure.raw_rows.get(dataset, 0) + len(rw.removed) + rw.redacted
         erasure.raw_batches.setdefault(dataset, []).append(rw.batch_id)
+
+
+def _erase_entities(conn: Connection, dataset: str, keys: set[str], erasure: Erasure, now: datetime) -> None:
+    """The person's links, review pairs and golden records go too. An entity left with other records (matched
+    without the ID number) keeps them but loses its golden values until the next match run rebuilds them from
+    what remains; an entity left with none is deleted. The history keeps ids and counts, never values."""
+    link, entity, review = T.match_link, T.match_entity, T.match_review
+    entity_ids = set(conn.execute(select(link.c.entity_id).where(
+        link.c.dataset == dataset, link.c.record_key.in_(keys))).scalars())
+    if not entity_ids:
+        return
+    conn.execute(delete(link).where(link.c.dataset == dataset, link.c.record_key.in_(keys)))
+    conn.execute(delete(review).where(review.c.dataset == dataset,
+                                      review.c.record_key_l.in_(keys) | review.c.record_key_r.in_(keys)))
+    for entity_id in entity_ids:
+        left = conn.execute(select(func.count()).select_from(link).where(
+            link.c.dataset == dataset, link.c.entity_id == entity_id)).scalar_one()
+        where = (entity.c.dataset == dataset) & (entity.c.entity_id == entity_id)
+        if left:
+            conn.execute(update(entity).where(where).values(golden={}, record_count=left, updated_at=now))
+        else:
+            conn.execute(delete(entity).where(where))
+        conn.execute(insert(T.match_history).values(dataset=dataset, run_id=0, event="erased", entity_id=entity_id,
+                                                    detail={"records_erased": len(keys), "records_left": left},
+                                                    at=now))
+    erasure.entities[dataset] = len(entity_ids)
 
 
 def _quarantined_rows(conn: Connection, dataset: str, keys: set[str]) -> list[tuple[str, int]]:

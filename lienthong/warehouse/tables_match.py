@@ -68,7 +68,7 @@ match_history = Table(
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("dataset", String(64), nullable=False, index=True),
     Column("run_id", Integer, nullable=False),
-    Column("event", String(16), nullable=False),  # created | merged | split
+    Column("event", String(16), nullable=False),  # created | merged | split | erased
     Column("entity_id", String(16), nullable=False),
     Column("other_entity_id", String(16), nullable=True),  # merged: the survivor; split: the new entity
     Column("detail", Json, nullable=True),

@@ -112,3 +112,18 @@ def test_unknown_or_malformed_id(tempting: Fixture) -> None:
     erasure = forget(tempting.hub.engine, "001185777777", sources=tempting.hub.sources, actor="cli:test")
     assert erasure.datasets == []
     assert query_audit(tempting.hub.engine, AuditQuery(action="forget"))[0]["records"] == 0
+
+
+def test_forget_reaches_the_entities_the_match_stage_built(tempting: Fixture) -> None:
+    from lienthong.pipeline import match_published
+
+    fx = tempting
+    match_published(fx.hub, ["members"])
+    assert SUBJECT["id"] in every_table_text(fx)["match_entity"], "the golden record holds the ID number"
+    erasure = forget(fx.hub.engine, SUBJECT["id"], sources=fx.hub.sources, actor="cli:test")
+    assert erasure.entities == {"members": 1}
+    for name, text in every_table_text(fx).items():
+        for trace in TRACES:
+            assert trace not in text, (name, trace)
+    again = match_published(fx.hub, ["members"])["members"]
+    assert again["records"] == 0, "the tombstoned records are not matched again"
