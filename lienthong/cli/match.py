@@ -123,6 +123,24 @@ def bench_match(
     console.print(f"written to {out}")
 
 
+@review_app.command("relief")
+def review_relief() -> None:
+    """Beneficiaries supported by more than one organisation in one campaign (same ID number): to check."""
+    from lienthong.hub import Hub
+    from lienthong.match.relief import relief_flags
+
+    flags = relief_flags(Hub.open().engine)
+    if not flags.num_rows:
+        console.print("no beneficiary was supported by two organisations in one campaign")
+        return
+    table = Table("campaign", "beneficiary (record)", "organisations", "records", "VND", title=f"{flags.num_rows:,} "
+                  "beneficiaries supported by several organisations in one campaign", title_justify="left")
+    for row in flags.to_pylist():
+        table.add_row(row["campaign"], row["beneficiary"], ", ".join(row["organisations"]),
+                      str(len(row["record_ids"])), f"{row['amount_vnd'] or 0:,}")
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add the match commands to the main command line."""
     app.command("match")(match)

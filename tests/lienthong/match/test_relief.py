@@ -42,3 +42,42 @@ def test_flags_on_generated_relief_are_the_same_person():
     flags = flag_multi_org(pa.concat_tables([records, again])).to_pylist()
     assert len(flags) >= 200
     assert all(len({person[r] for r in f["record_ids"]}) == 1 for f in flags)
+
+
+def test_relief_flags_from_the_warehouse_and_the_command_line(make_hub, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from lienthong.match.relief import relief_flags
+    from lienthong.pipeline import publish_all, sync_source
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    rows = [("GD1", "HLHPN", "001185012345", 1_000_000), ("GD2", "MTTQ", "001 185 012 345", 2_000_000),
+            ("GD3", "HND", "079190123456", 500_000)]
+    (drop / "cuu_tro.json").write_text(json.dumps({"data": [
+        {"ma_giao_dich": rid, "dot_van_dong": "YAGI-2024", "loai": "beneficiary", "ten_ca_nhan_don_vi": "Hộ bà Lan",
+         "so_cccd": cccd, "to_chuc": org, "ma_xa": "00070", "so_tien": amount, "ngay_giao_dich": "2024-09-20"}
+        for rid, org, cccd, amount in rows]}, ensure_ascii=False), encoding="utf-8")
+    mapping = {"record_id": "ma_giao_dich", "campaign": "dot_van_dong", "role": "loai",
+               "party_name": "ten_ca_nhan_don_vi", "id_number": "so_cccd", "organisation": "to_chuc",
+               "ward_code": "ma_xa", "amount_vnd": "so_tien", "transaction_date": "ngay_giao_dich"}
+    source = {"id": "relief_files", "title": "Relief", "organisation": "MTTQ", "dataset": "relief",
+              "connector": {"type": "files", "path": str(drop), "pattern": "*.json", "records_path": "data"},
+              "mapping": mapping}
+    hub = make_hub([source])
+    sync_source(hub, hub.source("relief_files"))
+    publish_all(hub, ["relief"])
+
+    [flag] = relief_flags(hub.engine).to_pylist()
+    assert flag["organisations"] == ["HLHPN", "MTTQ"] and flag["amount_vnd"] == 3_000_000
+    env = {**os.environ, "LIENTHONG_DATABASE_URL": str(hub.engine.url.render_as_string(hide_password=False)),
+           "LIENTHONG_HOME": str(hub.settings.home), "LIENTHONG_SOURCES_DIR": str(hub.settings.sources_dir),
+           "COLUMNS": "200"}
+    shown = subprocess.run([sys.executable, "-m", "lienthong.cli", "review", "relief"], capture_output=True,
+                           text=True, env=env, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert "HLHPN, MTTQ" in shown.stdout and "3,000,000" in shown.stdout
+    assert "001185012345" not in shown.stdout, "no ID number shown"
