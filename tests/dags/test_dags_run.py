@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, func, select
 
 from lienthong.warehouse.queries import batches, published_count, quarantined, source_cursors
 from lienthong.warehouse.tables import publication
+from lienthong.warehouse.tables_match import match_link
 from tests.dags.conftest import BIN, DAGS_FOLDER, DemoHub
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -78,6 +79,8 @@ def test_sync_then_publish_with_airflow_dags_test(demo_hub: DemoHub, tmp_path: P
         _run([str(BIN / "airflow"), "dags", "test", "publish__members"], env, cwd)
         assert _last_run(airflow_db, "publish__members")[0] == "success"
         assert published_count(engine, "members") == valid
+        with engine.connect() as conn:  # the match task resolved the published members into entities
+            assert conn.execute(select(func.count()).select_from(match_link)).scalar_one() == valid
         assert {b["status"] for b in batches(engine, source_id="dtn_db")} == {"published"}
         assert _asset_events(airflow_db)[-1] == ("lienthong://warehouse/members/published", "publish__members")
 
@@ -89,6 +92,7 @@ def test_sync_then_publish_with_airflow_dags_test(demo_hub: DemoHub, tmp_path: P
         assert _last_run(airflow_db, "sync__dtn_db")[1]["emit_staged"] == "skipped"
         _run([str(BIN / "airflow"), "dags", "test", "publish__members"], env, cwd)
         assert _last_run(airflow_db, "publish__members") == ("success", {"publish": "success",
+                                                                         "match": "success",
                                                                          "emit_published": "skipped"})
         assert len(batches(engine, source_id="dtn_db")) == 3
         assert published_count(engine, "members") == valid
