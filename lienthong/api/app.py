@@ -64,6 +64,8 @@ def create_app(settings: Settings | None = None, *, extra_routers: Iterable[APIR
         app.include_router(open_data)
     for router in extra_routers:
         app.include_router(router)
+    from lienthong.web import router as web_router  # the pages at / for clerks and operators (issue 8, ADR 12)
+    app.include_router(web_router)
     return app
 
 
