@@ -159,9 +159,11 @@ def publish_all(hub: Hub, datasets: Iterable[str]) -> list[Publication]:
     out = []
     for dataset in sorted(set(datasets)):
         started = time.perf_counter()
-        pub = publish(hub.engine, dataset)
-        log.info("published %s: %d batches, %d inserted, %d updated, %d unchanged in %.2fs", dataset,
-                 pub.batches, pub.rows_inserted, pub.rows_updated, pub.rows_unchanged, time.perf_counter() - started)
+        snapshots = [s.id for s in hub.sources.values() if s.dataset == dataset and s.full_snapshot]
+        pub = publish(hub.engine, dataset, snapshot_sources=snapshots)
+        log.info("published %s: %d batches, %d inserted, %d updated (%d deleted), %d unchanged in %.2fs", dataset,
+                 pub.batches, pub.rows_inserted, pub.rows_updated, pub.rows_deleted, pub.rows_unchanged,
+                 time.perf_counter() - started)
         out.append(pub)
     return out
 

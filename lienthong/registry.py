@@ -46,6 +46,9 @@ class SourceConfig(BaseModel):
     mapping: dict[str, str] = Field(description="Contract field -> source column.")
     constants: dict[str, str] = Field(default_factory=dict, description="Contract field -> fixed value.")
     ignore_columns: list[str] = Field(default_factory=list, description="Source columns known and not used.")
+    full_snapshot: bool = Field(
+        default=False, description="Each delivery is the source's whole list: records it no longer holds are deleted.",
+    )
     schedule: Schedule = Field(default_factory=Schedule)
 
     @model_validator(mode="after")

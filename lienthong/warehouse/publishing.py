@@ -4,18 +4,30 @@ Readers of ``pub_<dataset>`` never see half a publication: the upsert, the stagi
 change commit together or not at all (SQLite in WAL mode and PostgreSQL both give readers the last committed
 version meanwhile). A record whose values did not change keeps its version, so re-publishing the same data is a
 no-op for consumers pulling changes since a ``published_seq``.
+
+A source whose every delivery is its whole list (``full_snapshot: true`` in its YAML) also loses what a delivery no
+longer holds: those records become tombstones (``deleted``, version and ``published_seq`` bumped) so consumers see
+the deletion. A record that is still in the delivery but quarantined is not deleted, a record that comes back is
+published again, and a delivery that would delete more than half of the source's live records is taken for a
+truncated export: nothing is deleted and a warning says so.
 """
 
 from __future__ import annotations
 
+import logging
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
-from lienthong.warehouse.tables import PUBLISHED, STAGING, publication
+from lienthong.warehouse.tables import PUBLISHED, STAGING, publication, quarantine
 from lienthong.warehouse.tables import batch as batch_t
 from schemas import get_contract
+
+log = logging.getLogger(__name__)
+MAX_DELETED_SHARE = 0.5  # a snapshot deleting more of a source's live records than this is taken for a truncation
 
 
 @dataclass(frozen=True)
@@ -26,10 +38,17 @@ class Publication:
     rows_inserted: int
     rows_updated: int
     rows_unchanged: int
+    rows_deleted: int = 0  # records a full snapshot no longer held, now tombstones (counted in rows_updated too)
 
 
-def publish(engine: Engine, dataset: str) -> Publication:
-    """Publish all staged batches of ``dataset``; the newest batch wins when several carry the same record."""
+def publish(engine: Engine, dataset: str, *, snapshot_sources: Collection[str] = ()) -> Publication:
+    """Publish all staged batches of ``dataset``; the newest batch wins when several carry the same record.
+
+    Args:
+        engine: the warehouse.
+        dataset: the dataset to publish.
+        snapshot_sources: ids of the sources whose deliveries are their whole list (see the module docstring).
+    """
     staging, published = STAGING[dataset], PUBLISHED[dataset]
     fields = get_contract(dataset).field_names()
     with engine.begin() as conn:
@@ -51,6 +70,7 @@ def publish(engine: Engine, dataset: str) -> Publication:
         ).scalar_one()
         upsert = _upsert_sql(conn.dialect.name, staging.name, published.name, fields, ranked=len(batch_ids) > 1)
         conn.execute(text(upsert), {"seq": seq, "now": now})
+        deleted = _apply_snapshots(conn, dataset, batch_ids, set(snapshot_sources), seq, now)
         inserted, updated = conn.execute(
             select(
                 func.count().filter(published.c.version == 1),
@@ -64,8 +84,46 @@ def publish(engine: Engine, dataset: str) -> Publication:
             update(batch_t).where(batch_t.c.batch_id.in_(batch_ids))
             .values(status="published", published_at=now, rows_published=batch_t.c.rows_valid)
         )
-    distinct_keys = inserted + updated
-    return Publication(dataset, seq, len(batch_ids), inserted, updated, max(staged_rows - distinct_keys, 0))
+    distinct_keys = inserted + updated - deleted
+    return Publication(dataset, seq, len(batch_ids), inserted, updated, max(staged_rows - distinct_keys, 0), deleted)
+
+
+def _apply_snapshots(conn: Connection, dataset: str, batch_ids: list[str], snapshots: set[str], seq: int,
+                     now: datetime) -> int:
+    """Tombstone the records of each snapshot source that its newest delivery here no longer holds."""
+    if not snapshots:
+        return 0
+    staging, published = STAGING[dataset], PUBLISHED[dataset]
+    newest = dict(conn.execute(select(batch_t.c.source_id, batch_t.c.batch_id).where(
+        batch_t.c.batch_id.in_(batch_ids), batch_t.c.source_id.in_(snapshots)).order_by(batch_t.c.seq)).all())
+    key_fields = get_contract(dataset).key
+    deleted = 0
+    for source_id, batch_id in newest.items():
+        present = set(conn.execute(select(staging.c.record_key).where(staging.c.batch_id == batch_id)).scalars())
+        for record in conn.execute(select(quarantine.c.record).where(quarantine.c.batch_id == batch_id)).scalars():
+            present.add(":".join([source_id, *(_key_part(record.get(k)) for k in key_fields)]))
+        live = set(conn.execute(select(published.c.record_key).where(
+            published.c.source_id == source_id, ~published.c.deleted)).scalars())
+        gone = live - present
+        if not gone:
+            continue
+        if len(gone) > MAX_DELETED_SHARE * len(live):
+            log.warning("%s: delivery %s would delete %d of %d live records; taken for a truncated export, "
+                        "nothing deleted", source_id, batch_id, len(gone), len(live))
+            continue
+        for chunk in _chunks(sorted(gone), 10_000):
+            deleted += conn.execute(update(published).where(published.c.record_key.in_(chunk)).values(
+                deleted=True, version=published.c.version + 1, published_seq=seq, updated_at=now)).rowcount
+    return deleted
+
+
+def _key_part(value: object) -> str:
+    """A key value of a quarantined row as the clean stage would have written it (NFC, single spaces)."""
+    return " ".join(unicodedata.normalize("NFC", str(value)).split()) if value is not None else ""
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _upsert_sql(dialect: str, staging: str, published: str, fields: list[str], *, ranked: bool) -> str:

@@ -191,3 +191,41 @@ def test_a_small_registry_is_matched_with_the_shipped_model(make_hub, warehouse_
     assert figures["members"]["records"] == 3 and figures["members"]["entities_created"] == 3
     assert latest_model_rows(hub.engine, "members") == 0 < MIN_TRAINING_RECORDS
     assert match_published(hub, ["members"])["members"]["records"] == 0, "nothing new: nothing matched again"
+
+
+def test_a_full_snapshot_source_deletes_what_a_delivery_no_longer_holds(make_hub, warehouse_url, tmp_path):
+    """Each file is the organisation's whole list: a member missing from the next one is a tombstone; one still
+    there but refused is not; one who comes back is published again; a truncated export deletes nothing."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    hub = make_hub([file_source(folder, full_snapshot=True)], warehouse_url)
+    members = PUBLISHED["members"]
+
+    def deliver(name: str, rows: list[str]) -> None:
+        (folder / name).write_text(members_csv(rows), encoding="utf-8")
+        sync_source(hub, hub.source("hlhpn_files"))
+
+    def live() -> set[str]:
+        with hub.engine.connect() as conn:
+            return set(conn.execute(select(members.c.record_key).where(~members.c.deleted)).scalars())
+
+    extra = [row.replace("HV003", f"HV0{n}") for n, row in ((10, GOOD_ROWS[2]), (11, GOOD_ROWS[2]))]
+    deliver("1.csv", GOOD_ROWS + extra)  # HV001-3, HV010, HV011
+    publish_all(hub, ["members"])
+    assert len(live()) == 5
+    refused_hv010 = extra[0].replace("Lê Thị Mai", "")  # HV010 is still a member, but sent without a name
+    deliver("2.csv", GOOD_ROWS[:2] + [refused_hv010, extra[1]])  # HV003 has left
+    [pub] = publish_all(hub, ["members"])
+    assert pub.rows_deleted == 1
+    assert live() == {"hlhpn_files:HV001", "hlhpn_files:HV002", "hlhpn_files:HV010", "hlhpn_files:HV011"}
+    with hub.engine.connect() as conn:
+        gone = conn.execute(select(members).where(members.c.record_key == "hlhpn_files:HV003")).one()
+    assert gone.deleted and gone.version == 2 and gone.published_seq == pub.seq  # consumers see the deletion
+
+    deliver("3.csv", [GOOD_ROWS[0]])  # a truncated export: would delete 3 of 4
+    [pub] = publish_all(hub, ["members"])
+    assert pub.rows_deleted == 0 and len(live()) == 4
+
+    deliver("4.csv", extra + GOOD_ROWS)  # HV003 is back (a new export: other order, other bytes)
+    publish_all(hub, ["members"])
+    assert len(live()) == 5
