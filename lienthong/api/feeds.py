@@ -40,7 +40,7 @@ REASON_COLUMNS = ("Dòng gốc", "Lý do (tiếng Việt)", "Reason (English)") 
 _MEDIA_ALIASES = {"application/ndjson": MEDIA_NDJSON, "application/jsonl": MEDIA_NDJSON,
                   "application/csv": MEDIA_CSV, "text/x-csv": MEDIA_CSV}
 _ACCEPTED = (MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLSX)
-_EXAMPLES = {FieldKind.TEXT: "HV0001", FieldKind.NAME: "Nguyễn Thị Hoà", FieldKind.ID_NUMBER: "001185012345",
+EXAMPLE_VALUES = {FieldKind.TEXT: "HV0001", FieldKind.NAME: "Nguyễn Thị Hoà", FieldKind.ID_NUMBER: "001185012345",
              FieldKind.PHONE: "0912345678", FieldKind.DATE: "01/02/1985", FieldKind.DATETIME: "2025-07-01 08:30",
              FieldKind.CODE: "", FieldKind.INTEGER: "1", FieldKind.MONEY: "500000", FieldKind.BOOLEAN: "true"}
 
@@ -76,13 +76,13 @@ def list_sources(key: Caller, ctx: Context, request: Request) -> list[SourceInfo
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "Header and one example row."}},
     summary="An example feed file for a source")
 def example_file(source_id: str, key: Caller, ctx: Context) -> Response:
-    source = _source(ctx, source_id)
+    source = registered_source(ctx, source_id)
     require_push(key, source_id)
     contract = get_contract(source.dataset)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(source.mapping.values())
-    writer.writerow([_EXAMPLES[contract.field(f).kind] for f in source.mapping])
+    writer.writerow([EXAMPLE_VALUES[contract.field(f).kind] for f in source.mapping])
     return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{source_id}-example.csv"'})
 
@@ -99,7 +99,7 @@ async def push_batch(
     filename: Annotated[str | None, Query(max_length=255, description="Name of the file, for raw bodies.")] = None,
     wait: Annotated[bool, Query(description="Process and publish before answering.")] = False,
 ) -> BatchReport:
-    source = _source(ctx, source_id)
+    source = registered_source(ctx, source_id)
     require_push(key, source_id)
     if idempotency_key:
         earlier = await run_in_threadpool(idempotency.remembered, ctx.hub.engine, key.key_id, idempotency_key)
@@ -109,9 +109,9 @@ async def push_batch(
                                f"Idempotency-Key {idempotency_key!r} was used for source {earlier[0]}",
                                f"Khóa Idempotency-Key {idempotency_key!r} đã dùng cho nguồn {earlier[0]}")
             response.status_code = 200
-            return await run_in_threadpool(_report, ctx, earlier[1], key, request, duplicate=True)
-    payload, media_type, name = await _read_upload(request, ctx, filename)
-    item = await run_in_threadpool(_parse, ctx, source, payload, media_type, name)
+            return await run_in_threadpool(batch_report, ctx, earlier[1], key, request, duplicate=True)
+    payload, media_type, name = await read_upload(request, ctx, filename)
+    item = await run_in_threadpool(parse_upload, ctx, source, payload, media_type, name)
     from lienthong.pipeline import receive_batch
 
     landed = await run_in_threadpool(receive_batch, ctx.hub, source, item)
@@ -130,7 +130,7 @@ async def push_batch(
     if not landed.is_new:
         response.status_code = 200
     response.headers["Location"] = f"/api/v1/feeds/{source_id}/batches/{landed.batch_id}"
-    return await run_in_threadpool(_report, ctx, landed.batch_id, key, request, duplicate=not landed.is_new)
+    return await run_in_threadpool(batch_report, ctx, landed.batch_id, key, request, duplicate=not landed.is_new)
 
 
 @router.get("/feeds/{source_id}/batches/{batch_id}", response_model=BatchReport, responses=AUTHED | R404,
@@ -139,9 +139,9 @@ def get_batch(
     source_id: str, batch_id: str, key: Caller, ctx: Context, request: Request,
     limit: Annotated[int, Query(ge=0, le=10_000, description="At most this many refused rows.")] = 100,
 ) -> BatchReport:
-    _source(ctx, source_id)
+    registered_source(ctx, source_id)
     require_push(key, source_id)
-    return _report(ctx, batch_id, key, request, limit=limit, source_id=source_id, audit=True)
+    return batch_report(ctx, batch_id, key, request, limit=limit, source_id=source_id, audit=True)
 
 
 @router.get("/feeds/{source_id}/batches/{batch_id}/rejects.csv", response_class=StreamingResponse,
@@ -149,7 +149,7 @@ def get_batch(
                                              "description": "Refused rows in the source's columns + reasons."}},
             summary="The refused rows of a batch as a CSV to fix and re-send")
 def get_rejects(source_id: str, batch_id: str, key: Caller, ctx: Context) -> StreamingResponse:
-    source = _source(ctx, source_id)
+    source = registered_source(ctx, source_id)
     require_push(key, source_id)
     batch = batch_status(ctx.hub.engine, batch_id)
     if batch is None or batch["source_id"] != source_id:
@@ -173,7 +173,7 @@ def get_rejects(source_id: str, batch_id: str, key: Caller, ctx: Context) -> Str
 
 # --- helpers ---------------------------------------------------------------------------------------------------
 
-def _source(ctx: ApiContext, source_id: str) -> SourceConfig:
+def registered_source(ctx: ApiContext, source_id: str) -> SourceConfig:
     source = ctx.hub.sources.get(source_id)
     if source is None:
         raise ApiError(404, "not_found", f"no source {source_id!r}", f"Không có nguồn {source_id!r}")
@@ -191,7 +191,7 @@ def _source_info(s: SourceConfig, request: Request) -> SourceInfo:
                       example_url=f"/api/v1/sources/{s.id}/example.csv", upload_url=f"/api/v1/feeds/{s.id}/batches")
 
 
-async def _read_upload(request: Request, ctx: ApiContext, filename: str | None) -> tuple[bytes, str, str]:
+async def read_upload(request: Request, ctx: ApiContext, filename: str | None) -> tuple[bytes, str, str]:
     """The payload, its media type and a name, refusing early what is too large or of an unknown type."""
     limit = int(ctx.settings.api_max_upload_mb * 1024 * 1024)
     declared = request.headers.get("content-length")
@@ -243,7 +243,7 @@ def _too_large(size: int, limit: int) -> ApiError:
                     f"Tệp {mb:.1f} MB vượt giới hạn {max_mb:g} MB; hãy chia nhỏ tệp")
 
 
-def _parse(ctx: ApiContext, source: SourceConfig, payload: bytes, media: str, name: str) -> Batch:
+def parse_upload(ctx: ApiContext, source: SourceConfig, payload: bytes, media: str, name: str) -> Batch:
     """Parse the payload as the files connector would; drop the reason columns of a re-sent rejects file."""
     options = resolve_read_options(payload, media, {}, origin=name)
     records = read_payload(payload, media, options, origin=name)
@@ -279,7 +279,7 @@ def _audit(ctx: ApiContext, key: ApiKey, action: str, dataset: str | None, recor
         append_audit(conn, actor=key.actor, action=action, dataset=dataset, detail=detail, records=records)
 
 
-def _report(ctx: ApiContext, batch_id: str, key: ApiKey, request: Request, *, duplicate: bool = False,
+def batch_report(ctx: ApiContext, batch_id: str, key: ApiKey, request: Request, *, duplicate: bool = False,
             limit: int = 100, source_id: str | None = None, audit: bool = False) -> BatchReport:
     b = batch_status(ctx.hub.engine, batch_id)
     if b is None or (source_id is not None and b["source_id"] != source_id):

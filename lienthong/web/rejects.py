@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from catalog import get_code_list
-from lienthong.api.feeds import _EXAMPLES, REASON_COLUMNS
+from lienthong.api.feeds import EXAMPLE_VALUES, REASON_COLUMNS
 from lienthong.registry import SourceConfig
 from schemas import FieldKind, get_contract
 
@@ -137,7 +137,7 @@ def example_value(spec: Any) -> str:
         if not codes:
             return ""
         return (codes_list.label(codes[0]) or codes[0]) if len(codes) <= 200 else codes[0]
-    return _EXAMPLES.get(spec.kind, "")
+    return EXAMPLE_VALUES.get(spec.kind, "")
 
 
 def _header(ws: Any, columns: Sequence[str]) -> None:

@@ -122,7 +122,7 @@ async def upload(request: Request, who: SignedIn, ctx: Context) -> Response:
             raise ApiError(422, "missing_file", "choose a file to send", "Hãy chọn một tệp để gửi.")
         if _field(form, "mode") == "check":
             source = _allowed_source(ctx, who, source_id)
-            payload, media, name = await feeds._read_upload(request, ctx, None)
+            payload, media, name = await feeds.read_upload(request, ctx, None)
             result = await run_in_threadpool(_check, ctx, who, source, payload, media, name)
             url = f"/checks/{_checks(request).put(result)}"
             body: dict[str, Any] = {"url": url, "status": "checked", "done": True}
@@ -163,7 +163,7 @@ def batch_page(source_id: str, batch_id: str, request: Request, who: SignedIn, c
     says so and refreshes itself."""
     source = _allowed_source(ctx, who, source_id)
     try:
-        report = feeds._report(ctx, batch_id, who.key, request, limit=SHOWN_ROWS, source_id=source_id, audit=True)
+        report = feeds.batch_report(ctx, batch_id, who.key, request, limit=SHOWN_ROWS, source_id=source_id, audit=True)
     except ApiError as exc:
         return error_page(request, who, exc.status, exc.message if who.lang == "en" else exc.message_vi)
     rows = rejects.shape(source, ((q.row, q.record, [r.model_dump() for r in q.reasons]) for q in report.quarantined))
@@ -214,7 +214,7 @@ def check_rejects(check_id: str, request: Request, who: SignedIn, ctx: Context) 
 
 def _check(ctx: ApiContext, who: Visitor, source: SourceConfig, payload: bytes, media: str, name: str) -> CheckResult:
     """Parse like a push, check the columns like a push, then map → clean → validate without writing."""
-    item = feeds._parse(ctx, source, payload, media, name)
+    item = feeds.parse_upload(ctx, source, payload, media, name)
     check_columns(item.records, source, item.origin)
     checked = check_records(item.records, source, ctx.hub.code_lists)
     kept = checked.rejected[:CHECK_ROWS_KEPT]
@@ -233,7 +233,7 @@ def _recent(ctx: ApiContext, source_ids: list[str], limit: int = 10) -> list[dic
 
 def _allowed_source(ctx: ApiContext, who: Visitor, source_id: str) -> SourceConfig:
     """The source, if the key may push to it; 404 for an unknown one and 403 for another organisation's."""
-    source = feeds._source(ctx, source_id)
+    source = feeds.registered_source(ctx, source_id)
     if not who.key.can_push(source_id):
         raise ApiError(403, "forbidden", f"key {who.key.key_id} has no scope push:{source_id}",
                        f"Khóa này không có quyền gửi dữ liệu cho nguồn {source_id}")
