@@ -14,10 +14,14 @@ original value shown; nothing is guessed. ``lienthong normalize`` runs this same
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 
 import numpy as np
 import pyarrow as pa
@@ -82,6 +86,8 @@ def clean_batch(mapped: pa.Table, contract: type[Contract], code_lists: Mapping[
         _note_rejected(dob.text, aged.issues, contract.field("date_of_birth"), dates.explain, reasons)
         dob.parsed, values["date_of_birth"] = aged, aged.values
         issues.append(aged.issues)
+        if "organisation" in values:
+            issues.append(_below_membership_age(values["organisation"], aged, today=dt.datetime.now(_VIETNAM).date()))
     if {"id_number", "sex", "date_of_birth"} <= values.keys():
         # A CCCD's digits encode sex, century and birth year: they must agree with the record.
         dob = done["date_of_birth"]
@@ -126,6 +132,26 @@ def _clean_field(col: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList], 
         issues.append(normal_issues)
     if spec.kind in _PARSED_KINDS:
         _note_unparsed(out, spec)
+    return out
+
+
+@cache
+def _membership_ages() -> dict[str, int]:
+    """Organisation code -> the youngest age its charter admits (``cleaning/data/membership_ages.csv``)."""
+    text_ = resources.files("lienthong.cleaning").joinpath("data", "membership_ages.csv").read_text(encoding="utf-8")
+    return {row["organisation"]: int(row["min_age"]) for row in csv.DictReader(io.StringIO(text_))}
+
+
+def _below_membership_age(organisation: pa.Array, dob: dates.DateResult, *, today: dt.date) -> pa.Array:
+    """``age_below_minimum`` (FLAGGED: kept, for a person to check) where a member is younger than their
+    organisation's charter admits — a 9-year-old in the Women's Union is a wrong date or a wrong membership."""
+    n = len(organisation)
+    out = pa.nulls(n, pa.string())
+    for org, min_age in _membership_ages().items():
+        rows = pc.indices_nonzero(pc.fill_null(pc.equal(organisation, org), False))
+        if len(rows):
+            flagged = dates.check_age(dob.take(rows), as_of=today, min_age=min_age).issues
+            out = _scatter(out, rows, pc.if_else(pc.equal(flagged, "age_below_minimum"), flagged, _NULL), n)
     return out
 
 

@@ -96,3 +96,16 @@ def test_cccd_digits_must_agree_with_sex_and_birth_year() -> None:
     rules = {r.rule for r in cleaned.reasons[0]}
     assert "cccd_sex_mismatch" in rules
     assert all("001090012345" not in r.value for r in cleaned.reasons[0])  # never a full ID number in a reason
+
+
+def test_a_member_younger_than_the_charter_admits_is_flagged_not_refused() -> None:
+    cleaned = clean_batch(batch(full_name=["Lê Thị Mai", "Lê Thị Lan", "Lê Văn Hùng", "Lê Văn Nam"],
+                                organisation=["HLHPN", "HLHPN", "HNCT", "HCCB"],
+                                date_of_birth=["01/02/2019", "01/02/1990", "1990", "01/02/2019"]), Member, LISTS)
+    assert cleaned.table.column("issues").to_pylist() == [
+        "age_below_minimum",  # 7 years old in the Women's Union (18+)
+        None,
+        "date_year_only;age_below_minimum",  # born in 1990: not yet 60 for the Elderly Association
+        None,  # the Veterans' Association has no age in its charter here
+    ]
+    assert cleaned.reasons == {}
