@@ -2,7 +2,8 @@
 
 Accepting a pair whose records sit in two entities merges them (the smaller id survives, recorded in the
 history); rejecting a pair whose records sit in one entity moves the second record out into an entity of its
-own (a split, recorded). Either way the decision is stored in ``match_review``, and later runs read it as a
+own (a split, recorded); the golden records of the entities it changes are rebuilt at once. Either way the
+decision is stored in ``match_review``, and later runs read it as a
 must-link or cannot-link constraint (:mod:`lienthong.match.cluster`).
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from lienthong.match.incremental import entity_id_for
+from lienthong.match.stage import golden_entities
 from lienthong.warehouse import tables_match as T
 
 
@@ -29,15 +31,21 @@ def apply_decision(engine: Engine, item_id: int, status: str, by: str) -> dict[s
     if el is None or er is None:
         return outcome | {"effect": "records not linked yet: the next match run applies it"}
     run_id = T.start_run(engine, dataset, T.last_run_seq(engine, dataset), "review", 0)
+    records_of: dict[str, list[str]] = {}
+    for key, ent in entity.items():
+        records_of.setdefault(ent, []).append(key)
+    # The golden records of the entities the decision changes are rebuilt at once, not at the next match run.
     if status == "accepted" and el != er:
         keep, gone = sorted((el, er))
-        T.write_outcome(engine, dataset, run_id, links_rows=[], merges=[(gone, keep)], entities=[], review=[],
+        golden = golden_entities(engine, dataset, {keep: records_of[keep] + records_of[gone]})
+        T.write_outcome(engine, dataset, run_id, links_rows=[], merges=[(gone, keep)], entities=golden, review=[],
                         stats={"review_item": item_id})
         return outcome | {"effect": f"entity {gone} merged into {keep}"}
     if status == "rejected" and el == er:
         new = entity_id_for(right, f"{dataset}:split")
         T.split_record(engine, dataset, right, new, run_id)
-        T.write_outcome(engine, dataset, run_id, links_rows=[], merges=[], entities=[], review=[],
+        golden = golden_entities(engine, dataset, {el: [k for k in records_of[el] if k != right], new: [right]})
+        T.write_outcome(engine, dataset, run_id, links_rows=[], merges=[], entities=golden, review=[],
                         stats={"review_item": item_id})
         return outcome | {"effect": f"record moved out of {el} into {new}"}
     T.write_outcome(engine, dataset, run_id, links_rows=[], merges=[], entities=[], review=[],

@@ -224,9 +224,16 @@ def _golden(engine: Engine, dataset: str, touched: set[str], new: pa.Table, assi
     for key, entity in zip(assignment.column("record_id").to_pylist(), assignment.column("entity_id").to_pylist(),
                            strict=True):
         members.setdefault(entity, []).append(key)
-    old_keys = [k for keys in members.values() for k in keys]
-    rows = {r["record_key"]: r for r in new.to_pylist()}
-    missing = [k for k in old_keys if k not in rows]
+    return golden_entities(engine, dataset, members, priority, rows={r["record_key"]: r for r in new.to_pylist()})
+
+
+def golden_entities(engine: Engine, dataset: str, members: dict[str, list[str]],
+                    priority: dict[str, list[str]] | None = None, *, rows: dict[str, dict] | None = None,
+                    ) -> list[dict[str, Any]]:
+    """Entity rows (record count, organisations, golden record) for ``members`` (entity id -> record keys),
+    reading the published records not already in ``rows``. Used by the stage and after a review decision."""
+    rows = dict(rows or {})
+    missing = [k for keys in members.values() for k in keys if k not in rows]
     if missing:
         rows.update({r["record_key"]: r for r in _published(engine, dataset, keys=pa.array(missing)).to_pylist()})
     out = []

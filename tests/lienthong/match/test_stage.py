@@ -102,5 +102,16 @@ def test_review_decisions_are_applied_and_remembered(engine, sample):
     with engine.connect() as conn:
         events = [r[0] for r in conn.execute(select(T.match_history.c.event))]
     assert "split" in events
+    counts = _entity_counts(engine)  # golden records rebuilt at once: the split-off record is an entity of its own
+    assert counts[entity[right]] == 1 and counts[entity[left]] == sum(1 for e in entity.values() if e == entity[left])
     # accepting it again merges them back, recorded as a merge
     assert "merged" in apply_decision(engine, item, "accepted", "tester")["effect"]
+    links = T.links(engine, "members")
+    merged = dict(zip(links.column("record_key").to_pylist(), links.column("entity_id").to_pylist(), strict=True))
+    assert _entity_counts(engine)[merged[left]] == sum(1 for e in merged.values() if e == merged[left])
+
+
+def _entity_counts(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(T.match_entity.c.entity_id, T.match_entity.c.record_count)
+                                 .where(T.match_entity.c.status == "active")).all())
