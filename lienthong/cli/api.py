@@ -26,6 +26,8 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Worker processes (rate limits and the web's check results are "
+                                              "per process).")] = 1,
 ) -> None:
     """Start the HTTP API (FastAPI + uvicorn) over the configured warehouse."""
     import uvicorn
@@ -33,7 +35,11 @@ def serve(
     from lienthong.api import create_app
 
     console.print(f"Liên Thông API on http://{host}:{port} — OpenAPI at /docs and /openapi.json")
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    if workers > 1:  # each worker builds its own app from the environment
+        uvicorn.run("lienthong.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info")
+    else:
+        uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
 @keys_app.command("create")
