@@ -1,7 +1,7 @@
 """`lienthong bench api`: how fast the HTTP API serves published records, measured over real HTTP.
 
 A fresh PostgreSQL database gets ``rows`` published members (written by COPY: the pipeline has its own
-benchmark), the server runs in its own process (uvicorn, one worker, as `lienthong serve` runs it), and the
+benchmark), the server runs in its own process (uvicorn, as `lienthong serve --workers N` runs it), and the
 client here pulls: the whole dataset once per format, then 1,000-record JSON pages at random cursors from
 ``clients`` concurrent clients. Client and server share the machine's cores, which the figures say.
 """
@@ -32,7 +32,7 @@ PAGE = 1000
 WARDS = ["00004", "00070", "00103", "00256", "00292", "26734", "26740", "27043"]
 
 
-def run_api_bench(*, rows: int, clients: int, requests_per_client: int, out: Path) -> dict:
+def run_api_bench(*, rows: int, clients: int, requests_per_client: int, out: Path, workers: int = 1) -> dict:
     dsn = os.environ.get("LIENTHONG_TEST_PG_DSN", DEFAULT_DSN)
     load = os.getloadavg()[0]
     with fresh_database(dsn) as (url, db_dsn), Progress(console=console, transient=True) as progress:
@@ -47,8 +47,9 @@ def run_api_bench(*, rows: int, clients: int, requests_per_client: int, out: Pat
         admin = create_key(hub.engine, name="bench-admin", scopes=["admin"], rate_per_minute=10**9).token
         portal = create_key(hub.engine, name="bench-portal", scopes=["read:members"], rate_per_minute=10**9).token
         hub.engine.dispose()
-        with _server(url) as base:
-            figures: dict = {"rows": rows, "clients": clients, "load_before": load, "cpus": os.cpu_count()}
+        with _server(url, workers) as base:
+            figures: dict = {"rows": rows, "clients": clients, "load_before": load, "cpus": os.cpu_count(),
+                             "workers": workers}
             for label, token, fmt in (("csv", admin, "csv"), ("ndjson", admin, "ndjson"),
                                       ("csv, pseudonymised (no read:pii)", portal, "csv")):
                 task = progress.add_task(f"full pull as {label}", total=rows)
@@ -93,8 +94,9 @@ def _load_members(dsn: str, n: int, advance) -> int:  # noqa: ANN001 - progress 
 class _server:  # noqa: N801 - used as a context manager
     """`lienthong serve`'s app in its own process on a free port."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, workers: int = 1) -> None:
         self.url = url
+        self.workers = workers
 
     def __enter__(self) -> str:
         with socket.socket() as s:
@@ -103,7 +105,8 @@ class _server:  # noqa: N801 - used as a context manager
         env = {**os.environ, "LIENTHONG_DATABASE_URL": self.url, "LIENTHONG_PSEUDONYM_KEY": BENCH_PSEUDONYM_KEY}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "lienthong.api.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
+             "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(self.workers)],
+            env=env)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -192,7 +195,8 @@ def render(f: dict) -> str:
     lines = [
         "## HTTP API (`lienthong bench api`)",
         "",
-        f"{f['rows']:,} published members in PostgreSQL; the API in its own process (uvicorn, one worker) and the "
+        f"{f['rows']:,} published members in PostgreSQL; the API in its own process (uvicorn, "
+        f"{f.get('workers', 1)} worker{'s' if f.get('workers', 1) > 1 else ''}, `lienthong serve --workers`) and the "
         f"client on the same machine ({f['cpus']} cores, shared: load average {f['load_before']:.1f} before, "
         f"{f['load_after']:.1f} after). Records carry every field (admin key) unless said.",
         "",

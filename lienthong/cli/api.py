@@ -122,8 +122,9 @@ def bench_api(
     clients: Annotated[int, typer.Option(help="Concurrent clients for the page latency.")] = 50,
     requests_per_client: Annotated[int, typer.Option(help="Pages each client asks for.")] = 20,
     out: Annotated[Path, typer.Option(help="Where to write the figures.")] = BENCHMARKS,
+    workers: Annotated[int, typer.Option(help="Server worker processes.")] = 1,
 ) -> None:
     """Full pull of ROWS records (records/s per format) and p50/p99 of 1,000-record pages under CLIENTS clients."""
     from lienthong.bench.api import run_api_bench
 
-    run_api_bench(rows=rows, clients=clients, requests_per_client=requests_per_client, out=out)
+    run_api_bench(rows=rows, clients=clients, requests_per_client=requests_per_client, out=out, workers=workers)
