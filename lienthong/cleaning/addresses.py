@@ -211,27 +211,11 @@ def _plain(text: str) -> str:
     return _LEADING_ZEROS.sub("", _NON_KEY.sub("", text.lower().translate(_UNACCENT)))
 
 
-def _accented(text: str) -> str:
-    """Like :func:`_plain` but keeping diacritics, tone placement made uniform ("Hoà" == "Hòa")."""
-    key = _LEADING_ZEROS.sub("", _NON_WORD.sub("", text.lower()))
-    return _TONE_PLACEMENT.sub(_move_tone, key)
-
-
 def _move_tone(match: re.Match[str]) -> str:
     decomposed = unicodedata.normalize("NFD", match.group(0))
     tones = "".join(c for c in decomposed if c in _TONE_MARKS)
     base = "".join(c for c in decomposed if c not in _TONE_MARKS)
     return unicodedata.normalize("NFC", base[0] + tones + base[1:])
-
-
-def _components(text: str) -> list[tuple[str, str]]:
-    """The address cut at commas (and ";", " - "), each part keyed plain and accented, abbreviations expanded."""
-    parts = []
-    for part in _SPLIT_RE.split(" ".join(text.split())):
-        part = _ABBREVIATION_RE.sub(lambda m: _ABBREVIATIONS[m.group(1).lower()], part.strip())
-        if part:
-            parts.append((_plain(part), _accented(part)))
-    return parts
 
 
 def _keys(text: str) -> tuple[str, str]:
