@@ -153,9 +153,13 @@ def _published(engine: Engine, dataset: str, *, after: int | None = None, keys: 
     query = select(*columns).where(table.c.deleted.is_(False))
     if after is not None:
         query = query.where(table.c.published_seq > after)
-    wanted = set(keys.to_pylist()) if keys is not None else None
     with engine.connect() as conn:
-        rows = [r for r in conn.execute(query) if wanted is None or r[0] in wanted]
+        if keys is None:
+            rows = list(conn.execute(query))
+        else:  # by primary key, in chunks: the cost follows the keys asked for, not the registry
+            wanted = keys.to_pylist()
+            rows = [r for i in range(0, len(wanted), 5_000)
+                    for r in conn.execute(query.where(table.c.record_key.in_(wanted[i:i + 5_000])))]
     names = [c.name for c in columns]
     data = {n: [r[i] for r in rows] for i, n in enumerate(names)}
     out = pa.table({n: pa.array(v, pa.string()) if n not in ("date_of_birth", "published_seq", "updated_at")
