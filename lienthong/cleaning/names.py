@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
@@ -156,24 +157,37 @@ def reversed_order(full: pa.Array) -> RuleResult:
     """Re-order names written given-name-first; the changed rows get ``name_reversed`` (CHANGED).
 
     Only names that could be reversed are looked at in Python (once per distinct value): those whose first word
-    is not a family name, and those with one of the commonest family names, or Văn/Thị, after the first word.
-    For usual data that is a few percent of the rows. Whitespace is normalised; the caller keeps the original.
+    is not a family name; those starting with a rarer family name (Sơn, Mai, Lâm… are given names too) that
+    have one of the commonest family names later ("Sơn Phạm Đức"); those ending in Văn/Thị, which no given name
+    is ("Hoàng Nguyễn Văn"); and those starting and ending with one of the commonest. A name in usual order ("Nguyễn Thị
+    Hồng") is never looked at, so the Python path stays a few percent of the rows. Whitespace is normalised;
+    the caller keeps the original.
     """
     full = _clean_spaces(full)
     words = pc.split_pattern(full, " ")
     flat = pc.dictionary_encode(pc.list_flatten(words))
     vocabulary = flat.dictionary.to_pylist()
-    telling = pa.array([_fold(w) in _COMMONEST or _is_filler(w) for w in vocabulary], pa.bool_())
-    not_family = pa.array([not _is(w, "family_names.csv") for w in vocabulary], pa.bool_())
+
+    def per_word(test: Callable[[str], bool]) -> np.ndarray:
+        return np.array([test(w) for w in vocabulary], dtype=bool)[flat.indices.to_numpy(zero_copy_only=False)]
+
+    commonest = per_word(lambda w: _fold(w) in _COMMONEST)
+    family = per_word(lambda w: _is(w, "family_names.csv"))
+    filler = per_word(_is_filler)
+    offsets = words.offsets.to_numpy()
+    counts = np.where(words.is_valid().to_numpy(zero_copy_only=False), offsets[1:] - offsets[:-1], 0)
+    rows = np.flatnonzero(counts >= 2)
+    first, last = offsets[:-1][rows], offsets[1:][rows] - 1
+    later_commonest = np.zeros(len(full), dtype=bool)
     parents = pc.list_parent_indices(words).to_numpy()
-    starts = words.offsets.to_numpy()[:-1]
-    first = np.arange(len(parents)) == starts[parents]
-    flags = np.where(first, not_family.take(flat.indices).to_numpy(zero_copy_only=False),
-                     telling.take(flat.indices).to_numpy(zero_copy_only=False))
-    several = pc.fill_null(pc.greater(pc.list_value_length(words), 1), False).to_numpy(zero_copy_only=False)
+    is_first = np.zeros(len(parents), dtype=bool)
+    is_first[first] = True
+    later_commonest[parents[commonest & ~is_first]] = True
     mask = np.zeros(len(full), dtype=bool)
-    mask[parents[flags]] = True
-    candidate = pa.array(mask & several)
+    mask[rows] = (~family[first] | filler[last]
+                  | (family[first] & ~commonest[first] & later_commonest[rows])
+                  | (commonest[first] & commonest[last]))
+    candidate = pa.array(mask)
     if not pc.any(candidate).as_py():
         return RuleResult(full, pa.nulls(len(full), pa.string()))
     values = pc.replace_with_mask(full, candidate, map_distinct(full.filter(candidate), _reordered))
