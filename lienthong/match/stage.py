@@ -71,7 +71,7 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     accepted, rejected = T.decisions(engine, dataset)
     saved = None if retrain else T.latest_model(engine, dataset)
     registry_size = known.num_rows + new.num_rows
-    if saved is None or (T.latest_model_rows(engine, dataset) == 0 and registry_size >= MIN_TRAINING_RECORDS):
+    if saved is None or _time_to_train(T.latest_model_rows(engine, dataset), registry_size):
         saved = _trained_or_default(engine, dataset, config, registry_size)
     stats: dict[str, Any] = {"mode": mode, "records": new.num_rows}
     if new.num_rows == 0:
@@ -156,10 +156,13 @@ def _published(engine: Engine, dataset: str, *, after: int | None = None, keys: 
     with engine.connect() as conn:
         if keys is None:
             rows = list(conn.execute(query))
-        else:  # by primary key, in chunks: the cost follows the keys asked for, not the registry
-            wanted = keys.to_pylist()
-            rows = [r for i in range(0, len(wanted), 5_000)
-                    for r in conn.execute(query.where(table.c.record_key.in_(wanted[i:i + 5_000])))]
+        elif len(keys) > 50_000:  # most of the registry: one scan beats many lookups
+            wanted = set(keys.to_pylist())
+            rows = [r for r in conn.execute(query) if r[0] in wanted]
+        else:  # a few: by primary key, in chunks, so the cost follows the keys asked for, not the registry
+            few = keys.to_pylist()
+            rows = [r for i in range(0, len(few), 5_000)
+                    for r in conn.execute(query.where(table.c.record_key.in_(few[i:i + 5_000])))]
     names = [c.name for c in columns]
     data = {n: [r[i] for r in rows] for i, n in enumerate(names)}
     out = pa.table({n: pa.array(v, pa.string()) if n not in ("date_of_birth", "published_seq", "updated_at")
@@ -200,12 +203,25 @@ def _trained_or_default(engine: Engine, dataset: str, config: MatchConfig, regis
             trained, _ = M.train(build_features(rows, config), config)
         except EMTrainingException as exc:
             log.warning("match %s: EM training failed (%s); using the shipped default model", dataset, exc)
+            settings = default_model(dataset)
+            # Negative training rows: EM failed at this size; tried again once the registry has doubled.
+            T.save_model(engine, dataset, settings, [_DEFAULT_NOTE, f"EM failed on {rows.num_rows:,} records"],
+                         -rows.num_rows)
+            return settings
         else:
             T.save_model(engine, dataset, trained.settings, trained.notes, rows.num_rows)
             return trained.settings
     settings = default_model(dataset)
     T.save_model(engine, dataset, settings, [_DEFAULT_NOTE], 0)
     return settings
+
+
+def _time_to_train(model_rows: int | None, registry_size: int) -> bool:
+    """Whether the saved model is the shipped default and the registry is now worth training on: it reached
+    the minimum (default saved for a small registry, 0 rows), or doubled since EM failed on it (negative rows)."""
+    if model_rows is None or model_rows > 0:
+        return False
+    return registry_size >= (MIN_TRAINING_RECORDS if model_rows == 0 else 2 * -model_rows)
 
 
 def default_model(dataset: str) -> dict[str, Any]:

@@ -95,7 +95,7 @@ match_model = Table(
     Column("version", Integer, primary_key=True),
     Column("settings", Json, nullable=False),
     Column("notes", Json, nullable=False),
-    Column("training_rows", Integer, nullable=False),
+    Column("training_rows", Integer, nullable=False),  # 0: shipped default (small registry); < 0: EM failed at -n
     Column("trained_at", Timestamp, nullable=False),
 )
 
@@ -135,7 +135,8 @@ def latest_model(engine: Engine, dataset: str) -> dict[str, Any] | None:
 
 
 def latest_model_rows(engine: Engine, dataset: str) -> int | None:
-    """How many records the newest model was trained on (0: the shipped default), None without a model."""
+    """How many records the newest model was trained on: 0 for the shipped default on a small registry, minus the
+    registry size when EM failed on it and the default was used; None without a model."""
     with engine.connect() as conn:
         row = conn.execute(select(match_model.c.training_rows).where(match_model.c.dataset == dataset)
                            .order_by(match_model.c.version.desc()).limit(1)).first()

@@ -115,3 +115,13 @@ def _entity_counts(engine) -> dict[str, int]:
     with engine.connect() as conn:
         return dict(conn.execute(select(T.match_entity.c.entity_id, T.match_entity.c.record_count)
                                  .where(T.match_entity.c.status == "active")).all())
+
+
+def test_the_default_model_is_retrained_only_when_the_registry_has_grown():
+    from lienthong.match.stage import MIN_TRAINING_RECORDS, _time_to_train
+
+    assert _time_to_train(None, 10**6) is False  # no model at all is the caller's first case
+    assert _time_to_train(5_000, 10**6) is False  # a trained model stays
+    assert _time_to_train(0, MIN_TRAINING_RECORDS - 1) is False and _time_to_train(0, MIN_TRAINING_RECORDS)
+    assert _time_to_train(-200_000, 399_999) is False  # EM failed at 200,000: not again on every run
+    assert _time_to_train(-200_000, 400_000)
