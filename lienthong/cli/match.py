@@ -123,6 +123,18 @@ def bench_match(
     console.print(f"written to {out}")
 
 
+def bench_match_stage(
+    records: Annotated[int, typer.Option(help="Published members before the incremental run.")] = 1_000_000,
+    out: Annotated[Path, typer.Option(help="Where to write the figures.")] = bench_cmd.BENCHMARKS,
+) -> None:
+    """The match stage in PostgreSQL: a first run over RECORDS published members, then 10,000 more."""
+    from lienthong.bench.match_stage import run_stage_bench
+
+    figures = run_stage_bench(records=records, out=out)
+    console.print(f"first run {figures['full']['seconds']:.1f} s, incremental {figures['incremental']['seconds']:.1f}"
+                  f" s, peak {figures['peak_mib']:,.0f} MiB; written to {out}")
+
+
 @review_app.command("relief")
 def review_relief() -> None:
     """Beneficiaries supported by more than one organisation in one campaign (same ID number): to check."""
@@ -147,3 +159,4 @@ def register(app: typer.Typer) -> None:
     app.command("match-stage")(match_stage)
     app.add_typer(review_app, name="review")
     bench_cmd.app.command("match")(bench_match)
+    bench_cmd.app.command("match-stage")(bench_match_stage)
