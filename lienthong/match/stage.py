@@ -12,6 +12,7 @@ and writes through :mod:`lienthong.warehouse.tables_match` only.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import time
@@ -21,9 +22,10 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from splink.internals.exceptions import EMTrainingException
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, Select, select
 
 from lienthong.match import model as M
 from lienthong.match.config import MatchConfig, Thresholds, members_config
@@ -154,6 +156,9 @@ def _published(engine: Engine, dataset: str, *, after: int | None = None, keys: 
     if after is not None:
         query = query.where(table.c.published_seq > after)
     with engine.connect() as conn:
+        if conn.dialect.name == "postgresql" and (keys is None or len(keys) > 50_000):
+            out = _copy_out(conn, query, [c.name for c in columns])
+            return out if keys is None else out.filter(pc.is_in(out.column("record_key"), value_set=keys))
         if keys is None:
             rows = list(conn.execute(query))
         elif len(keys) > 50_000:  # most of the registry: one scan beats many lookups
@@ -170,6 +175,24 @@ def _published(engine: Engine, dataset: str, *, after: int | None = None, keys: 
     if "date_of_birth" in names and out.num_rows == 0:
         out = out.set_column(names.index("date_of_birth"), "date_of_birth", pa.array([], pa.date32()))
     return out
+
+
+_TYPES = {"date_of_birth": pa.date32(), "published_seq": pa.int64(), "updated_at": pa.timestamp("us", tz="UTC")}
+
+
+def _copy_out(conn: Connection, query: Select, names: list[str]) -> pa.Table:
+    """The rows of ``query`` by ``COPY … TO STDOUT`` read by pyarrow: for the whole registry, ten times leaner
+    than Python row objects (a million members took 4 GiB that way)."""
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    buf = io.BytesIO()
+    with conn.connection.driver_connection.cursor() as cur, \
+            cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv, HEADER)") as copy:
+        for chunk in copy:
+            buf.write(chunk)
+    buf.seek(0)
+    return pacsv.read_csv(buf, convert_options=pacsv.ConvertOptions(
+        column_types={n: _TYPES.get(n, pa.string()) for n in names}, strings_can_be_null=True,
+        quoted_strings_can_be_null=False))
 
 
 def _org_member(rows: pa.Table) -> pa.Array:
