@@ -105,13 +105,13 @@ def clean_batch(mapped: pa.Table, contract: type[Contract], code_lists: Mapping[
 
 def _clean_field(col: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList], encoding: str | None) -> _Field:
     issues: list[pa.Array] = []
+    reasons: dict[int, list[Reason]] = {}
     if encoding not in (None, "unicode", "ascii"):
         fixed = text.fix_column_encoding(col, encoding)  # type: ignore[arg-type]
         issues.append(fixed.issues)
-        reasons: dict[int, list[Reason]] = {}
         _note_rejected(col, fixed.issues, spec, _explain, reasons)  # garbled beyond reading: encoding_undetermined
         col = fixed.values
-    out = _Field(col, col, issues, reasons if encoding not in (None, "unicode", "ascii") else {})
+    out = _Field(col, col, issues, reasons)
     if spec.kind is FieldKind.NAME:
         normal = text.normalize_text(col)
         reordered = names.reversed_order(normal.values)
@@ -156,24 +156,30 @@ def _below_membership_age(organisation: pa.Array, dob: dates.DateResult, *, toda
 
 
 def _normalized(col: pa.Array) -> RuleResult:
-    """:func:`text.normalize_text`, once per distinct value when values repeat (codes, dates, branch names)."""
-    if not _repetitive(col):
-        return text.normalize_text(col)
-    encoded = col.dictionary_encode()
-    result = text.normalize_text(encoded.dictionary)
-    return RuleResult(result.values.take(encoded.indices), result.issues.take(encoded.indices))
+    """:func:`text.normalize_text`, once per distinct value when values repeat."""
+    def normalize(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+        result = text.normalize_text(values)
+        return result.values, result.issues
+
+    return RuleResult(*_per_distinct(col, normalize))
 
 
 def _typed(col: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList]) -> tuple[pa.Array, pa.Array, pa.Array]:
     """(normalised text, typed value, issues) of a field without a Vietnamese rule of its own."""
-    cleaner = _CLEANERS[spec.kind]
+    def clean(values: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+        normal = text.normalize_text(values)
+        return normal.values, _CLEANERS[spec.kind](normal.values, spec, lists), normal.issues
+
+    return _per_distinct(col, clean)  # type: ignore[return-value]
+
+
+def _per_distinct(col: pa.Array, fn: Callable[[pa.Array], tuple[pa.Array, ...]]) -> tuple[pa.Array, ...]:
+    """``fn`` over ``col``, or over its distinct values when they repeat (codes, dates, branch names): hashing a
+    column is much cheaper than normalising and parsing every row of it."""
     if not _repetitive(col):
-        normal = text.normalize_text(col)
-        return normal.values, cleaner(normal.values, spec, lists), normal.issues
+        return fn(col)
     encoded = col.dictionary_encode()
-    normal = text.normalize_text(encoded.dictionary)
-    typed = cleaner(normal.values, spec, lists)
-    return normal.values.take(encoded.indices), typed.take(encoded.indices), normal.issues.take(encoded.indices)
+    return tuple(a.take(encoded.indices) for a in fn(encoded.dictionary))
 
 
 def _repetitive(col: pa.Array, sample: int = 20_000) -> bool:

@@ -33,11 +33,12 @@ def insert_arrow(conn: Connection, table: Table, data: pa.Table) -> int:
                 )
                 copy.write(buf.getbuffer())
         return data.num_rows
-    for rows in _chunks(data.to_pylist(), 20_000):
+    for rows in chunks(data.to_pylist(), 20_000):
         conn.execute(table.insert(), rows)
     return data.num_rows
 
 
-def _chunks(rows: list[dict], size: int):
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+def chunks(items: list, size: int):  # noqa: ANN201 - yields slices of items
+    """``items`` in slices of ``size`` (IN lists and executemany batches stay bounded)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
+from lienthong.warehouse.bulk import chunks
 from lienthong.warehouse.tables import PUBLISHED, STAGING, publication, quarantine
 from lienthong.warehouse.tables import batch as batch_t
 from schemas import get_contract
@@ -111,7 +112,7 @@ def _apply_snapshots(conn: Connection, dataset: str, batch_ids: list[str], snaps
             log.warning("%s: delivery %s would delete %d of %d live records; taken for a truncated export, "
                         "nothing deleted", source_id, batch_id, len(gone), len(live))
             continue
-        for chunk in _chunks(sorted(gone), 10_000):
+        for chunk in chunks(sorted(gone), 10_000):
             deleted += conn.execute(update(published).where(published.c.record_key.in_(chunk)).values(
                 deleted=True, version=published.c.version + 1, published_seq=seq, updated_at=now)).rowcount
     return deleted
@@ -121,9 +122,6 @@ def _key_part(value: object) -> str:
     """A key value of a quarantined row as the clean stage would have written it (NFC, single spaces)."""
     return " ".join(unicodedata.normalize("NFC", str(value)).split()) if value is not None else ""
 
-
-def _chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _upsert_sql(dialect: str, staging: str, published: str, fields: list[str], *, ranked: bool) -> str:
