@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
@@ -65,6 +65,11 @@ class Connector(ABC, Generic[C]):
     """A source kind. Subclasses declare ``Config`` and implement :meth:`extract`."""
 
     Config: ClassVar[type[ConnectorConfig]]
+    #: How the runner (``lienthong.pipeline``) contains a failure. ``"batch"``: each batch stands alone (a file),
+    #: a bad one is refused and the others go on. ``"cursor"``: batches follow a cursor saved after each (SQL
+    #: chunks), a failure stops the run there. ``"run"``: the run is one unit (REST pages, the cursor rides on the
+    #: last page), so its batches are landed as they come and processed only once the last one has arrived.
+    isolation: ClassVar[Literal["batch", "cursor", "run"]] = "cursor"
 
     def __init__(self, config: C, *, source_id: str) -> None:
         self.config = config

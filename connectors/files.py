@@ -24,7 +24,7 @@ from connectors.base import (
     Cursor,
 )
 from connectors.formats import read_payload, resolve_read_options
-from lienthong.errors import ExtractError, MalformedInput
+from lienthong.errors import ExtractError, FilesRefused, MalformedInput
 
 log = logging.getLogger(__name__)
 
@@ -52,24 +52,47 @@ class FilesConfig(ConnectorConfig):
 
 
 class FilesConnector(Connector[FilesConfig]):
-    """One batch per matching file, cursor always ``None``."""
+    """One batch per matching file, cursor always ``None``; an unreadable file does not hide the others."""
 
     Config = FilesConfig
+    isolation = "batch"
 
     def extract(self, cursor: Cursor | None) -> Iterator[Batch]:
-        """Every matching file, whatever ``cursor`` says: landing skips the ones it has by content hash."""
+        """Every matching file, whatever ``cursor`` says: landing skips the ones it has by content hash.
+
+        Raises:
+            FilesRefused: after yielding every readable file, when some could not be read (one error per file).
+        """
         folder = Path(self.config.path)
         if not folder.is_dir():
             msg = f"{self.source_id}: folder {folder} does not exist or is not a folder; check `path`"
             msg_vi = f"{self.source_id}: không tìm thấy thư mục {folder}; hãy kiểm tra `path` trong cấu hình"
             raise ExtractError(msg, message_vi=msg_vi, source_id=self.source_id)
+        refused: list[MalformedInput] = []
         for path in sorted(p for p in folder.glob(self.config.pattern) if p.is_file()):
             media_type = MEDIA_BY_SUFFIX.get(path.suffix.lower())
             if media_type is None:
                 log.warning("%s: skipping %s: unknown file type (known: %s)", self.source_id, path,
                             ", ".join(MEDIA_BY_SUFFIX))
                 continue
-            yield self._batch(path, media_type)
+            try:
+                batch = self._batch(path, media_type)
+            except Exception as exc:  # noqa: BLE001 - reading has no side effect: refuse this file, read the next
+                refused.append(self._refusal(path, exc))
+                continue
+            yield batch
+        if refused:
+            raise FilesRefused(refused, source_id=self.source_id)
+
+    def _refusal(self, path: Path, exc: Exception) -> MalformedInput:
+        if isinstance(exc, MalformedInput):
+            return exc
+        log.warning("%s: %s could not be read", self.source_id, path, exc_info=exc)
+        msg = (f"{self.source_id}: {path} could not be read ({type(exc).__name__}: {str(exc)[:200]}); "
+               "open it, save it again as CSV or XLSX and send it again")
+        msg_vi = (f"{self.source_id}: không đọc được tệp {path.name}; hãy mở tệp, lưu lại dạng CSV hoặc XLSX "
+                  "rồi gửi lại")
+        return MalformedInput(msg, message_vi=msg_vi, source_id=self.source_id)
 
     def _batch(self, path: Path, media_type: str) -> Batch:
         origin = str(path)

@@ -22,6 +22,7 @@ class PushConnector(Connector[PushConfig]):
     """Extracts nothing: the batches of a push source are landed by the HTTP API as they arrive."""
 
     Config = PushConfig
+    isolation = "batch"  # each upload stands alone
 
     def extract(self, cursor: Cursor | None) -> Iterator[Batch]:
         return iter(())

@@ -57,6 +57,7 @@ class RestConnector(Connector[RestConfig]):
     """One batch per non-empty page; payload = the page's records as canonical NDJSON."""
 
     Config = RestConfig
+    isolation = "run"  # pages may shift between runs and the cursor rides on the last one
 
     def extract(self, cursor: Cursor | None) -> Iterator[Batch]:
         """Every page since ``cursor`` (``{<param>: <last value>}``); only the last batch has the new cursor.

@@ -26,3 +26,18 @@ class MalformedInput(HubError):
 
 class WarehouseError(HubError):
     """The warehouse is unreachable or not initialised."""
+
+
+class ConnectionLost(WarehouseError):
+    """The connection to the warehouse was lost and did not come back within the bounded retries."""
+
+
+class FilesRefused(MalformedInput):
+    """Some files of a folder could not be read; the others were yielded. ``refused`` holds one error per file."""
+
+    def __init__(self, refused: list[MalformedInput], *, source_id: str | None = None) -> None:
+        first = refused[0]
+        more = f" (and {len(refused) - 1} more files refused)" if len(refused) > 1 else ""
+        more_vi = f" (và {len(refused) - 1} tệp khác bị từ chối)" if len(refused) > 1 else ""
+        super().__init__(f"{first}{more}", message_vi=f"{first.message_vi}{more_vi}", source_id=source_id)
+        self.refused = refused

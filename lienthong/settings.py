@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     sources_dir: Path = Field(
         default=PROJECT_ROOT / "sources", description="Folder of source registry YAML files, one per source."
     )
+    db_retry_attempts: int = Field(
+        default=5, ge=1, description="Tries of one unit of database work when the warehouse connection is lost.",
+    )
+    db_retry_backoff_s: float = Field(
+        default=0.5, ge=0, description="First wait before trying again after a lost connection; doubles each time.",
+    )
     small_cell_threshold: int = Field(default=5, description="Open-data cells below this count are suppressed.")
     pseudonym_key: SecretStr | None = Field(
         default=None, description="Secret key of the HMAC pseudonyms of ID numbers and phones (non-open datasets).",

@@ -65,8 +65,12 @@ def sync(
     source_ids: Annotated[list[str] | None, typer.Argument(help="Sources to sync (default: all).")] = None,
     via_airflow: Annotated[bool, typer.Option(help="Trigger each source's Airflow DAG (AIRFLOW_API_URL).")] = False,
 ) -> None:
-    """Extract, land, validate and publish the given sources (all by default)."""
-    from lienthong.cli.runs import run_sources, summary_table
+    """Extract, land, validate and publish the given sources (all by default).
+
+    Exit code 0 when everything went through; 1 when a source stopped or a file or batch was refused (each said
+    in one line; the rest was published); 2 when the command could not start (unknown source, no warehouse).
+    """
+    from lienthong.cli.runs import run_sources, show_problems, summary_table
     from lienthong.hub import Hub
 
     if via_airflow:
@@ -77,8 +81,9 @@ def sync(
     outcome = run_sources(hub, sources)
     console.print(summary_table(outcome))
     console.print(f"quality report: {outcome.report}")
-    if outcome.failed:
-        raise typer.Exit(1)
+    show_problems(outcome)
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
 
 
 @sources_app.command("list")

@@ -1,7 +1,9 @@
 """Process one landed batch: map → clean → validate → stage valid rows, quarantine the rest with every reason.
 
 A plain function over a batch id, so the CLI, an Airflow task and the API call the same thing. It is idempotent:
-running it again on the same batch replaces what the previous attempt wrote (see ``warehouse.staging``).
+running it again on the same batch replaces what the previous attempt wrote (see ``warehouse.staging``). That is
+also why its database work is tried again when the connection to the warehouse is lost (``reconnect``): landing is
+keyed by content and the batch's rows are written in one transaction that replaces any earlier attempt.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from connectors.formats import read_payload
 from lienthong.registry import SourceConfig
 from lienthong.stages.clean import Cleaned, clean_batch
 from lienthong.stages.map import map_records
+from lienthong.warehouse.engine import Reconnect
 from lienthong.warehouse.landing import Landed, land, read_raw
 from lienthong.warehouse.staging import QuarantinedRow, write_processed
 from quality.reasons import Reason
 from quality.validate import ValidationResult, validate_frame
 from schemas import Contract, get_contract
+
+NO_RETRY = Reconnect(attempts=1)  # callers that own a retry policy pass theirs (the runner: from the settings)
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,8 @@ def _split(
 
 
 def land_and_process(
-    engine: Engine, source: SourceConfig, item: Batch, code_lists: Mapping[str, CodeList]
+    engine: Engine, source: SourceConfig, item: Batch, code_lists: Mapping[str, CodeList],
+    *, reconnect: Reconnect = NO_RETRY,
 ) -> tuple[Landed, BatchCounts]:
     """Land a new batch and process it, checking its rows while the payload is being written.
 
@@ -109,10 +115,20 @@ def land_and_process(
     """
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        landing = pool.submit(land, engine, source_id=source.id, dataset=source.dataset, item=item)
+        landing = pool.submit(land_batch, engine, source, item, reconnect=reconnect)
         checked = check_records(item.records, source, code_lists)
         landed = landing.result()
-    return landed, _write(engine, source, landed.batch_id, item.records.num_rows, checked, started)
+    return landed, _write(engine, source, landed.batch_id, item.records.num_rows, checked, started, reconnect)
+
+
+def land_batch(engine: Engine, source: SourceConfig, item: Batch, *, reconnect: Reconnect = NO_RETRY) -> Landed:
+    """Land ``item`` in the raw zone, again after a lost connection (landing is keyed by its content)."""
+    return reconnect.run(
+        lambda: land(engine, source_id=source.id, dataset=source.dataset, item=item),
+        what=f"landing {item.origin} of source {source.id}", what_vi=f"lưu {item.origin} của nguồn {source.id}",
+        action="nothing of it was kept; check the database and run the sync again",
+        action_vi="chưa lưu gì của lô này; hãy kiểm tra cơ sở dữ liệu rồi chạy lại",
+    )
 
 
 def process_batch(
@@ -122,21 +138,38 @@ def process_batch(
     code_lists: Mapping[str, CodeList],
     *,
     records: pa.Table | None = None,
+    reconnect: Reconnect = NO_RETRY,
 ) -> BatchCounts:
     """Process a landed batch; ``records`` saves re-reading the raw payload when the caller still has it."""
     started = time.perf_counter()
     if records is None:
-        raw = read_raw(engine, batch_id)
+        raw = reconnect.run(lambda: read_raw(engine, batch_id), **_reading(source, batch_id))
         records = read_payload(raw.payload, raw.media_type, raw.read_options, origin=raw.origin)
-    return _write(engine, source, batch_id, records.num_rows, check_records(records, source, code_lists), started)
+    checked = check_records(records, source, code_lists)
+    return _write(engine, source, batch_id, records.num_rows, checked, started, reconnect)
+
+
+def _reading(source: SourceConfig, batch_id: str) -> dict[str, str]:
+    return {"what": f"reading batch {batch_id} of source {source.id}",
+            "what_vi": f"đọc lô {batch_id} của nguồn {source.id}",
+            "action": "it stays landed: check the database and run the sync again",
+            "action_vi": "lô vẫn được giữ: hãy kiểm tra cơ sở dữ liệu rồi chạy lại"}
 
 
 def _write(
-    engine: Engine, source: SourceConfig, batch_id: str, rows: int, checked: Checked, started: float
+    engine: Engine, source: SourceConfig, batch_id: str, rows: int, checked: Checked, started: float,
+    reconnect: Reconnect,
 ) -> BatchCounts:
-    write_processed(
-        engine, batch_id=batch_id, source_id=source.id, dataset=source.dataset, valid=checked.valid,
-        rejected=checked.rejected, outcomes=checked.outcomes, seconds=time.perf_counter() - started,
+    reconnect.run(
+        lambda: write_processed(
+            engine, batch_id=batch_id, source_id=source.id, dataset=source.dataset, valid=checked.valid,
+            rejected=checked.rejected, outcomes=checked.outcomes, seconds=time.perf_counter() - started,
+        ),
+        what=f"staging batch {batch_id} of source {source.id}",
+        what_vi=f"ghi lô {batch_id} của nguồn {source.id}",
+        action="the batch stays landed and nothing of this attempt was kept (one transaction): check the database "
+               "and run the sync again",
+        action_vi="lô vẫn được giữ, lần ghi này không để lại gì: hãy kiểm tra cơ sở dữ liệu rồi chạy lại",
     )
     return BatchCounts(batch_id, rows, checked.valid.num_rows, len(checked.rejected), time.perf_counter() - started)
 
