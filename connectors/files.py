@@ -87,7 +87,7 @@ class FilesConnector(Connector[FilesConfig]):
     def _refusal(self, path: Path, exc: Exception) -> MalformedInput:
         if isinstance(exc, MalformedInput):
             return exc
-        log.warning("%s: %s could not be read", self.source_id, path, exc_info=exc)
+        log.info("%s: %s could not be read", self.source_id, path, exc_info=exc)  # the traceback: task logs only
         msg = (f"{self.source_id}: {path} could not be read ({type(exc).__name__}: {str(exc)[:200]}); "
                "open it, save it again as CSV or XLSX and send it again")
         msg_vi = (f"{self.source_id}: không đọc được tệp {path.name}; hãy mở tệp, lưu lại dạng CSV hoặc XLSX "
