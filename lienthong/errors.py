@@ -41,3 +41,14 @@ class FilesRefused(MalformedInput):
         more_vi = f" (và {len(refused) - 1} tệp khác bị từ chối)" if len(refused) > 1 else ""
         super().__init__(f"{first}{more}", message_vi=f"{first.message_vi}{more_vi}", source_id=source_id)
         self.refused = refused
+
+
+class SourceProblems(HubError):
+    """A source's run went through but refused some files or batches (the Airflow task that reports them)."""
+
+    def __init__(self, source_id: str, messages: list[str], messages_vi: list[str]) -> None:
+        n = len(messages)
+        message = f"{source_id}: {n} file(s) or batch(es) refused, the rest went through: " + " | ".join(messages)
+        super().__init__(message,
+                         message_vi=f"{source_id}: {n} tệp/lô bị từ chối: " + " | ".join(messages_vi),
+                         source_id=source_id)

@@ -1,6 +1,7 @@
 """The DAG factory: the source registry in, one DAG per source plus the publish and open-data DAGs out.
 
-``sync__<source>``: ``extract_and_land`` → ``process`` → ``commit_cursor`` → ``emit_staged``. The last task
+``sync__<source>``: ``extract_and_land`` → ``process`` → ``commit_cursor`` → ``emit_staged`` →
+``report_problems`` (fails the run, after the good files went through, when a file was refused). ``emit_staged``
 carries the dataset's *staged* asset as its outlet and is skipped when nothing new was staged: Airflow records
 an asset event for a task's outlets only when the task succeeds, so a skipped task emits nothing and the
 publish DAG is not woken for nothing. ``publish__<dataset>`` (scheduled on that asset) publishes, then
@@ -79,10 +80,15 @@ def sync_dag(source: SourceConfig) -> DAG:
         def emit_staged(processed: dict) -> None:
             _emit(staged, processed, when=processed["rows_valid"] > 0, what="staged")
 
+        @task(task_id="report_problems", trigger_rule="none_failed")  # also when nothing new was staged
+        def report_problems(landing: dict, processed: dict) -> dict:
+            return tasks.report_problems(source.id, landing, processed)
+
         landing = extract_and_land()
         processed = process()
         committed = commit_cursor(landing)
-        landing >> processed >> committed >> emit_staged(processed)
+        emitted = emit_staged(processed)
+        landing >> processed >> committed >> emitted >> report_problems(landing, processed)
     return dag
 
 

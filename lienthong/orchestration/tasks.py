@@ -4,7 +4,12 @@ Each function here is the whole body of one task, so it can be called (and crash
 scheduler. Idempotency is the engine's: batches are keyed by content (``batch_identity``), landing the same
 payload again is a no-op, processing replaces a batch's rows, publishing only takes staged batches, and the
 cursor is saved only after processing — so a task retried after a crash repeats no side effect.
-The returned dicts travel by XCom: ids and counts only, never rows.
+The returned dicts travel by XCom: ids, counts and one-line problems only, never rows.
+
+A file that cannot be read (``extract_and_land``) or whose content makes a stage fail (``process``) is refused
+alone and listed under ``problems``; the source's other files are landed, processed and announced as usual.
+``report_problems``, the DAG's last task, then fails when there were any, so the operator sees a failed run with
+one line per refused file, after the good files went through.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ def extract_and_land(source_id: str) -> dict:
     log.info("source %s: %d batches landed now, %d to process, %d landed and processed before; cursor to commit %s",
              source_id, landing.batches_new, len(landing.batch_ids), landing.batches_seen, landing.cursor)
     return {"source_id": landing.source_id, "batch_ids": list(landing.batch_ids), "batches_new": landing.batches_new,
-            "batches_seen": landing.batches_seen, "cursor": landing.cursor}
+            "batches_seen": landing.batches_seen, "cursor": landing.cursor,
+            "problems": [_problem(p) for p in landing.problems]}
 
 
 def process(source_id: str) -> dict:
@@ -46,8 +52,31 @@ def process(source_id: str) -> dict:
     if run.rows_quarantined:
         for (rule, column), n in top_reasons(hub, source_id, run.batch_ids):
             log.info("  quarantined: %d rows fail %s on %s", n, rule, column)
+    for problem in run.problems:
+        log.warning("refused: %s", problem.message)
     return {"source_id": source_id, "dataset": source.dataset, "batch_ids": run.batch_ids,
-            "rows_read": run.rows_read, "rows_valid": run.rows_valid, "rows_quarantined": run.rows_quarantined}
+            "rows_read": run.rows_read, "rows_valid": run.rows_valid, "rows_quarantined": run.rows_quarantined,
+            "problems": [_problem(p) for p in run.problems]}
+
+
+def report_problems(source_id: str, landing: dict, processed: dict) -> dict:
+    """Fail, after everything else of the run, when a file or batch was refused; one log line per problem.
+
+    Raises:
+        SourceProblems: some files or batches were refused (the good ones were landed, processed and announced).
+    """
+    from lienthong.errors import SourceProblems
+
+    problems = [*landing.get("problems", []), *processed.get("problems", [])]
+    for problem in problems:
+        log.error("%s | %s", problem["message"], problem["message_vi"])
+    if problems:
+        raise SourceProblems(source_id, [p["message"] for p in problems], [p["message_vi"] for p in problems])
+    return {"source_id": source_id, "problems": 0}
+
+
+def _problem(problem) -> dict:  # noqa: ANN001 - lienthong.pipeline.Problem, imported lazily
+    return {"message": problem.message, "message_vi": problem.message_vi}
 
 
 def top_reasons(hub: Hub, source_id: str, batch_ids: list[str], n: int = TOP_REASONS) -> list[tuple[tuple, int]]:

@@ -12,7 +12,7 @@ from lienthong.registry import load_registry
 from lienthong.settings import get_settings
 from tests.dags.conftest import DAGS_FOLDER
 
-SYNC_TASKS = ["extract_and_land", "process", "commit_cursor", "emit_staged"]
+SYNC_TASKS = ["extract_and_land", "process", "commit_cursor", "emit_staged", "report_problems"]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_every_source_has_its_sync_dag(dagbag, sources) -> None:
 def test_sync_dag_follows_the_source_yaml(dagbag, sources, source_id: str) -> None:
     source, dag = sources[source_id], dagbag.dags[f"sync__{source_id}"]
     assert sorted(dag.task_ids) == sorted(SYNC_TASKS)
-    # a chain: extract_and_land -> process -> commit_cursor -> emit_staged
+    # a chain: extract_and_land -> process -> commit_cursor -> emit_staged -> report_problems
     for upstream, downstream in zip(SYNC_TASKS, SYNC_TASKS[1:], strict=False):
         assert upstream in dag.get_task(downstream).upstream_task_ids
     assert dag.schedule == source.schedule.cron
@@ -53,7 +53,8 @@ def test_sync_dag_follows_the_source_yaml(dagbag, sources, source_id: str) -> No
         assert t.retries == source.schedule.retries
     outlets = {t.task_id: t.outlets for t in dag.tasks}
     assert outlets == {"extract_and_land": [], "process": [], "commit_cursor": [],
-                       "emit_staged": [staged_asset(source.dataset)]}
+                       "emit_staged": [staged_asset(source.dataset)], "report_problems": []}
+    assert dag.get_task("report_problems").trigger_rule == "none_failed"  # runs when emit_staged skipped, too
 
 
 @pytest.mark.parametrize("dataset", DATASETS)

@@ -63,7 +63,7 @@ def test_sync_then_publish_with_airflow_dags_test(demo_hub: DemoHub, tmp_path: P
         _run([str(BIN / "airflow"), "dags", "test", "sync__dtn_db"], env, cwd)
         assert _last_run(airflow_db, "sync__dtn_db") == ("success", {
             "extract_and_land": "success", "process": "success", "commit_cursor": "success",
-            "emit_staged": "success"})
+            "emit_staged": "success", "report_problems": "success"})
         landed = batches(engine, source_id="dtn_db")
         assert len(landed) == 3 and {b["status"] for b in landed} == {"staged"}
         assert all(b["reconciled"] for b in landed) and sum(b["rows_read"] for b in landed) == 1500

@@ -127,3 +127,28 @@ def test_sync_bad_good_from_the_command_line_exits_1_with_one_line_per_problem(m
     lines = [line for line in sync.stderr.splitlines() if line.startswith("✗")]
     assert len(lines) == 1 and "bad:" in lines[0] and "ragged.csv" in lines[0] and "line 2" in lines[0]
     assert "dòng 2" in sync.stderr
+
+
+def test_the_airflow_run_fails_at_its_end_naming_the_refused_file(make_hub, tmp_path, monkeypatch):
+    from lienthong.errors import SourceProblems
+    from lienthong.orchestration import tasks
+    from lienthong.settings import get_settings
+
+    folder = _folder(tmp_path, "drop", {"a.csv": members_csv(GOOD_ROWS).encode(), "b.csv": HOSTILE["ragged.csv"]})
+    hub = make_hub([file_source(folder)])
+    monkeypatch.setenv("LIENTHONG_HOME", str(hub.settings.home))
+    monkeypatch.setenv("LIENTHONG_DATABASE_URL", hub.settings.warehouse_url)
+    monkeypatch.setenv("LIENTHONG_SOURCES_DIR", str(hub.settings.sources_dir))
+    get_settings.cache_clear()
+    try:
+        landing = tasks.extract_and_land("hlhpn_files")
+        processed = tasks.process("hlhpn_files")
+        with pytest.raises(SourceProblems) as info:
+            tasks.report_problems("hlhpn_files", landing, processed)
+    finally:
+        get_settings.cache_clear()
+
+    assert processed["rows_valid"] == len(GOOD_ROWS), "the good file went through before the run fails"
+    assert "b.csv" in str(info.value) and "line 2" in str(info.value) and "dòng 2" in info.value.message_vi
+    assert tasks.report_problems("hlhpn_files", {"problems": []}, {"problems": []}) == {
+        "source_id": "hlhpn_files", "problems": 0}
