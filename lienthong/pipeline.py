@@ -189,7 +189,8 @@ def _take(hub: Hub, source: SourceConfig, item: Batch, run: SourceRun, retry: Re
     if held is not None:
         if status is None:
             land_batch(hub.engine, source, item, reconnect=retry)
-        held.append(batch_id)
+        if batch_id not in held:  # two pages with the same records are one batch
+            held.append(batch_id)
         return
     if status == "landed":  # landed by an attempt that died before processing it
         counts = process_batch(hub.engine, source, batch_id, hub.code_lists, records=item.records, reconnect=retry)
