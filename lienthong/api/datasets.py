@@ -20,7 +20,7 @@ from sqlalchemy.exc import DataError
 from lienthong.api.auth import Caller, Context, require_read
 from lienthong.api.context import ApiContext
 from lienthong.api.encoders import MEDIA, closing_stream, csv_chunks, json_value, ndjson_chunks
-from lienthong.api.errors import AUTHED, R404, ApiError
+from lienthong.api.errors import AUTHED, R404, ApiError, _example
 from lienthong.api.models import DatasetInfo, FieldInfo, RecordPage
 from lienthong.api.records import Cursor, View, check_filter, records_query, shape, stream_rows, view_for
 from lienthong.warehouse.api_keys import ApiKey
@@ -57,9 +57,23 @@ def catalogue(key: Caller, ctx: Context) -> list[DatasetInfo]:
     return out
 
 
+_R422_RECORDS = {422: {
+    "description": "A parameter is invalid, whatever the format (checked, and the query run, before a stream "
+                   "starts): `invalid_cursor` — `since` is not a cursor this API gave out, its position is beyond "
+                   "BIGINT or its key holds a NUL/control character; `invalid_filter` — a filter value holds a "
+                   "NUL/control character; `invalid_request` — a parameter too long or out of range; "
+                   "`invalid_parameter` — a value the warehouse cannot compare."} | _example(
+    "invalid_cursor", "`since` 'OTk5OTk5OTk5OTk5OTk5OTk5OTk6eA' is not a valid cursor: its position must be a whole "
+    "number from 0 to 9223372036854775807; pass the `next` or `cursor` value of an earlier response, or omit "
+    "`since` to start from the beginning", "Tham số `since` không hợp lệ: vị trí trong con trỏ nằm ngoài phạm vi "
+    "cho phép. Hãy dùng giá trị `next` của lần đọc trước, hoặc bỏ `since` để đọc từ đầu")}
+
+
 @router.get(
-    "/datasets/{dataset}/records", response_model=RecordPage, responses=AUTHED | R404 | {
-        200: {"description": "A JSON page, or the whole selection streamed as CSV/NDJSON.",
+    "/datasets/{dataset}/records", response_model=RecordPage, responses=AUTHED | R404 | _R422_RECORDS | {
+        200: {"description": "A JSON page, or the whole selection streamed as CSV/NDJSON. CSV cells a spreadsheet "
+                             "would run as a formula (starting with = + - @, tab, CR; plain numbers aside) are "
+                             "prefixed with a single quote.",
               "content": {"text/csv": _STREAM_DOC, "application/x-ndjson": _STREAM_DOC}}},
     summary="Records of a dataset, keyset-paginated; changes and deletions since a cursor",
 )
