@@ -25,7 +25,8 @@ from lienthong.cleaning.base import merge_issues
 from lienthong.cleaning.legacy_encodings import decode_tcvn3, decode_viqr, decode_vni
 from lienthong.errors import MalformedInput
 from lienthong.stages.clean import ISSUES, clean_batch
-from quality.reasons import Reason
+from quality import messages
+from quality.reasons import Reason, mask_value
 from schemas.members import Member
 
 # Usual headers of each field in member lists, matched case-, diacritic- and spacing-insensitively.
@@ -128,8 +129,9 @@ def normalize_table(table: pa.Table, mapping: Mapping[str, str] | None = None) -
                             else pc.binary_join(candidates, " "))
     out = out.append_column("issues", _describe(merged))
     encodings = {fields[name]: enc for name, enc in cleaned.encodings.items() if name in fields}
+    reasons = {row: [*cleaned.reasons.get(row, []), *extra] for row, extra in _over_length(cleaned.table).items()}
     return Normalized(out, fields, {c: encodings.get(c, "unicode") for c in fields.values()}, counts, unmapped,
-                      cleaned.reasons)
+                      {**cleaned.reasons, **reasons})
 
 
 def rejected_rows(result: Normalized) -> list[tuple[int, list[str]]]:
@@ -142,6 +144,27 @@ def rejected_rows(result: Normalized) -> list[tuple[int, list[str]]]:
             reasons += [part for part in described.split("; ") if part.split(":", 1)[0] in _LOOKUP_ISSUES]
         if reasons:
             out.append((row, reasons))
+    return out
+
+
+def _over_length(cleaned: pa.Table) -> dict[int, list[Reason]]:
+    """The contract's ``max_length`` rule, worded as validation words it, so that ``check`` refuses a 1 MB name or
+    address exactly as a push would (the rest of the suite, code lists aside, needs a source's mapping)."""
+    out: dict[int, list[Reason]] = {}
+    for spec in Member.fields():
+        if spec.max_length is None or spec.name not in cleaned.column_names:
+            continue
+        col = cleaned.column(spec.name).combine_chunks()
+        if not pa.types.is_string(col.type):
+            continue
+        words = messages.max_length(spec, spec.max_length)
+        too_long = pc.fill_null(pc.greater(pc.utf8_length(col), spec.max_length), False)
+        for row in pc.indices_nonzero(too_long).to_pylist():
+            value = col[row].as_py()
+            shown = mask_value(value, spec.privacy)
+            context = {"value": shown, "length": str(len(value)), spec.name: shown}
+            vi, en = words.render(context, context)
+            out.setdefault(row, []).append(Reason(words.rule, spec.name, shown, vi, en))
     return out
 
 

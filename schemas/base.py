@@ -32,7 +32,7 @@ class FieldKind(StrEnum):
 class Privacy(StrEnum):
     """Privacy class under Law 91/2025/QH15 and Decree 356/2025/NĐ-CP."""
 
-    DIRECT_IDENTIFIER = "direct_identifier"  # names a person on its own: ID number, phone, full name
+    DIRECT_IDENTIFIER = "direct_identifier"  # names a person on its own: ID number, phone, full name *and its parts*
     QUASI_IDENTIFIER = "quasi_identifier"  # identifies in combination: date of birth, ward, sex
     SENSITIVE = "sensitive"  # ethnic origin, religion: aggregates only, with disclosure control
     PUBLIC = "public"

@@ -21,20 +21,21 @@ class Member(Contract):
         K.TEXT, required=True, match_role=M.SOURCE_KEY, max_length=64,
         label_vi="Mã hội viên", description="The member's id in the organisation's own registry.",
     )
+    # The parts of a name are the name: together they give it back whole (issue 12), so each is a direct identifier.
     full_name: str = spec(
         K.NAME, required=True, privacy=P.DIRECT_IDENTIFIER, match_role=M.FULL_NAME, max_length=120,
         label_vi="Họ và tên", description="Full name, family name first.",
     )
     family_name: str | None = spec(
-        K.NAME, derived=True, privacy=P.QUASI_IDENTIFIER, match_role=M.FAMILY_NAME,
+        K.NAME, derived=True, privacy=P.DIRECT_IDENTIFIER, match_role=M.FAMILY_NAME,
         label_vi="Họ", description="Family name, derived from full_name.",
     )
     middle_name: str | None = spec(
-        K.NAME, derived=True, privacy=P.QUASI_IDENTIFIER, match_role=M.MIDDLE_NAME,
+        K.NAME, derived=True, privacy=P.DIRECT_IDENTIFIER, match_role=M.MIDDLE_NAME,
         label_vi="Tên đệm", description="Middle name(s), derived from full_name.",
     )
     given_name: str | None = spec(
-        K.NAME, derived=True, privacy=P.QUASI_IDENTIFIER, match_role=M.GIVEN_NAME,
+        K.NAME, derived=True, privacy=P.DIRECT_IDENTIFIER, match_role=M.GIVEN_NAME,
         label_vi="Tên", description="Given name, derived from full_name.",
     )
     sex: str | None = spec(

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import chain
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.exc import DataError
 
 from lienthong.api.auth import Caller, Context, require_read
 from lienthong.api.context import ApiContext
 from lienthong.api.encoders import MEDIA, closing_stream, csv_chunks, json_value, ndjson_chunks
-from lienthong.api.errors import AUTHED, R404, ApiError
+from lienthong.api.errors import AUTHED, R404, ApiError, _example
 from lienthong.api.models import DatasetInfo, FieldInfo, RecordPage
-from lienthong.api.records import Cursor, View, records_query, shape, stream_rows, view_for
+from lienthong.api.records import Cursor, View, check_filter, records_query, shape, stream_rows, view_for
 from lienthong.warehouse.api_keys import ApiKey
 from lienthong.warehouse.audit import append_audit
 from lienthong.warehouse.queries import dataset_stats
@@ -54,9 +57,23 @@ def catalogue(key: Caller, ctx: Context) -> list[DatasetInfo]:
     return out
 
 
+_R422_RECORDS = {422: {
+    "description": "A parameter is invalid, whatever the format (checked, and the query run, before a stream "
+                   "starts): `invalid_cursor` — `since` is not a cursor this API gave out, its position is beyond "
+                   "BIGINT or its key holds a NUL/control character; `invalid_filter` — a filter value holds a "
+                   "NUL/control character; `invalid_request` — a parameter too long or out of range; "
+                   "`invalid_parameter` — a value the warehouse cannot compare."} | _example(
+    "invalid_cursor", "`since` 'OTk5OTk5OTk5OTk5OTk5OTk5OTk6eA' is not a valid cursor: its position must be a whole "
+    "number from 0 to 9223372036854775807; pass the `next` or `cursor` value of an earlier response, or omit "
+    "`since` to start from the beginning", "Tham số `since` không hợp lệ: vị trí trong con trỏ nằm ngoài phạm vi "
+    "cho phép. Hãy dùng giá trị `next` của lần đọc trước, hoặc bỏ `since` để đọc từ đầu")}
+
+
 @router.get(
-    "/datasets/{dataset}/records", response_model=RecordPage, responses=AUTHED | R404 | {
-        200: {"description": "A JSON page, or the whole selection streamed as CSV/NDJSON.",
+    "/datasets/{dataset}/records", response_model=RecordPage, responses=AUTHED | R404 | _R422_RECORDS | {
+        200: {"description": "A JSON page, or the whole selection streamed as CSV/NDJSON. CSV cells a spreadsheet "
+                             "would run as a formula (starting with = + - @, tab, CR; plain numbers aside) are "
+                             "prefixed with a single quote.",
               "content": {"text/csv": _STREAM_DOC, "application/x-ndjson": _STREAM_DOC}}},
     summary="Records of a dataset, keyset-paginated; changes and deletions since a cursor",
 )
@@ -78,8 +95,8 @@ def records(
     require_read(key, dataset)
     fmt = format or _from_accept(request.headers.get("accept", ""))
     cursor = Cursor.decode(since) if since else None
-    filters = {k: v for k, v in {"province_code": province_code, "ward_code": ward_code,
-                                 "organisation": organisation}.items() if v is not None}
+    filters = {k: check_filter(k, v) for k, v in {"province_code": province_code, "ward_code": ward_code,
+                                                  "organisation": organisation}.items() if v is not None}
     view = view_for(ctx.hub, key, dataset)
     page = limit or (PAGE_DEFAULT if fmt == "json" else None)
     detail = {"since": since, "limit": page, "format": fmt, "filters": filters, **view.describe(),
@@ -88,7 +105,7 @@ def records(
         return _json_page(ctx, key, view, cursor, filters, page, detail)
     query = records_query(view, since=cursor, filters=filters, limit=page)
     columns = [*view.columns, "cursor"]
-    body = _streamed(ctx, key, view, query, detail,
+    body = _streamed(ctx, key, view, query, detail,  # the query has run: a refusal still gets its status code
                      lambda chunks: csv_chunks(columns, chunks) if fmt == "csv" else ndjson_chunks(chunks))
     headers = {"X-Pseudonymised-Fields": ",".join(view.pseudonymised), "X-Withheld-Fields": ",".join(view.withheld)}
     return StreamingResponse(closing_stream(body), media_type=MEDIA[fmt], headers=headers)
@@ -105,7 +122,7 @@ def _from_accept(accept: str) -> str:
 def _json_page(ctx: ApiContext, key: ApiKey, view: View, cursor: Cursor | None, filters: dict[str, str],
                page: int, detail: dict) -> Response:
     query = records_query(view, since=cursor, filters=filters, limit=page + 1)
-    with ctx.hub.engine.begin() as conn:
+    with ctx.hub.engine.begin() as conn, _refused_by_database():
         rows = conn.execute(query).all()
         more = len(rows) > page
         recs = shape(rows[:page], view)
@@ -120,20 +137,50 @@ def _json_page(ctx: ApiContext, key: ApiKey, view: View, cursor: Cursor | None, 
     return Response(_JSON.encode(page_doc).encode(), media_type="application/json")
 
 
+@contextmanager
+def _refused_by_database() -> Iterator[None]:
+    """A value the checks above let through but the database cannot take (its DataError) is the request's fault:
+    422 with the reason, never a 500 (or, streaming, a 200 cut short)."""
+    try:
+        yield
+    except DataError as exc:
+        first = str(exc.orig).splitlines()[0] if exc.orig else "invalid value"
+        raise ApiError(422, "invalid_parameter", f"a parameter holds a value the warehouse cannot compare: {first}",
+                       "Tham số chứa giá trị không hợp lệ: hãy kiểm tra `since` và các bộ lọc") from None
+
+
 def _streamed(ctx: ApiContext, key: ApiKey, view: View, query, detail: dict, encode) -> Iterator[bytes]:  # noqa: ANN001
-    """Stream from one transaction and audit, in that transaction, how many records were actually sent."""
+    """Stream from one transaction and audit, in that transaction, how many records were actually sent.
+
+    The query runs and its first chunk is read *here*, before the response starts: a refusal is then still a
+    4xx with its reason, never a 200 whose stream breaks. Returns the body to send.
+    """
     conn = ctx.hub.engine.connect()
-    trans = conn.begin()
+    try:
+        trans = conn.begin()
+        chunks = stream_rows(conn, query, view)
+        with _refused_by_database():
+            first = next(chunks, None)
+    except BaseException:
+        conn.close()  # rolls back; nothing was read
+        raise
+    body = _sent(ctx, key, view, detail, encode, conn, trans, chunks, first)
+    next(body)  # started, so that closing it (or losing it) always ends the transaction and writes the audit
+    return body
+
+
+def _sent(ctx: ApiContext, key: ApiKey, view: View, detail: dict, encode, conn, trans, chunks,  # noqa: ANN001
+          first: list[dict] | None) -> Iterator[bytes]:
     sent, complete = 0, False
-    chunks = stream_rows(conn, query, view)
 
     def counted() -> Iterator[list[dict]]:
         nonlocal sent
-        for chunk in chunks:
+        for chunk in chain([first] if first is not None else [], chunks):
             sent += len(chunk)
             yield chunk
 
     try:
+        yield b""  # the priming step of _streamed, never sent
         yield from encode(counted())
         complete = True
     finally:

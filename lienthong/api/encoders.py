@@ -11,6 +11,8 @@ from typing import Any
 
 import anyio
 
+from lienthong.spreadsheet_safety import neutralise
+
 MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 
 
@@ -33,7 +35,8 @@ def ndjson_chunks(chunks: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:
 def csv_chunks(columns: list[str], chunks: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:
     """CSV with a header row; a tombstone has empty cells for the fields it no longer carries.
 
-    UTF-8 with a BOM so Excel, which clerks open CSVs with, shows Vietnamese correctly.
+    UTF-8 with a BOM so Excel, which clerks open CSVs with, shows Vietnamese correctly; a text cell a spreadsheet
+    would run as a formula is neutralised (:mod:`lienthong.spreadsheet_safety`).
     """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -53,7 +56,7 @@ def _cell(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return value
+    return neutralise(value)
 
 
 _DONE = object()

@@ -27,6 +27,7 @@ from lienthong.api.context import ApiContext
 from lienthong.api.errors import AUTHED, R404, ApiError, _example
 from lienthong.api.models import BatchReport, RejectedRow, SourceInfo
 from lienthong.registry import SourceConfig
+from lienthong.spreadsheet_safety import neutralise_row
 from lienthong.warehouse import idempotency
 from lienthong.warehouse.api_keys import ApiKey
 from lienthong.warehouse.audit import append_audit
@@ -159,11 +160,11 @@ def get_rejects(source_id: str, batch_id: str, key: Caller, ctx: Context) -> Str
     delimiter = (batch["read_options"] or {}).get("delimiter") or ","
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(columns)
-    for q in rows:
-        writer.writerow([*(q["record"].get(f) or "" for f in source.mapping), q["row_no"] + 1,
-                         " | ".join(r["message_vi"] for r in q["reasons"]),
-                         " | ".join(r["message_en"] for r in q["reasons"])])
+    writer.writerow(neutralise_row(columns))
+    for q in rows:  # cells neutralised: a refused "=HYPERLINK(…)" must not run in the clerk's Excel
+        writer.writerow(neutralise_row([*(q["record"].get(f) or "" for f in source.mapping), q["row_no"] + 1,
+                                        " | ".join(r["message_vi"] for r in q["reasons"]),
+                                        " | ".join(r["message_en"] for r in q["reasons"])]))
     with ctx.hub.engine.begin() as conn:
         append_audit(conn, actor=key.actor, action="rejects.read", dataset=source.dataset, records=len(rows),
                      detail={"source_id": source_id, "batch_id": batch_id})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,10 @@ FILTERS = ("province_code", "ward_code", "organisation")  # catalogued fields a 
 _PSEUDONYMISED_KINDS = (FieldKind.ID_NUMBER, FieldKind.PHONE)
 
 
+MAX_SEQ = 2**63 - 1  # published_seq is a BIGINT: a larger number reaching the database is its error, not ours
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # NUL and other control characters: in no code, key or cursor we give
+
+
 @dataclass(frozen=True)
 class Cursor:
     seq: int
@@ -43,12 +48,43 @@ class Cursor:
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
+        """The cursor ``text`` stands for, checked before any query sees it.
+
+        Raises:
+            ApiError: 422 ``invalid_cursor`` — not base64 of ``<seq>:<key>``, a seq out of BIGINT range, or a key
+                with NUL or another control character.
+        """
         try:
             seq, key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("utf-8").split(":", 1)
-            return cls(int(seq), key)
         except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise ApiError(422, "invalid_cursor", f"`since` is not a cursor this API gave out: {text[:40]!r}",
-                           "Tham số `since` không phải con trỏ do API trả về") from None
+            raise _bad_cursor(text, "it is not one this API gave out", "không phải con trỏ do API trả về") from None
+        if not (seq.isascii() and seq.isdigit()) or int(seq) > MAX_SEQ:
+            raise _bad_cursor(text, f"its position must be a whole number from 0 to {MAX_SEQ}",
+                              "vị trí trong con trỏ nằm ngoài phạm vi cho phép")
+        if _CONTROL.search(key):
+            raise _bad_cursor(text, "its record key holds a NUL or control character",
+                              "khóa bản ghi trong con trỏ chứa ký tự điều khiển (NUL)")
+        return cls(int(seq), key)
+
+
+def _bad_cursor(text: str, why_en: str, why_vi: str) -> ApiError:
+    return ApiError(422, "invalid_cursor", f"`since` {text[:40]!r} is not a valid cursor: {why_en}; pass the "
+                    "`next` or `cursor` value of an earlier response, or omit `since` to start from the beginning",
+                    f"Tham số `since` không hợp lệ: {why_vi}. Hãy dùng giá trị `next` của lần đọc trước, "
+                    "hoặc bỏ `since` để đọc từ đầu")
+
+
+def check_filter(name: str, value: str) -> str:
+    """``value`` of the filter ``name``, refused when it holds NUL or another control character (PostgreSQL
+    cannot even compare such text, and no code holds one).
+
+    Raises:
+        ApiError: 422 ``invalid_filter``.
+    """
+    if _CONTROL.search(value):
+        raise ApiError(422, "invalid_filter", f"filter {name} holds a NUL or control character; codes never do",
+                       f"Bộ lọc {name} chứa ký tự điều khiển (NUL): hãy dùng một mã của danh mục")
+    return value
 
 
 @dataclass(frozen=True)

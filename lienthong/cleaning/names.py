@@ -37,8 +37,20 @@ ISSUES: dict[str, IssueType] = {
                   "Họ tên bị ghi ngược thứ tự (tên trước, họ sau) đã được sắp lại thành Họ – Tên đệm – Tên. "
                   "Hãy kiểm tra lại nếu thấy chưa đúng.",
                   "Name in reversed (given-name-first) order re-ordered to family, middle, given."),
+        IssueType("name_no_letters", Severity.REJECTED,
+                  "Ô tên không có chữ cái nào nên không phải là tên người. Hãy ghi đúng họ và tên rồi gửi lại.",
+                  "Name without a single letter; not a person's name, value withheld."),
+        IssueType("name_markup", Severity.REJECTED,
+                  "Ô tên chứa ký tự của mã lệnh, công thức hoặc dữ liệu (<, >, {, }, [, ], =, ;, |, \\, \", --) "
+                  "nên không phải là tên người. Hãy ghi đúng họ và tên rồi gửi lại.",
+                  "Name holding markup, a formula or code (<, >, {, }, [, ], =, ;, |, \\, \", --); "
+                  "not a person's name, value withheld."),
     )
 }
+# What no person's name holds but HTML, JSON, SQL and spreadsheet formulas do. Apostrophes (H'Hen Niê), hyphens,
+# dots (Ng. V. An) and brackets (a nickname) are left alone: names carry them.
+_MARKUP = r'[<>{}\[\]=;|\\"`]|--'
+_LETTER = r"\pL"
 
 _NULL = pa.scalar(None, pa.string())
 # The family names of about 90% of the population (VIETNAMESE_DATA.md), unaccented: strong evidence of order.
@@ -207,3 +219,15 @@ def name_match_key(arr: pa.Array) -> pa.Array:
     single spaces, no surrounding space; null for empty. "NGUYỄN  Thị Hoà" and "Nguyen Thi Hòa" share
     ``nguyen thi hoa``."""
     return map_words(_clean_spaces(arr), _fold)  # per distinct word: a few thousand, not a million
+
+
+def not_a_name(full: pa.Array) -> pa.Array:
+    """Per row, ``name_no_letters`` or ``name_markup`` (both REJECTED) for values that cannot be a person's
+    name: no letter at all ("123", "---") or the characters of markup and code (``<script>``, ``{"a": 1}``,
+    ``'; DROP TABLE …;--``, ``=HYPERLINK(…)``); null for everything else and for nulls."""
+    if isinstance(full, pa.ChunkedArray):
+        full = full.combine_chunks()
+    no_letters = pc.invert(pc.match_substring_regex(full, _LETTER))
+    markup = pc.match_substring_regex(full, _MARKUP)
+    return pc.if_else(pc.fill_null(no_letters, False), pa.scalar("name_no_letters"),
+                      pc.if_else(pc.fill_null(markup, False), pa.scalar("name_markup"), _NULL))

@@ -21,6 +21,7 @@ def normalize(
 ) -> None:
     """Clean a CSV/XLSX file in any encoding: every input column kept, cleaned fields and `issues` added."""
     from lienthong.normalize import normalize_table, read_file
+    from lienthong.spreadsheet_safety import neutralise_table
 
     _members_only(dataset)
     with console.status(f"reading {file}"):
@@ -30,7 +31,7 @@ def normalize(
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as fh:
         fh.write("\ufeff".encode())  # Excel opens UTF-8 with a BOM as UTF-8
-        pacsv.write_csv(result.table, fh)
+        pacsv.write_csv(neutralise_table(result.table), fh)  # clerks open it in Excel: no cell may run
     console.print(f"{table.num_rows:,} rows cleaned to {out}; columns used: "
                   + ", ".join(f"{k}←{v}" for k, v in result.fields.items()))
     legacy = {c: e for c, e in result.encodings.items() if e not in ("unicode", "ascii")}

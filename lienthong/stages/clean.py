@@ -7,6 +7,8 @@ placement (:mod:`lienthong.cleaning.names`); ID numbers, phones and dates use th
 :mod:`lienthong.cleaning`; codes, labels and aliases become catalog codes. Derived fields follow: name parts,
 the 2025 ward of an address when the source gave no ward code (an old ward that was split is flagged with no
 guess), the province, the birth year, and ``issues``, the codes of everything a rule changed or flagged.
+A name with markup or no letter (``<script>…``, ``=HYPERLINK(…)``) is refused, and the quote the hub's own
+spreadsheets put before a formula-like value (:mod:`lienthong.spreadsheet_safety`) is taken off first.
 
 A value that cannot be understood becomes null and the row gets a reason, so validation quarantines it with the
 original value shown; nothing is guessed. ``lienthong normalize`` runs this same stage on a file.
@@ -30,6 +32,7 @@ import pyarrow.compute as pc
 from catalog.model import CodeList
 from lienthong.cleaning import addresses, dates, identity, names, phones, text
 from lienthong.cleaning.base import IssueType, RuleResult, Severity, merge_issues
+from lienthong.spreadsheet_safety import unneutralise_array
 from quality.reasons import Reason, mask_value
 from schemas import Contract, FieldKind, FieldSpec
 
@@ -65,7 +68,8 @@ class _Field:
 def clean_batch(mapped: pa.Table, contract: type[Contract], code_lists: Mapping[str, CodeList]) -> Cleaned:
     """Clean every mappable field of ``mapped`` and derive the contract's derived fields."""
     specs = [spec for spec in contract.fields() if not spec.derived]
-    columns = {s.name: mapped.column(s.name).combine_chunks() for s in specs}
+    # A rejects file the hub wrote and the clerk sent back carries its formula-neutralising quotes: undone first.
+    columns = {s.name: _unquoted(mapped.column(s.name).combine_chunks()) for s in specs}
     # A file is typed in one font: columns are judged together (text.detect_table_encodings).
     encodings = text.detect_table_encodings(pa.table({s.name: columns[s.name] for s in specs
                                                       if s.kind in _TEXT_KINDS}))
@@ -117,7 +121,11 @@ def _clean_field(col: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList], 
         reordered = names.reversed_order(normal.values)
         out.text = normal.values
         out.value = text.normalize_tone_placement(text.fix_case(reordered.values))
-        issues += [normal.issues, reordered.issues]
+        # Markup, code or no letter at all: not a name, never published as one (withheld, row quarantined).
+        not_a_name = names.not_a_name(normal.values)
+        out.value = pc.if_else(pc.is_valid(not_a_name), _NULL, out.value)
+        issues += [normal.issues, reordered.issues, not_a_name]
+        _note_rejected(out.text, not_a_name, spec, _explain, reasons)
     elif spec.kind in _RULES:  # the Vietnamese rules of lienthong.cleaning: they explain what they reject
         normal = _normalized(col)
         rule, explain = _RULES[spec.kind]
@@ -133,6 +141,11 @@ def _clean_field(col: pa.Array, spec: FieldSpec, lists: Mapping[str, CodeList], 
     if spec.kind in _PARSED_KINDS:
         _note_unparsed(out, spec)
     return out
+
+
+def _unquoted(col: pa.Array) -> pa.Array:
+    """Text columns without the quote :func:`lienthong.spreadsheet_safety.neutralise` put before ``= + - @``."""
+    return unneutralise_array(col) if pa.types.is_string(col.type) else col
 
 
 @cache

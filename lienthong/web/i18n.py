@@ -39,6 +39,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "signin.bad": ("Khóa API không đúng định dạng: khóa bắt đầu bằng lt_", "That is not an API key: keys start "
                    "with lt_"),
     "signin.signed_out": ("Đã đăng xuất.", "Signed out."),
+    "signin.cross_site": ("Yêu cầu đăng nhập được gửi từ một trang web khác nên đã bị từ chối. Hãy mở trang "
+                          "đăng nhập của Liên Thông và đăng nhập tại đó.",
+                          "A sign-in sent from another web site was refused. Open Liên Thông's own sign-in page "
+                          "and sign in there."),
+    "signin.expired": ("Mẫu đăng nhập đã hết hạn hoặc không do trang này cấp. Hãy dán khóa và đăng nhập lại.",
+                       "The sign-in form expired or did not come from this site. Paste the key and sign in "
+                       "again."),
     # upload
     "upload.title": ("Gửi dữ liệu", "Upload a feed"),
     "upload.intro": ("Chọn nguồn, tải mẫu Excel nếu cần, rồi kéo thả tệp CSV hoặc Excel vào ô bên dưới.",

@@ -30,6 +30,10 @@ from lienthong.web.session import (
     language,
     render,
     safe_next,
+    secure_cookies,
+    set_sign_in_cookie,
+    sign_in_refusal,
+    sign_in_token,
 )
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
@@ -48,17 +52,31 @@ def home(who: Anyone) -> RedirectResponse:
 
 @router.get("/sign-in")
 def sign_in_page(request: Request, who: Anyone, next: str | None = None, bye: bool = False) -> Response:  # noqa: A002
-    return render(request, who, "sign_in.html", next=safe_next(next, ""), error=None,
-                  notice=who.t("signin.signed_out") if bye else None)
+    return _sign_in_form(request, who, next=next, notice=who.t("signin.signed_out") if bye else None)
+
+
+def _sign_in_form(request: Request, who: Visitor, *, next: str | None, status_code: int = 200,  # noqa: A002
+                  error: str | None = None, notice: str | None = None) -> Response:
+    """The sign-in page with its form token, the same token set in the sign-in cookie (double submit)."""
+    form_token = sign_in_token(request)
+    page = render(request, who, "sign_in.html", status_code=status_code, next=safe_next(next, ""), error=error,
+                  notice=notice, form_token=form_token)
+    set_sign_in_cookie(request, page, form_token)
+    return page
 
 
 @router.post("/sign-in")
 def sign_in(request: Request, ctx: Context, token: Annotated[str, Form(max_length=300)] = "",
-            next: Annotated[str, Form(max_length=2000)] = "") -> Response:  # noqa: A002
-    """Check the key once here (a clear message beats a redirect loop), then keep it in a session cookie."""
+            next: Annotated[str, Form(max_length=2000)] = "",  # noqa: A002
+            form_token: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """Check that the form is this site's own (login CSRF), then the key once here (a clear message beats a
+    redirect loop), then keep it in a session cookie."""
     lang = language(request)
     token = token.strip()
     who = Visitor(None, None, lang)
+    refused = sign_in_refusal(request, form_token)
+    if refused:  # nothing about the key is looked at: the form was not ours
+        return _sign_in_form(request, who, next=next, status_code=403, error=who.t(refused))
     error = None
     if not token.startswith("lt_"):
         error = who.t("signin.bad")
@@ -70,11 +88,10 @@ def sign_in(request: Request, ctx: Context, token: Annotated[str, Form(max_lengt
                      "revoked": ("Khóa API đã bị thu hồi", "The API key was revoked"),
                      "expired": ("Khóa API đã hết hạn", "The API key has expired")}[state][lang == "en"]
     if error:
-        return render(request, who, "sign_in.html", status_code=401, next=safe_next(next, ""), error=error,
-                      notice=None)
+        return _sign_in_form(request, who, next=next, status_code=401, error=error)
     target = safe_next(next, "/")
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(KEY_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https",
+    response.set_cookie(KEY_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request),
                         path="/")
     return response
 
@@ -88,10 +105,11 @@ def sign_out(who: SignedIn, csrf: Annotated[str, Form(max_length=100)] = "") -> 
 
 
 @router.get("/lang/{lang}")
-def switch_language(lang: str, next: str | None = None) -> RedirectResponse:  # noqa: A002
+def switch_language(request: Request, lang: str, next: str | None = None) -> RedirectResponse:  # noqa: A002
     """Remember the language for a year (it is not personal) and go back to the page."""
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
-    response.set_cookie(LANG_COOKIE, "en" if lang == "en" else "vi", max_age=365 * 86400, samesite="lax", path="/")
+    response.set_cookie(LANG_COOKIE, "en" if lang == "en" else "vi", max_age=365 * 86400, samesite="lax", path="/",
+                        secure=secure_cookies(request))
     return response
 
 

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from catalog import get_code_list
 from lienthong.api.feeds import EXAMPLE_VALUES, REASON_COLUMNS
 from lienthong.registry import SourceConfig
+from lienthong.spreadsheet_safety import string_cell
 from schemas import FieldKind, get_contract
 
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -69,8 +70,9 @@ def shape(source: SourceConfig, rows: Iterable[tuple[int, Mapping[str, Any], Seq
 
 
 def rejects_workbook(source: SourceConfig, rows: Sequence[RejectedRow]) -> bytes:
-    """The refused rows as XLSX: the source's columns (text cells, so leading zeros stay), the bad cells red with
-    the reason as a comment, then the original row number and the reasons in Vietnamese and English."""
+    """The refused rows as XLSX: the source's columns (text cells, so leading zeros stay; never formulas, and a
+    value a spreadsheet would run is neutralised), the bad cells red with the reason as a comment, then the
+    original row number and the reasons in Vietnamese and English."""
     wb = Workbook()
     ws = wb.active
     ws.title = "Dòng lỗi"
@@ -78,15 +80,15 @@ def rejects_workbook(source: SourceConfig, rows: Sequence[RejectedRow]) -> bytes
     _header(ws, columns)
     for r, item in enumerate(rows, start=2):
         for c, cell in enumerate(item.cells, start=1):
-            target = ws.cell(r, c, cell.value)
+            target = string_cell(ws.cell(r, c), cell.value)  # text, never a formula: "=HYPERLINK(…)" stays inert
             target.number_format = "@"
             if cell.reasons:
                 target.fill, target.font = _BAD_FILL, _BAD_FONT
                 target.comment = Comment("\n".join(x.get("message_vi", "") for x in cell.reasons), "Liên Thông")
         n = len(item.cells)
         ws.cell(r, n + 1, item.row)
-        ws.cell(r, n + 2, " | ".join(x.get("message_vi", "") for x in item.reasons))
-        ws.cell(r, n + 3, " | ".join(x.get("message_en", "") for x in item.reasons))
+        string_cell(ws.cell(r, n + 2), " | ".join(x.get("message_vi", "") for x in item.reasons))
+        string_cell(ws.cell(r, n + 3), " | ".join(x.get("message_en", "") for x in item.reasons))
         for c in (n + 2, n + 3):
             ws.cell(r, c).alignment = Alignment(wrap_text=True, vertical="top")
     _widths(ws, columns, wide={len(columns) - 1: 60, len(columns): 50})
@@ -103,7 +105,7 @@ def template_workbook(source: SourceConfig) -> bytes:
     columns = list(source.mapping.values())
     _header(ws, columns)
     for c, name in enumerate(source.mapping, start=1):
-        cell = ws.cell(2, c, example_value(contract.field(name)))
+        cell = string_cell(ws.cell(2, c), example_value(contract.field(name)))
         cell.number_format = "@"
     _widths(ws, columns)
     guide = wb.create_sheet("Hướng dẫn")
@@ -113,7 +115,7 @@ def template_workbook(source: SourceConfig) -> bytes:
         spec = contract.field(name)
         for c, value in enumerate([column, spec.label_vi, "Có" if spec.required else "Không", spec.kind.value,
                                    spec.code_list or "", spec.description or ""], start=1):
-            guide.cell(r, c, value)
+            string_cell(guide.cell(r, c), value)
     _widths(guide, heads, wide={2: 30, 6: 60})
     return _save(wb)
 
@@ -142,7 +144,7 @@ def example_value(spec: Any) -> str:
 
 def _header(ws: Any, columns: Sequence[str]) -> None:
     for c, name in enumerate(columns, start=1):
-        cell = ws.cell(1, c, name)
+        cell = string_cell(ws.cell(1, c), name)
         cell.fill, cell.font = _HEAD_FILL, _HEAD_FONT
     ws.freeze_panes = "A2"
 

@@ -5,17 +5,26 @@ closes), HttpOnly so page scripts cannot read it and SameSite=Strict so another 
 checks it with the API's own :func:`lienthong.api.auth.current_key` — the same revocation, expiry and rate limit
 as a bearer token — so the web pages can never do more than the key could do with curl. Forms that change
 something also carry a CSRF token derived from the key (HMAC), checked on POST.
+
+Signing in is guarded too (login CSRF: another site must not sign a clerk's browser in with *its* key): the
+sign-in form carries a random token that must equal the one in a cookie of this site (double submit; the cookie
+is SameSite=Strict, so a cross-site POST arrives without it), and a POST whose ``Origin`` (or, without one, its
+``Referer``) names another host is refused. Cookies are ``Secure`` when the page was requested over HTTPS — the
+request's scheme, which uvicorn takes from ``X-Forwarded-Proto`` only from trusted proxies
+(``--forwarded-allow-ips`` / ``FORWARDED_ALLOW_IPS``, 127.0.0.1 by default).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import SplitResult, quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -31,6 +40,8 @@ from lienthong.web.i18n import DEFAULT_LANG, LANGS, pick, text
 
 KEY_COOKIE = "lt_web_key"
 LANG_COOKIE = "lt_lang"
+SIGN_IN_COOKIE = "lt_sign_in"  # the sign-in form's double-submit token, only sent back to /sign-in
+_SIGN_IN_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 HERE = Path(__file__).parent
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                         trim_blocks=True, lstrip_blocks=True)
@@ -91,6 +102,50 @@ SignedIn = Annotated[Visitor, Depends(signed_in)]
 def check_csrf(who: Visitor, sent: str | None) -> None:
     if not sent or not hmac.compare_digest(sent, who.csrf):
         raise ApiError(403, "bad_form_token", text("en", "error.csrf"), text("vi", "error.csrf"))
+
+
+def secure_cookies(request: Request) -> bool:
+    """Whether cookies get ``Secure``: the page came over HTTPS (directly, or through a trusted proxy)."""
+    return request.url.scheme == "https"
+
+
+def sign_in_token(request: Request) -> str:
+    """The sign-in form's token: the one already in this browser's cookie (several tabs keep working), else new."""
+    held = request.cookies.get(SIGN_IN_COOKIE, "")
+    return held if _SIGN_IN_TOKEN.fullmatch(held) else secrets.token_urlsafe(32)
+
+
+def set_sign_in_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request),
+                        path="/sign-in")
+
+
+def sign_in_refusal(request: Request, sent: str | None) -> str | None:
+    """Why a sign-in POST must be refused (an i18n text key), or None when it came from this site's own form.
+
+    The request's ``Origin`` (else ``Referer``) must name this host — compared by host and port, as the browser
+    reached the site (the ``Host`` header), so a TLS-terminating proxy that forwards the Host header works — and
+    the form's token must equal the sign-in cookie.
+    """
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if claimed is not None:
+        origin = urlsplit(claimed)
+        host = request.headers.get("host", "")
+        if claimed == "null" or not origin.netloc or not _same_host(origin, host):
+            return "signin.cross_site"
+    held = request.cookies.get(SIGN_IN_COOKIE)
+    if not held or not sent or not hmac.compare_digest(held.encode(), sent.encode()):
+        return "signin.expired"
+    return None
+
+
+def _same_host(origin: SplitResult, host: str) -> bool:
+    """``origin`` (scheme://host[:port]) and the ``Host`` header name the same host and port."""
+    default = {"https": 443, "http": 80}.get(origin.scheme)
+    theirs = (origin.hostname or "", origin.port or default)
+    name, _, port = host.rpartition(":") if host.rpartition(":")[2].isdigit() else (host, "", "")
+    ours = (name.strip("[]").lower(), int(port) if port else default)
+    return theirs == ours
 
 
 def safe_next(target: str | None, default: str = "/upload") -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,9 +44,16 @@ class Site:
         if lang:
             c.cookies.set("lt_lang", lang)
         if key:
-            r = c.post("/sign-in", data={"token": self.tokens[key], "next": "/upload"})
+            r = c.post("/sign-in", data={"token": self.tokens[key], "next": "/upload",
+                                         "form_token": sign_in_form_token(c)})
             assert r.status_code == 303, r.text
         return c
+
+
+def sign_in_form_token(client: TestClient) -> str:
+    """Open the sign-in page as a browser would (it sets the sign-in cookie) and read its form token."""
+    page = client.get("/sign-in")
+    return re.search(r'name="form_token" value="([^"]+)"', page.text).group(1)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from lienthong.warehouse.queries import batches
 from lienthong.web.i18n import TEXTS
 from lienthong.web.session import HERE
 from tests.lienthong.conftest import BAD_ROWS, GOOD_ROWS, MEMBER_COLUMNS, members_csv
-from tests.lienthong.web.conftest import Site
+from tests.lienthong.web.conftest import Site, sign_in_form_token
 
 FEED = members_csv(GOOD_ROWS + BAD_ROWS).encode("utf-8")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -50,18 +50,21 @@ def test_pages_need_a_key_and_sign_in_keeps_it_in_a_session_cookie(site: Site) -
     page = c.get("/sign-in")
     assert page.status_code == 200 and '<html lang="vi">' in page.text and 'for="token"' in page.text
 
-    assert "lt_" in c.post("/sign-in", data={"token": "hello"}).text  # not a key at all
-    unknown = c.post("/sign-in", data={"token": "lt_nope_nope"})
+    not_a_key = c.post("/sign-in", data={"token": "hello", "form_token": sign_in_form_token(c)})
+    assert "lt_" in not_a_key.text
+    unknown = c.post("/sign-in", data={"token": "lt_nope_nope", "form_token": sign_in_form_token(c)})
     assert unknown.status_code == 401 and "Khóa API không hợp lệ" in unknown.text
 
-    ok = c.post("/sign-in", data={"token": site.tokens["hlhpn"], "next": "/dashboard"})
+    ok = c.post("/sign-in", data={"token": site.tokens["hlhpn"], "next": "/dashboard",
+                                 "form_token": sign_in_form_token(c)})
     assert ok.status_code == 303 and ok.headers["location"] == "/dashboard"
     cookie = ok.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "expires" not in cookie.lower()  # session only
     assert c.get("/").headers["location"] == "/upload"  # a clerk lands on the upload page
 
     # never sent to another site after sign-in
-    evil = c.post("/sign-in", data={"token": site.tokens["hlhpn"], "next": "//evil.example/x"})
+    evil = c.post("/sign-in", data={"token": site.tokens["hlhpn"], "next": "//evil.example/x",
+                                   "form_token": sign_in_form_token(c)})
     assert evil.headers["location"] == "/"
 
     out = c.post("/sign-out", data={"csrf": csrf(c)})
