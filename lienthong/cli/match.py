@@ -33,6 +33,7 @@ def match(
 
     from lienthong.match.config import load_mapping
     from lienthong.match.run import match_records
+    from lienthong.spreadsheet_safety import neutralise_table
 
     mapping = load_mapping(config)
     columns = pacsv.read_csv(input_csv, read_options=pacsv.ReadOptions(block_size=1 << 26)).column_names
@@ -42,9 +43,9 @@ def match(
     result = match_records(table, mapping, model=saved)
     if model and saved is None:
         model.write_text(json.dumps(result.model.settings, indent=1), encoding="utf-8")
-    pacsv.write_csv(result.clusters, out)
+    pacsv.write_csv(neutralise_table(result.clusters), out)  # record ids come from the input: keep them inert
     if review_out:
-        pacsv.write_csv(result.review, review_out)
+        pacsv.write_csv(neutralise_table(result.review), review_out)
     n_clusters = len(set(result.clusters.column("cluster_id").to_pylist()))
     console.print(f"{table.num_rows:,} records → {n_clusters:,} clusters in {result.stats['seconds_total']:.1f} s; "
                   f"{result.stats['review_pairs']:,} pairs to review; written to {out}")

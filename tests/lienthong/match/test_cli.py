@@ -72,3 +72,22 @@ def test_match_command_refuses_an_unknown_role(tmp_path):
     result = CliRunner().invoke(app, ["match", str(tmp_path / "people.csv"), "--config",
                                       str(tmp_path / "mapping.yml"), "--out", str(tmp_path / "o.csv")])
     assert result.exit_code != 0
+
+
+def test_match_output_cannot_run_as_a_formula(tmp_path):
+    """Record ids come from the input file: one written as a formula is written back inert (OWASP CSV injection)."""
+    _people_csv(tmp_path / "people.csv")
+    text = (tmp_path / "people.csv").read_text(encoding="utf-8").splitlines()
+    text[1] = '"=HYPERLINK(""http://evil.example"")"' + text[1][text[1].index(","):]
+    (tmp_path / "people.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    (tmp_path / "mapping.yml").write_text(
+        "record_id: id\nfull_name: name\ndate_of_birth: born\ndate_format: '%Y%m%d'\npostcode: zip\n"
+        "phone: tel\nlocale: generic\n", encoding="utf-8")
+    out = tmp_path / "clusters.csv"
+    result = CliRunner().invoke(app, ["match", str(tmp_path / "people.csv"), "--config",
+                                      str(tmp_path / "mapping.yml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8") as f:
+        ids = [r["record_id"] for r in csv.DictReader(f)]
+    assert "'=HYPERLINK(\"http://evil.example\")" in ids
+    assert not any(i.startswith(("=", "+", "-", "@")) for i in ids)
