@@ -4,13 +4,16 @@ The limits of :mod:`connectors.limits` make the readers refuse hostile files ear
 what no limit foresaw: a parser bug, a native abort ("memory allocation failed" kills a process outright), a
 file that is legal but needs more memory than the server can give. So the API and the web pages parse uploads
 in a small pool of worker processes (spawned lazily, kept for the next upload) whose data segment is capped with
-``RLIMIT_DATA``. A worker answers with the table as Arrow IPC bytes, or with the refusal; one that dies is
-replaced, and the upload is refused with 413 and a reason in Vietnamese.
+``RLIMIT_DATA``. A worker answers with the table written to a temporary Arrow IPC file (memory-mapped by the
+server, then unlinked), or with the refusal; one that dies is replaced, and the upload is refused with 413 and a
+reason in Vietnamese. A worker left holding much memory after a big file is retired, the next upload gets a new
+one.
 
 ``RLIMIT_DATA`` rather than ``RLIMIT_AS``: pyarrow's threads and allocators reserve gigabytes of address space
 they never touch (reading a 2-line CSV takes 1.5 GB of virtual memory), so an address-space cap of 500 MiB
-breaks every read, while the data cap counts the memory really written to. Arrow uses the system allocator in
-the workers, whose failures Python sees as ``MemoryError``.
+breaks every read, while the data cap counts private writable mappings. Arrow uses the system allocator in the
+workers (``ARROW_DEFAULT_MEMORY_POOL=system``: mimalloc maps 1 GiB arenas), whose failures Python sees as
+``MemoryError``. Loaded, pyarrow and its threads take ~160 MiB of the cap; the rest is the file's.
 
 The CLI (``check``, ``normalize``, ``sync``) reads in-process: there the limits bound every allocation the
 readers make, and one process serves one operator.
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import tempfile
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -37,12 +42,13 @@ MiB = 1024 * 1024
 
 @dataclass(frozen=True)
 class ChildRead:
-    """What a worker sends back: the table (Arrow IPC stream) and read options, or the refusal."""
+    """What a worker sends back: the table (an Arrow IPC file it wrote) and read options, or the refusal."""
 
-    ipc: bytes | None
+    ipc_path: str | None
     options: dict[str, Any]
     error: tuple[str, str, str, str | None] | None  # (class, English, Vietnamese, limit)
     peak_rss_kib: int  # the worker's peak resident memory so far, for measurement
+    data_kib: int  # the worker's data segment after the read: what counts against its cap
 
 
 class IsolatedReader:
@@ -79,6 +85,10 @@ class IsolatedReader:
             # again alone, so only the file that kills a worker is refused.
             self._discard(executor)
             answer = self._read_alone(args, origin)
+        else:
+            if answer.data_kib * 1024 > self.memory_bytes // 2:
+                # the allocator keeps what a big file needed: start the next upload in a fresh worker
+                self._discard(executor)
         return self._unpack(answer)
 
     def close(self) -> None:
@@ -95,6 +105,11 @@ class IsolatedReader:
             return self._executor
 
     def _new(self, workers: int) -> ProcessPoolExecutor:
+        # Arrow picks its allocator once, when loaded: only the environment a worker starts with can make it the
+        # system allocator (mimalloc reserves 1 GiB arenas, which a data cap counts). Set for children only in
+        # effect: this process's allocator is chosen already.
+        for name, value in _WORKER_ENVIRONMENT.items():
+            os.environ.setdefault(name, value)
         # spawn: the server has threads, and a forked copy of a threaded process may deadlock
         return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_cap_memory, initargs=(self.memory_bytes,))
@@ -103,7 +118,7 @@ class IsolatedReader:
         with self._lock:
             if self._executor is executor:
                 self._executor = None
-        executor.shutdown(wait=False, cancel_futures=True)
+        executor.shutdown(wait=False)  # uploads already queued on it are still read there
 
     def _read_alone(self, args: tuple[Any, ...], origin: str) -> ChildRead:
         executor = self._new(1)
@@ -134,10 +149,16 @@ class IsolatedReader:
             if limit is not None:
                 raise LimitExceeded(message, message_vi=message_vi, limit=limit)
             raise MalformedInput(message, message_vi=message_vi)
-        assert answer.ipc is not None
-        return pa.ipc.open_stream(answer.ipc).read_all(), answer.options
+        assert answer.ipc_path is not None
+        try:  # mapped, not copied: the table's buffers are the file's pages, which outlive its name
+            with pa.memory_map(answer.ipc_path) as source:
+                table = pa.ipc.open_file(source).read_all()
+        finally:
+            os.unlink(answer.ipc_path)
+        return table, answer.options
 
 
+_WORKER_ENVIRONMENT = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2"}
 _readers: dict[tuple[int, int], IsolatedReader] = {}
 _readers_lock = threading.Lock()
 
@@ -159,7 +180,10 @@ def _cap_memory(memory_bytes: int) -> None:
     import pyarrow as pa
 
     resource.setrlimit(resource.RLIMIT_DATA, (memory_bytes, memory_bytes))
-    pa.set_memory_pool(pa.system_memory_pool())  # mimalloc reserves large segments: refused under the cap
+    pa.set_memory_pool(pa.system_memory_pool())  # also for pyarrow's Python calls, whatever the environment
+    # each thread's stack counts against the cap: Arrow's default pools have one per core, and eight for I/O
+    pa.set_cpu_count(min(2, os.cpu_count() or 1))
+    pa.set_io_thread_count(1)
 
 
 def _read_in_child(payload: bytes, media_type: str, read_options: dict[str, Any], origin: str,
@@ -175,23 +199,36 @@ def _read_in_child(payload: bytes, media_type: str, read_options: dict[str, Any]
 
     try:
         table, options = read_feed(payload, media_type, read_options, origin=origin, limits=limits)
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
+        handle, path = tempfile.mkstemp(prefix="lienthong-read-", suffix=".arrow")
+        os.close(handle)
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)  # to a file, not to memory: the worker's cap is for reading
         del table
-        return ChildRead(sink.getvalue().to_pybytes(), options, None, peak())
+        return ChildRead(path, options, None, peak(), _data_kib())
     except LimitExceeded as exc:
-        return ChildRead(None, {}, ("limit", str(exc), exc.message_vi, exc.limit), peak())
+        return ChildRead(None, {}, ("limit", str(exc), exc.message_vi, exc.limit), peak(), _data_kib())
     except MalformedInput as exc:
-        return ChildRead(None, {}, ("malformed", str(exc), exc.message_vi, None), peak())
+        return ChildRead(None, {}, ("malformed", str(exc), exc.message_vi, None), peak(), _data_kib())
     except (MemoryError, pa.ArrowMemoryError):
         mib = resource.getrlimit(resource.RLIMIT_DATA)[0] // MiB
         msg = (f"{origin}: reading the file needed more than the {mib} MiB of memory an upload may use; split "
                "it into smaller files, or send it as CSV")
         msg_vi = f"{origin}: đọc tệp cần quá {mib} MiB bộ nhớ cho phép; hãy chia thành các tệp nhỏ hơn"
-        return ChildRead(None, {}, ("memory", msg, msg_vi, "memory"), peak())
+        return ChildRead(None, {}, ("memory", msg, msg_vi, "memory"), peak(), _data_kib())
     except Exception as exc:  # a reader bug must not become a 500: the file is refused, the cause logged
         log.exception("reading %s failed unexpectedly", origin)
         msg = f"{origin}: the file could not be read ({type(exc).__name__}); check it is a real CSV, XLSX or JSON"
         msg_vi = f"{origin}: không đọc được tệp; hãy kiểm tra đây là tệp CSV, Excel (XLSX) hoặc JSON hợp lệ"
-        return ChildRead(None, {}, ("malformed", msg, msg_vi, None), peak())
+        return ChildRead(None, {}, ("malformed", msg, msg_vi, None), peak(), _data_kib())
+
+
+def _data_kib() -> int:
+    """``VmData`` of this process: the private writable memory ``RLIMIT_DATA`` counts."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
