@@ -47,7 +47,7 @@ class ChildRead:
     ipc_path: str | None
     options: dict[str, Any]
     error: tuple[str, str, str, str | None] | None  # (class, English, Vietnamese, limit)
-    peak_rss_kib: int  # the worker's peak resident memory so far, for measurement
+    peak_rss_kib: int  # the worker's peak resident memory so far (VmHWM), for measurement
     data_kib: int  # the worker's data segment after the read: what counts against its cap
 
 
@@ -195,7 +195,7 @@ def _read_in_child(payload: bytes, media_type: str, read_options: dict[str, Any]
     from connectors.formats import read_feed
 
     def peak() -> int:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return _status_kib("VmHWM:")  # not ru_maxrss: that one keeps the server's peak across the spawn
 
     try:
         table, options = read_feed(payload, media_type, read_options, origin=origin, limits=limits)
@@ -204,30 +204,30 @@ def _read_in_child(payload: bytes, media_type: str, read_options: dict[str, Any]
         with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)  # to a file, not to memory: the worker's cap is for reading
         del table
-        return ChildRead(path, options, None, peak(), _data_kib())
+        return ChildRead(path, options, None, peak(), _status_kib("VmData:"))
     except LimitExceeded as exc:
-        return ChildRead(None, {}, ("limit", str(exc), exc.message_vi, exc.limit), peak(), _data_kib())
+        return ChildRead(None, {}, ("limit", str(exc), exc.message_vi, exc.limit), peak(), _status_kib("VmData:"))
     except MalformedInput as exc:
-        return ChildRead(None, {}, ("malformed", str(exc), exc.message_vi, None), peak(), _data_kib())
+        return ChildRead(None, {}, ("malformed", str(exc), exc.message_vi, None), peak(), _status_kib("VmData:"))
     except (MemoryError, pa.ArrowMemoryError):
         mib = resource.getrlimit(resource.RLIMIT_DATA)[0] // MiB
         msg = (f"{origin}: reading the file needed more than the {mib} MiB of memory an upload may use; split "
                "it into smaller files, or send it as CSV")
         msg_vi = f"{origin}: đọc tệp cần quá {mib} MiB bộ nhớ cho phép; hãy chia thành các tệp nhỏ hơn"
-        return ChildRead(None, {}, ("memory", msg, msg_vi, "memory"), peak(), _data_kib())
+        return ChildRead(None, {}, ("memory", msg, msg_vi, "memory"), peak(), _status_kib("VmData:"))
     except Exception as exc:  # a reader bug must not become a 500: the file is refused, the cause logged
         log.exception("reading %s failed unexpectedly", origin)
         msg = f"{origin}: the file could not be read ({type(exc).__name__}); check it is a real CSV, XLSX or JSON"
         msg_vi = f"{origin}: không đọc được tệp; hãy kiểm tra đây là tệp CSV, Excel (XLSX) hoặc JSON hợp lệ"
-        return ChildRead(None, {}, ("malformed", msg, msg_vi, None), peak(), _data_kib())
+        return ChildRead(None, {}, ("malformed", msg, msg_vi, None), peak(), _status_kib("VmData:"))
 
 
-def _data_kib() -> int:
-    """``VmData`` of this process: the private writable memory ``RLIMIT_DATA`` counts."""
+def _status_kib(field: str) -> int:
+    """A ``/proc/self/status`` figure in KiB: ``VmData`` is what ``RLIMIT_DATA`` counts, ``VmHWM`` peak RSS."""
     try:
         with open("/proc/self/status", encoding="ascii") as status:
             for line in status:
-                if line.startswith("VmData:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except OSError:
         pass
