@@ -23,7 +23,8 @@ from connectors.base import (
     ConnectorConfig,
     Cursor,
 )
-from connectors.formats import read_payload, resolve_read_options
+from connectors.formats import read_feed
+from connectors.limits import DEFAULT_LIMITS, ReadLimits, exceeded
 from lienthong.errors import ExtractError, FilesRefused, MalformedInput
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ MEDIA_BY_SUFFIX = {
     ".tsv": MEDIA_CSV,
     ".txt": MEDIA_CSV,
     ".xlsx": MEDIA_XLSX,
+    ".xlsm": MEDIA_XLSX,  # a macro-enabled workbook: its cells are read, its macros never run
     ".json": MEDIA_JSON,
     ".ndjson": MEDIA_NDJSON,
     ".jsonl": MEDIA_NDJSON,
@@ -70,7 +72,7 @@ class FilesConnector(Connector[FilesConfig]):
             raise ExtractError(msg, message_vi=msg_vi, source_id=self.source_id)
         refused: list[MalformedInput] = []
         for path in sorted(p for p in folder.glob(self.config.pattern) if p.is_file()):
-            media_type = MEDIA_BY_SUFFIX.get(path.suffix.lower())
+            media_type = media_type_of(path)
             if media_type is None:
                 log.warning("%s: skipping %s: unknown file type (known: %s)", self.source_id, path,
                             ", ".join(MEDIA_BY_SUFFIX))
@@ -96,10 +98,9 @@ class FilesConnector(Connector[FilesConfig]):
 
     def _batch(self, path: Path, media_type: str) -> Batch:
         origin = str(path)
-        payload = path.read_bytes()
         try:
-            options = resolve_read_options(payload, media_type, self._forced(path, media_type), origin=origin)
-            records = read_payload(payload, media_type, options, origin=origin)
+            payload = read_limited(path, DEFAULT_LIMITS)
+            records, options = read_feed(payload, media_type, self._forced(path, media_type), origin=origin)
         except MalformedInput as exc:
             exc.source_id = exc.source_id or self.source_id
             raise
@@ -116,3 +117,20 @@ class FilesConnector(Connector[FilesConfig]):
             MEDIA_NDJSON: {"encoding": cfg.encoding},
         }[media_type]
         return {key: value for key, value in options.items() if value is not None}
+
+
+def media_type_of(path: Path) -> str | None:
+    """The media type a file is read as, by its suffix (``None``: not a feed file)."""
+    return MEDIA_BY_SUFFIX.get(path.suffix.lower())
+
+
+def read_limited(path: Path, limits: ReadLimits) -> bytes:
+    """The file's bytes, refused by its size before they are read.
+
+    Raises:
+        LimitExceeded: the file is larger than ``limits.max_bytes``.
+    """
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise exceeded(str(path), "bytes", "bytes", "số byte", size, limits.max_bytes)
+    return path.read_bytes()

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -21,13 +22,16 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import python_calamine
 
+from connectors import xlsx_guard
 from connectors.base import MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLSX
 from connectors.encoding import decode_text, detect_encoding
+from connectors.limits import DEFAULT_LIMITS, ReadLimits, check_table, exceeded, refuse_non_feed
 from lienthong.errors import MalformedInput
 
 __all__ = [
     "detect_delimiter",
     "detect_encoding",
+    "read_feed",
     "read_payload",
     "records_to_table",
     "resolve_read_options",
@@ -41,11 +45,12 @@ _EXACT_INT = 2**53  # whole floats below this print as integers: Excel stores ph
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False)  # one encoder, not one per record
 
-Reader = Callable[[bytes, dict[str, Any], str], pa.Table]
+Reader = Callable[[bytes, dict[str, Any], str, ReadLimits], pa.Table]
 
 
 def resolve_read_options(
-    payload: bytes, media_type: str, read_options: Mapping[str, Any] | None = None, *, origin: str = "payload"
+    payload: bytes, media_type: str, read_options: Mapping[str, Any] | None = None, *, origin: str = "payload",
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> dict[str, Any]:
     """Fill in what the reader would otherwise detect: ``encoding`` and ``delimiter`` (CSV), ``encoding``
     (JSON, NDJSON), ``sheet`` (XLSX). Given options are kept as they are.
@@ -53,6 +58,7 @@ def resolve_read_options(
     Raises:
         MalformedInput: the encoding cannot be detected, or the XLSX is unreadable.
     """
+    _check_size(payload, limits, origin)
     options = dict(read_options or {})
     if media_type in (MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON) and not options.get("encoding"):
         options["encoding"] = detect_encoding(payload, origin=origin)  # reads the whole payload: only when unknown
@@ -60,12 +66,38 @@ def resolve_read_options(
         head = payload[: _SNIFF_CHARS * 4].decode(options["encoding"], errors="replace")[:_SNIFF_CHARS]
         options["delimiter"] = detect_delimiter(head.lstrip("\ufeff"))
     if media_type == MEDIA_XLSX and not options.get("sheet"):
-        options["sheet"] = _open_workbook(payload, origin).sheet_names[0]
+        _require_zip(payload, origin)
+        names = xlsx_guard.sheet_names(payload, limits, origin)
+        if not names:
+            raise xlsx_guard.unreadable(origin, "the workbook has no sheet")
+        options["sheet"] = names[0]
     return options
 
 
+def read_feed(
+    payload: bytes, media_type: str, read_options: Mapping[str, Any] | None = None, *, origin: str = "payload",
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> tuple[pa.Table, dict[str, Any]]:
+    """Read a *file* meant as a feed: :func:`read_payload`, and refuse what cannot be one (empty, only blanks or a
+    BOM, a header without rows). Every door that takes a file uses it: files connector, API push, web upload,
+    ``check``, ``normalize``.
+
+    Returns:
+        The table and the resolved read options (to land with the payload).
+
+    Raises:
+        LimitExceeded: a limit of ``limits``; MalformedInput: the file cannot be read or cannot be a feed.
+    """
+    if media_type != MEDIA_XLSX and not payload.removeprefix(b"\xef\xbb\xbf").strip():
+        return refuse_non_feed(pa.table({}), origin), dict(read_options or {})  # raises: the file is empty
+    options = resolve_read_options(payload, media_type, read_options, origin=origin, limits=limits)
+    table = read_payload(payload, media_type, options, origin=origin, limits=limits)
+    return refuse_non_feed(table, origin), options
+
+
 def read_payload(
-    payload: bytes, media_type: str, read_options: Mapping[str, Any] | None = None, *, origin: str = "payload"
+    payload: bytes, media_type: str, read_options: Mapping[str, Any] | None = None, *, origin: str = "payload",
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> pa.Table:
     """Parse a payload into a table whose columns are all strings.
 
@@ -76,11 +108,13 @@ def read_payload(
             the list inside an object), ``columns`` (JSON/NDJSON: column order to keep); missing ones are
             detected.
         origin: the file, URL or query chunk, named in error messages.
+        limits: checked while reading (rows, columns, cells, a cell's bytes; XLSX: before calamine allocates).
 
     Returns:
-        An Arrow table, one string column per field, nulls for empty cells.
+        An Arrow table, one string column per field, nulls for empty cells; no two columns of the same name.
 
     Raises:
+        LimitExceeded: the payload is larger than ``limits`` allow.
         MalformedInput: the payload cannot be parsed; the message names ``origin`` and, when known, the line
             or row.
     """
@@ -88,7 +122,13 @@ def read_payload(
     if reader is None:
         msg = f"{origin}: no reader for media type {media_type!r}; known: {', '.join(_READERS)}"
         raise MalformedInput(msg, message_vi=f"{origin}: không đọc được loại dữ liệu {media_type!r}")
-    return reader(payload, resolve_read_options(payload, media_type, read_options, origin=origin), origin)
+    options = resolve_read_options(payload, media_type, read_options, origin=origin, limits=limits)
+    return check_table(reader(payload, options, origin, limits), limits, origin)
+
+
+def _check_size(payload: bytes, limits: ReadLimits, origin: str) -> None:
+    if len(payload) > limits.max_bytes:
+        raise exceeded(origin, "bytes", "bytes", "số byte", len(payload), limits.max_bytes)
 
 
 def detect_delimiter(sample: str) -> str:
@@ -111,16 +151,24 @@ def detect_delimiter(sample: str) -> str:
     return best
 
 
-def records_to_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> pa.Table:
+def records_to_table(
+    records: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, *,
+    limits: ReadLimits | None = None, origin: str = "payload",
+) -> pa.Table:
     """Turn JSON-like records into an all-string table.
 
     Columns are ``columns`` first (in that order, null where a record lacks them), then any other key in order
     of first appearance. Strings stay as they are; numbers, booleans and nulls print as JSON (whole floats
     without ``.0``); nested objects and lists become JSON strings.
+
+    Raises:
+        LimitExceeded: more distinct keys than ``limits.max_columns`` (checked before building any column).
     """
     names = dict.fromkeys(columns or ())
     for record in records:
         names.update(dict.fromkeys(record))
+    if limits is not None and len(names) > limits.max_columns:
+        raise exceeded(origin, "columns", "distinct keys (columns)", "số cột", len(names), limits.max_columns)
     data = {name: pa.array([_to_text(r.get(name)) for r in records], pa.string()) for name in names}
     return pa.table(data) if data else pa.table({})
 
@@ -135,26 +183,29 @@ def to_ndjson(records: Iterable[Mapping[str, Any]]) -> bytes:
 
 # --- CSV ---------------------------------------------------------------------------------------------------
 
-def _read_csv(payload: bytes, options: dict[str, Any], origin: str) -> pa.Table:
+def _read_csv(payload: bytes, options: dict[str, Any], origin: str, limits: ReadLimits) -> pa.Table:
     encoding, delimiter = options["encoding"], options["delimiter"]
     transcode = encoding not in ("utf-8", "utf-8-sig")
     if transcode:  # pyarrow reads only UTF-8; composing tone marks is done on the columns below
         data = decode_text(payload, encoding, origin=origin, compose=False).encode("utf-8")
     else:
         data = payload.removeprefix(b"\xef\xbb\xbf")  # read natively: no decoding pass over the file
-    head = data[: _SNIFF_CHARS * 4].decode("utf-8", errors="replace")
-    header = next(csv.reader(io.StringIO(head), delimiter=delimiter), None)
+    header = _csv_header(data, delimiter, origin, limits)
     if not header:
         return pa.table({})
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
+            read_options=pacsv.ReadOptions(block_size=limits.max_line_bytes),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()), null_values=[""], strings_can_be_null=True
             ),
         )
     except pa.ArrowInvalid as exc:
+        if "straddle" in str(exc):  # one record larger than the block pyarrow parses at once
+            raise exceeded(origin, "line_bytes", "bytes in one line", "số byte trong một dòng",
+                           limits.max_line_bytes, limits.max_line_bytes, at_least=True) from exc
         raise _csv_error(data, delimiter, origin, exc) from exc
     if any(t != pa.string() for t in table.schema.types):  # the header read by csv and by pyarrow disagree
         msg = f"{origin}: the CSV header could not be read consistently; check its quoting"
@@ -164,6 +215,22 @@ def _read_csv(payload: bytes, options: dict[str, Any], origin: str) -> pa.Table:
     keep = [i for i, name in enumerate(names) if name or table.column(i).null_count < table.num_rows]
     table = table.select(keep) if len(keep) < table.num_columns else table
     return _composed(table) if transcode else table
+
+
+def _csv_header(data: bytes, delimiter: str, origin: str, limits: ReadLimits) -> list[str]:
+    """The header line, read with Python's csv module from the file's first bytes."""
+    head = data[: _SNIFF_CHARS * 4]
+    if len(data) > len(head) and not any(end in head for end in (b"\n", b"\r")):
+        raise exceeded(origin, "line_bytes", "bytes in the header line", "số byte của dòng tiêu đề",
+                       len(head), len(head), at_least=True)
+    try:
+        header = next(csv.reader(io.StringIO(head.decode("utf-8", errors="replace")), delimiter=delimiter), None)
+    except csv.Error as exc:  # e.g. a header cell longer than the csv module's field limit
+        msg = f"{origin}: the CSV header line cannot be read ({exc}); check its quoting"
+        raise MalformedInput(msg, message_vi=f"{origin}: không đọc được dòng tiêu đề của tệp CSV") from exc
+    if header and len(header) > limits.max_columns:
+        raise exceeded(origin, "columns", "columns", "số cột", len(header), limits.max_columns)
+    return header or []
 
 
 def _composed(table: pa.Table) -> pa.Table:
@@ -176,7 +243,7 @@ def _csv_error(data: bytes, delimiter: str, origin: str, exc: Exception) -> Malf
     """Find the first ragged line again with Python's csv module (only on the error path) to name it."""
     reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""), delimiter=delimiter)
     width = None
-    for row in reader:
+    for row in _rows_until_error(reader):
         if not row:
             continue
         if width is None:
@@ -196,40 +263,70 @@ def _csv_error(data: bytes, delimiter: str, origin: str, exc: Exception) -> Malf
     return MalformedInput(msg, message_vi=f"{origin}: tệp CSV không đọc được")
 
 
+def _rows_until_error(reader: Iterable[list[str]]) -> Iterable[list[str]]:
+    """The csv module's rows up to the first it cannot read (a field over its limit, a NUL): the caller then
+    falls back to pyarrow's own message."""
+    try:
+        yield from reader
+    except csv.Error:
+        return
+
+
 # --- XLSX --------------------------------------------------------------------------------------------------
+
+_XLSX_CHUNK_ROWS = 65_536  # rows turned into Arrow at a time: Python lists of a whole sheet cost ~10x Arrow
+
+
+def _require_zip(payload: bytes, origin: str) -> None:
+    if not payload.startswith(b"PK"):
+        raise xlsx_guard.unreadable(origin, "not a zip archive")
+
 
 def _open_workbook(payload: bytes, origin: str) -> python_calamine.CalamineWorkbook:
     try:
-        if not payload.startswith(b"PK"):
-            msg = "not a zip archive"
-            raise python_calamine.CalamineError(msg)
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(payload))
     except python_calamine.CalamineError as exc:
-        msg = f"{origin}: not a readable Excel (.xlsx) workbook ({exc}); open it in Excel, save it as .xlsx"
-        msg_vi = f"{origin}: không đọc được tệp Excel (.xlsx); hãy mở bằng Excel và lưu lại dưới dạng .xlsx"
-        raise MalformedInput(msg, message_vi=msg_vi) from exc
+        raise xlsx_guard.unreadable(origin, str(exc)) from exc
 
 
-def _read_xlsx(payload: bytes, options: dict[str, Any], origin: str) -> pa.Table:
-    workbook = _open_workbook(payload, origin)
+def _read_xlsx(payload: bytes, options: dict[str, Any], origin: str, limits: ReadLimits) -> pa.Table:
+    _require_zip(payload, origin)
     sheet = options["sheet"]
-    try:
-        rows = workbook.get_sheet_by_name(sheet).to_python()
-    except python_calamine.CalamineError as exc:
+    shape = xlsx_guard.guard_xlsx(payload, sheet, limits, origin)  # before calamine allocates anything
+    workbook = _open_workbook(payload, origin)
+    if shape is None:
         msg = f"{origin}: no sheet {sheet!r}; the workbook has {', '.join(workbook.sheet_names)}"
-        raise MalformedInput(msg, message_vi=f"{origin}: không có trang tính {sheet!r}") from exc
-    cells = [[_cell_text(v) for v in row] for row in rows]
-    cells = [row for row in cells if any(v is not None for v in row)]  # rows Excel kept only as formatting
-    if not cells:
+        raise MalformedInput(msg, message_vi=f"{origin}: không có trang tính {sheet!r}")
+    try:
+        rows = workbook.get_sheet_by_name(sheet).iter_rows()
+    except python_calamine.CalamineError as exc:
+        raise xlsx_guard.unreadable(origin, str(exc)) from exc
+    header: list[str | None] | None = None
+    chunks: list[list[pa.Array]] = []
+    pending: list[list[str | None]] = []
+    for row in rows:
+        cells = [_cell_text(v) for v in row]
+        if all(v is None for v in cells):
+            continue  # rows Excel kept only as formatting
+        if header is None:
+            header, pending = cells, [[] for _ in cells]
+            continue
+        for values, value in zip(pending, cells, strict=False):
+            values.append(value)
+        if len(pending[0]) >= _XLSX_CHUNK_ROWS:
+            chunks.append([pa.array(values, pa.string()) for values in pending])
+            pending = [[] for _ in header]
+    if header is None:
         return pa.table({})
-    header, body = cells[0], cells[1:]
-    data = {}
+    chunks.append([pa.array(values, pa.string()) for values in pending])
+    names, columns = [], []
     for i, name in enumerate(header):
-        values = [row[i] if i < len(row) else None for row in body]
-        if name is None and all(v is None for v in values):
+        column = pa.chunked_array([chunk[i] for chunk in chunks], pa.string())
+        if name is None and column.null_count == len(column):
             continue  # an empty column Excel kept only as formatting
-        data[name or f"column_{i + 1}"] = pa.array(values, pa.string())
-    return pa.table(data)
+        names.append(name or f"column_{i + 1}")  # a repeated name is kept: check_table refuses it
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=names)
 
 
 def _cell_text(value: Any) -> str | None:
@@ -250,30 +347,41 @@ def _cell_text(value: Any) -> str | None:
 
 # --- JSON / NDJSON -----------------------------------------------------------------------------------------
 
-def _read_json(payload: bytes, options: dict[str, Any], origin: str) -> pa.Table:
+def _read_json(payload: bytes, options: dict[str, Any], origin: str, limits: ReadLimits) -> pa.Table:
     text = decode_text(payload, options["encoding"], origin=origin).lstrip("\ufeff")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _json_error(text, origin, exc, line=exc.lineno) from exc
-    records = _at_path(document, options.get("records_path"), origin)
-    return records_to_table(_objects(records, origin), options.get("columns"))
+    document = _json_loads(text, origin, line=None)
+    records = _objects(_at_path(document, options.get("records_path"), origin), origin)
+    if len(records) > limits.max_rows:
+        raise exceeded(origin, "rows", "records", "số bản ghi", len(records), limits.max_rows)
+    return records_to_table(records, options.get("columns"), limits=limits, origin=origin)
 
 
-def _read_ndjson(payload: bytes, options: dict[str, Any], origin: str) -> pa.Table:
+def _read_ndjson(payload: bytes, options: dict[str, Any], origin: str, limits: ReadLimits) -> pa.Table:
     text = decode_text(payload, options["encoding"], origin=origin).lstrip("\ufeff")
     records = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise _json_error(line, origin, exc, line=number) from exc
+        records.append(_json_loads(line, origin, line=number))
         if not isinstance(records[-1], dict):
             msg = f"{origin}: line {number} is not a JSON object; NDJSON needs one object per line"
             raise MalformedInput(msg, message_vi=f"{origin}: dòng {number} không phải là một đối tượng JSON")
-    return records_to_table(records, options.get("columns"))
+        if len(records) > limits.max_rows:
+            raise exceeded(origin, "rows", "records", "số bản ghi", len(records), limits.max_rows, at_least=True)
+    return records_to_table(records, options.get("columns"), limits=limits, origin=origin)
+
+
+def _json_loads(text: str, origin: str, *, line: int | None) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _json_error(text, origin, exc, line=exc.lineno if line is None else line) from exc
+    except RecursionError as exc:  # e.g. "[" x 100,000: deeper than Python's parser goes
+        where = f"line {line}: " if line else ""
+        msg = (f"{origin}: {where}the JSON is nested deeper than it can be read (about "
+               f"{sys.getrecursionlimit():,} levels); records are flat objects")
+        msg_vi = f"{origin}: dữ liệu JSON lồng nhau quá sâu, không đọc được; mỗi bản ghi phải là một đối tượng phẳng"
+        raise MalformedInput(msg, message_vi=msg_vi) from exc
 
 
 def _json_error(text: str, origin: str, exc: json.JSONDecodeError, *, line: int) -> MalformedInput:

@@ -1,10 +1,11 @@
 """`lienthong normalize` / `lienthong check`: clean a member file on its own, without loading it.
 
-Reads a CSV or XLSX in any of the encodings member organisations use (UTF-8, cp1258, UTF-16, and TCVN3 / VNI /
-VIQR text inside them), matches its headers to contract fields by name or usual Vietnamese label, runs the
-pipeline's clean stage on them (one way to clean) and returns every input column unchanged plus the cleaned
-fields, the candidate wards of a split old ward and an ``issues`` column. A value that cannot be cleaned is
-left empty and explained, never invented.
+Reads a CSV, XLSX, JSON or NDJSON file as the files connector does (same suffixes, limits and refusals), in any
+of the encodings member organisations use (UTF-8, cp1258, UTF-16, and TCVN3 / VNI / VIQR text inside them),
+matches its headers to contract fields by name or usual Vietnamese label, runs the pipeline's clean stage on
+them (one way to clean) and returns every input column unchanged plus the cleaned fields, the candidate wards
+of a split old ward and an ``issues`` column. A value that cannot be cleaned is left empty and explained, never
+invented.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import pyarrow.compute as pc
 
 from catalog import get_code_list
 from catalog.model import match_key
-from connectors.base import MEDIA_CSV, MEDIA_XLSX
-from connectors.formats import read_payload
+from connectors.files import MEDIA_BY_SUFFIX, media_type_of, read_limited
+from connectors.formats import read_feed
+from connectors.limits import DEFAULT_LIMITS
 from lienthong.cleaning.base import merge_issues
 from lienthong.cleaning.legacy_encodings import decode_tcvn3, decode_viqr, decode_vni
 from lienthong.errors import MalformedInput
@@ -60,10 +62,27 @@ class Normalized:
 
 
 def read_file(path: Path) -> pa.Table:
-    """Every column of a CSV/TSV/XLSX file as strings. A file typed in a legacy font (TCVN3, VNI) is read as the
-    Western text it is (connectors.encoding) and converted column by column by the clean stage."""
-    media = MEDIA_XLSX if path.suffix.lower() in (".xlsx", ".xlsm") else MEDIA_CSV
-    return read_payload(path.read_bytes(), media, {}, origin=str(path))
+    """Every column of a CSV/TSV/XLSX/JSON/NDJSON file as strings, read as the files connector reads it (same
+    suffixes, same limits, same refusals). A file typed in a legacy font (TCVN3, VNI) is read as the Western text
+    it is (connectors.encoding) and converted column by column by the clean stage.
+
+    Raises:
+        MalformedInput: no such file, an unknown suffix, or a file that cannot be read or cannot be a feed
+            (empty, header only, duplicate columns); LimitExceeded (a MalformedInput): beyond the read limits.
+    """
+    media = media_type_of(path)
+    if media is None:
+        msg = f"{path}: unknown file type {path.suffix!r}; use one of {', '.join(MEDIA_BY_SUFFIX)}"
+        msg_vi = f"{path}: không đọc được loại tệp {path.suffix!r}; hãy dùng {', '.join(MEDIA_BY_SUFFIX)}"
+        raise MalformedInput(msg, message_vi=msg_vi)
+    try:
+        payload = read_limited(path, DEFAULT_LIMITS)
+    except OSError as exc:
+        msg = f"{path}: cannot read the file ({exc.strerror or exc}); check the path"
+        raise MalformedInput(msg, message_vi=f"{path}: không mở được tệp; hãy kiểm tra đường dẫn") from exc
+    if path.suffix.lower() == ".tsv":
+        return read_feed(payload, media, {"delimiter": "\t"}, origin=str(path))[0]
+    return read_feed(payload, media, origin=str(path))[0]
 
 
 def match_headers(columns: list[str], mapping: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     )
     api_max_upload_mb: float = Field(default=200, description="HTTP API: largest feed upload accepted (413 above).")
     api_max_upload_rows: int = Field(default=2_000_000, description="HTTP API: most rows in one uploaded feed.")
+    api_parse_memory_mb: int = Field(
+        default=500, description="HTTP API and web: memory (RLIMIT_DATA) of the worker process parsing an upload.",
+    )
+    api_parse_workers: int = Field(default=1, description="HTTP API and web: worker processes parsing uploads.")
     api_rate_per_minute: int = Field(default=600, description="HTTP API: requests per minute per key (burst = same).")
 
     @property

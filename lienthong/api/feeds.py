@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from dataclasses import replace
 from pathlib import PurePath
 from typing import Annotated, Any
 
@@ -21,7 +22,8 @@ from starlette.concurrency import run_in_threadpool
 
 from connectors.base import MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLSX, Batch
 from connectors.files import MEDIA_BY_SUFFIX
-from connectors.formats import read_payload, resolve_read_options
+from connectors.isolated import isolated_reader
+from connectors.limits import DEFAULT_LIMITS, LimitExceeded
 from lienthong.api.auth import Caller, Context, require_push
 from lienthong.api.context import ApiContext
 from lienthong.api.errors import AUTHED, R404, ApiError, _example
@@ -245,13 +247,21 @@ def _too_large(size: int, limit: int) -> ApiError:
 
 
 def parse_upload(ctx: ApiContext, source: SourceConfig, payload: bytes, media: str, name: str) -> Batch:
-    """Parse the payload as the files connector would; drop the reason columns of a re-sent rejects file."""
-    options = resolve_read_options(payload, media, {}, origin=name)
-    records = read_payload(payload, media, options, origin=name)
-    if records.num_rows > ctx.settings.api_max_upload_rows:
-        raise ApiError(413, "too_many_rows",
-                       f"{records.num_rows} rows exceed the limit of {ctx.settings.api_max_upload_rows} per upload",
-                       f"Tệp có {records.num_rows} dòng, vượt giới hạn {ctx.settings.api_max_upload_rows} dòng")
+    """Parse the payload as the files connector would, in a memory-capped worker process (a file that crashes
+    or exhausts it is refused, the server lives on); drop the reason columns of a re-sent rejects file.
+
+    Raises:
+        ApiError: 413 when the file exceeds a read limit or the worker's memory.
+        MalformedInput: the file cannot be read or cannot be a feed (empty, header only, duplicate columns).
+    """
+    settings = ctx.settings
+    limits = replace(DEFAULT_LIMITS, max_rows=settings.api_max_upload_rows)
+    reader = isolated_reader(settings.api_parse_memory_mb * 1024 * 1024, settings.api_parse_workers)
+    try:
+        records, options = reader.read(payload, media, {}, origin=name, limits=limits)
+    except LimitExceeded as exc:
+        raise ApiError(413, "too_many_rows" if exc.limit == "rows" else "too_large", str(exc),
+                       exc.message_vi) from exc
     extra = [c for c in records.column_names if c.replace("\ufeff", "").strip() in REASON_COLUMNS]
     if extra:
         records = records.drop_columns(extra)

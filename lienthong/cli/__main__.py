@@ -2,4 +2,5 @@
 
 from lienthong.cli.app import main
 
-main()
+if __name__ == "__main__":  # not when a spawned worker process (connectors.isolated) re-imports the main module
+    main()

@@ -10,7 +10,8 @@ import typer
 import yaml
 from rich.table import Table
 
-from lienthong.cli.console import console
+from lienthong.cli.console import console, show_error
+from lienthong.errors import MalformedInput
 
 
 def normalize(
@@ -19,13 +20,14 @@ def normalize(
     dataset: Annotated[str, typer.Option(help="Contract of the file's rows.")] = "members",
     mapping: Annotated[Path | None, typer.Option(help="YAML: contract field -> column of the file.")] = None,
 ) -> None:
-    """Clean a CSV/XLSX file in any encoding: every input column kept, cleaned fields and `issues` added."""
-    from lienthong.normalize import normalize_table, read_file
+    """Clean a CSV/XLSX/JSON/NDJSON file in any encoding: every input column kept, cleaned fields and `issues`
+    added. Exit 2 if the file cannot be read or cannot be a feed."""
+    from lienthong.normalize import normalize_table
     from lienthong.spreadsheet_safety import neutralise_table
 
     _members_only(dataset)
     with console.status(f"reading {file}"):
-        table = read_file(file)
+        table = _read(file)
     with console.status(f"cleaning {table.num_rows:,} rows"):
         result = normalize_table(table, _mapping(mapping))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -47,11 +49,12 @@ def check(
     mapping: Annotated[Path | None, typer.Option(help="YAML: contract field -> column of the file.")] = None,
     limit: Annotated[int, typer.Option(help="Show at most this many failing rows.")] = 50,
 ) -> None:
-    """Kiểm tra tệp trước khi gửi: những dòng nào lỗi và vì sao (nothing is loaded). Exit 1 if a row fails."""
-    from lienthong.normalize import normalize_table, read_file, rejected_rows
+    """Kiểm tra tệp trước khi gửi: những dòng nào lỗi và vì sao (nothing is loaded). Exit 1 if a row fails, 2 if
+    the file cannot be read or cannot be a feed."""
+    from lienthong.normalize import normalize_table, rejected_rows
 
     _members_only(dataset)
-    table = read_file(file)
+    table = _read(file)
     result = normalize_table(table, _mapping(mapping))
     failing = rejected_rows(result)
     _unmapped_table(result.unmapped)
@@ -66,6 +69,18 @@ def check(
     if len(failing) > limit:
         console.print(f"… và {len(failing) - limit:,} dòng khác (--limit)")
     raise typer.Exit(1)
+
+
+def _read(file: Path):  # noqa: ANN202 - pyarrow.Table, imported lazily
+    """The file as the files connector reads it; a file that cannot be read or cannot be a feed ends the command
+    with its reason in English and Vietnamese and exit code 2, never a traceback."""
+    from lienthong.normalize import read_file
+
+    try:
+        return read_file(file)
+    except MalformedInput as exc:
+        show_error(exc)
+        raise typer.Exit(2) from None
 
 
 def _members_only(dataset: str) -> None:
