@@ -13,7 +13,7 @@ from connectors.files import FilesConfig, FilesConnector
 from connectors.formats import read_feed, read_payload
 from connectors.isolated import IsolatedReader
 from connectors.limits import DEFAULT_LIMITS, LimitExceeded, ReadLimits
-from lienthong.errors import MalformedInput
+from lienthong.errors import FilesRefused, MalformedInput
 from tests.connectors import hostile_files as hf
 
 
@@ -186,8 +186,10 @@ def test_the_files_connector_refuses_them_naming_the_source(tmp_path: Path, name
 def test_the_files_connector_refuses_a_file_by_its_size_before_reading_it(tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "big.csv").write_bytes(b"a\n1\n" * 1000)
     monkeypatch.setattr("connectors.files.DEFAULT_LIMITS", ReadLimits(max_bytes=100))
-    with pytest.raises(LimitExceeded, match="big.csv: bytes: 4,000"):
+    with pytest.raises(FilesRefused, match="big.csv: bytes: 4,000") as refusal:
         list(FilesConnector(FilesConfig(path=str(tmp_path)), source_id="s").extract(None))
+    [limit] = refusal.value.refused
+    assert isinstance(limit, LimitExceeded)
 
 
 # --- the memory-capped worker -------------------------------------------------------------------------------

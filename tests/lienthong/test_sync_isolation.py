@@ -22,12 +22,7 @@ from lienthong.warehouse.queries import batches, published_count
 from lienthong.warehouse.tables import batch as batch_t
 from tests.lienthong.conftest import GOOD_ROWS, HEADER, file_source, members_csv
 
-NEEDS_READERS = pytest.mark.xfail(
-    reason="needs h/readers: the reader refuses this file before landing (today it lands and fails in processing)",
-    strict=False,
-)
-
-# Files that cannot be a feed; three are refused before landing today, the others once h/readers is merged.
+# Files that cannot be a feed: the reader refuses each before anything is landed.
 HOSTILE = {
     "ragged.csv": (HEADER + "\nHV001;only;three\n").encode(),
     "corrupt.xlsx": b"PK\x03\x04 this is not a workbook",
@@ -36,8 +31,6 @@ HOSTILE = {
     "duplicate_header.csv": ("\ufeff" + HEADER + ";Họ và tên\n" + GOOD_ROWS[0] + ";x\n").encode(),
     "invalid.json": b"[" * 100_000,
 }
-REFUSED_TODAY = {"ragged.csv", "corrupt.xlsx", "invalid.json"}  # invalid.json: the files connector catches
-# the RecursionError of the JSON reader
 
 
 def _folder(root: Path, name: str, files: dict[str, bytes]) -> Path:
@@ -73,9 +66,7 @@ def test_a_bad_source_does_not_stop_the_good_one(make_hub, tmp_path, bad_file):
     assert outcome.failed == ["bad"] and outcome.exit_code == 1
 
 
-@pytest.mark.parametrize("bad_file", [
-    pytest.param(name, marks=[] if name in REFUSED_TODAY else [NEEDS_READERS]) for name in HOSTILE
-])
+@pytest.mark.parametrize("bad_file", list(HOSTILE))
 def test_a_bad_file_is_refused_before_landing_and_the_sources_other_files_go_on(make_hub, tmp_path, bad_file):
     second = [row.replace("HV00", "HV10") for row in GOOD_ROWS]
     folder = _folder(tmp_path, "drop", {"a.csv": members_csv(GOOD_ROWS).encode(), bad_file: HOSTILE[bad_file],
