@@ -23,7 +23,7 @@ from catalog.model import CodeList
 from lienthong.open_data import charts, ckan, dcat, formats, guard
 from lienthong.open_data.aggregates import OPEN_TABLES, Computed, OpenTable, compute, labeller, load_frame
 from lienthong.open_data.disclosure import Key, Table, check, suppress
-from lienthong.warehouse.tables import PUBLISHED
+from lienthong.warehouse.tables import PUBLISHED, publication
 from schemas import CONTRACTS
 
 
@@ -152,9 +152,14 @@ def _date_tables(resources: list[dict], *, previous: Path, engine: Engine) -> No
 
 
 def _last_change(engine: Engine, dataset: str) -> str:
+    """When ``dataset`` last changed: its newest record's ``updated_at``, else its last publication (all
+    records deleted), else now (never published: nothing older to point at)."""
     table = PUBLISHED[dataset]
     with engine.connect() as conn:
         last = conn.execute(select(func.max(table.c.updated_at))).scalar_one_or_none()
+        if last is None:
+            last = conn.execute(select(func.max(publication.c.published_at))
+                                .where(publication.c.dataset == dataset)).scalar_one_or_none()
     if last is None:
         last = datetime.now(UTC)
     elif last.tzinfo is None:
