@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from catalog.agency_ids import AgencyId, agency_id_of
 from connectors import ConnectorSpec
 from lienthong.errors import ConfigError
 from schemas import CONTRACTS, get_contract
@@ -41,6 +42,10 @@ class SourceConfig(BaseModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,62}$")
     title: str
     organisation: str = Field(description="Code of the member organisation that owns the source.")
+    agency_id: AgencyId | None = Field(
+        default=None, description="Electronic agency identifier (QĐ 20/2020/QĐ-TTg) of the body that holds the "
+        "source; default its organisation's (catalog/data/agency_ids.csv).",
+    )
     dataset: str
     connector: ConnectorSpec
     mapping: dict[str, str] = Field(description="Contract field -> source column.")
@@ -50,6 +55,12 @@ class SourceConfig(BaseModel):
         default=False, description="Each delivery is the source's whole list: records it no longer holds are deleted.",
     )
     schedule: Schedule = Field(default_factory=Schedule)
+
+    @model_validator(mode="after")
+    def _default_agency_id(self) -> SourceConfig:
+        if self.agency_id is None:
+            self.agency_id = agency_id_of(self.organisation)
+        return self
 
     @model_validator(mode="after")
     def _check_against_contract(self) -> SourceConfig:

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from lienthong.api import catalog, datasets, feeds, ops
+from lienthong.api import catalog, datasets, feeds, odata, ops
 from lienthong.api.context import ApiContext
 from lienthong.api.errors import install_handlers
 from lienthong.api.metrics import MetricsMiddleware
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Iterable[APIR
                   openapi_tags=[
                       {"name": "push", "description": "Member organisations upload feeds."},
                       {"name": "pull", "description": "Consumers read published datasets."},
+                      {"name": "odata", "description": "OData v4 read access to the published datasets."},
                       {"name": "catalog", "description": "Shared code lists."},
                       {"name": "operations", "description": "Health and metrics."},
                   ])
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Iterable[APIR
     metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_handlers(app)
-    for router in (feeds.router, datasets.router, catalog.router, ops.router):
+    for router in (feeds.router, datasets.router, odata.router, catalog.router, ops.router):
         app.include_router(router)
     open_data = _open_data_router()
     if open_data is not None:

@@ -8,6 +8,7 @@ new release is built in a sibling folder and swapped in, so a reader never sees 
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -15,12 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
+from catalog.agency_ids import agency_id_of
 from catalog.model import CodeList
-from lienthong.open_data import charts, dcat, formats, guard
+from lienthong.open_data import charts, ckan, dcat, formats, guard
 from lienthong.open_data.aggregates import OPEN_TABLES, Computed, OpenTable, compute, labeller, load_frame
 from lienthong.open_data.disclosure import Key, Table, check, suppress
+from lienthong.warehouse.tables import PUBLISHED, publication
 from schemas import CONTRACTS
 
 
@@ -93,12 +96,13 @@ def build_open_data(
             hidden = sum(v is None for v in p.cells.values())
             resources.append(formats.resource_entry(c, fields, paths, staging, len(rows), hidden))
             release.tables[c.table.name] = BuiltTable(c, p.cells, rows)
+    _date_tables(resources, previous=folder / "datapackage.json", engine=engine)
     chart_files = _charts(staging, release, label)
     sources = [{"title": f"{c.title_vi} / {c.title_en} (pub_{name})", "path": f"{base_url.rstrip('/')}/api/v1"}
                for name, c in CONTRACTS.items()]
     package = formats.write_datapackage(staging, resources, threshold=threshold, sources=sources,
                                         charts=chart_files)
-    dcat.write_catalogue(staging, package, base_url=base_url)
+    dcat.write_catalogue(staging, package, base_url=base_url, agency_id=agency_id_of(ckan.PUBLISHER_ORGANISATION))
     old = folder.with_name(folder.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if folder.exists():
@@ -113,6 +117,54 @@ def write_open_data(engine: Engine, folder: Path, code_lists: Mapping[str, CodeL
                     base_url: str = "http://127.0.0.1:8080") -> list[Path]:
     """The stage as callers (CLI run, Airflow task) use it: build the release, return the files written."""
     return build_open_data(engine, folder, code_lists, threshold=threshold, base_url=base_url).files
+
+
+def _date_tables(resources: list[dict], *, previous: Path, engine: Engine) -> None:
+    """Give each table the dates harvesters key on: ``modified`` moves only when the table's content does.
+
+    A table whose CSV has the SHA-256 it had in the previous release keeps that release's ``modified``; a new or
+    changed one takes the moment its dataset last changed (the latest ``updated_at`` of its published records,
+    ADR 3), not the build time — so rebuilding the same data, even from scratch, keeps every date. ``issued`` is
+    when the table first appeared. Harvesters (ckanext-harvest's ``fq=metadata_modified:[since TO *]``, DCAT's
+    ``modified_since``) then fetch only what really changed.
+    """
+    before: dict[str, dict] = {}
+    if previous.is_file():
+        try:
+            old = json.loads(previous.read_text(encoding="utf-8"))
+            before = {r["x-lienthong"]["table"]: r["x-lienthong"] for r in old.get("resources", ())
+                      if "x-lienthong" in r}
+        except (ValueError, KeyError, TypeError):
+            before = {}  # an unreadable previous release: dates restart from the data's own
+    changed_at: dict[str, str] = {}
+    for resource in resources:
+        meta = resource["x-lienthong"]
+        sha = resource["hash"]
+        prior = before.get(meta["table"], {})
+        if prior.get("content_hash") == sha and prior.get("modified"):
+            meta["modified"] = prior["modified"]
+        else:
+            if meta["dataset"] not in changed_at:
+                changed_at[meta["dataset"]] = _last_change(engine, meta["dataset"])
+            meta["modified"] = changed_at[meta["dataset"]]
+        meta["issued"] = prior.get("issued") or meta["modified"]
+        meta["content_hash"] = sha
+
+
+def _last_change(engine: Engine, dataset: str) -> str:
+    """When ``dataset`` last changed: its newest record's ``updated_at``, else its last publication (all
+    records deleted), else now (never published: nothing older to point at)."""
+    table = PUBLISHED[dataset]
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(table.c.updated_at))).scalar_one_or_none()
+        if last is None:
+            last = conn.execute(select(func.max(publication.c.published_at))
+                                .where(publication.c.dataset == dataset)).scalar_one_or_none()
+    if last is None:
+        last = datetime.now(UTC)
+    elif last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)  # SQLite hands back the UTC instant without its offset
+    return last.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _charts(folder: Path, release: OpenDataRelease, label) -> list[Path]:  # noqa: ANN001 - labeller closure

@@ -89,5 +89,10 @@ def test_catalogue_endpoints_parse(server: str) -> None:
     assert jsonld.headers["content-type"].startswith("application/ld+json")
     g1 = rdflib.Graph().parse(data=ttl.text, format="turtle")
     g2 = rdflib.Graph().parse(data=jsonld.text, format="json-ld")
+    hydra = "http://www.w3.org/ns/hydra/core#"
+    for g in (g1, g2):  # the Hydra page links name their own format (catalog.ttl?page=1): all else is the same
+        for s, p, o in list(g):
+            if str(p).startswith(hydra) or str(o).startswith(hydra):
+                g.remove((s, p, o))
     assert g1.isomorphic(g2)
     assert any(str(o).startswith(server) for o in g1.objects(None, rdflib.URIRef("http://www.w3.org/ns/dcat#downloadURL")))
