@@ -249,8 +249,9 @@ class GatewayClient:
         self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})})
         self.session.auth = bearer_auth(self.tokens)
 
-    def post_json(self, url: str, body: Any, *, idempotency_key: str, where: str) -> requests.Response:
-        """POST ``body``; the accepted response, or an error once the gateway refused or kept failing.
+    def post_json(self, url: str, body: bytes, *, idempotency_key: str, where: str) -> requests.Response:
+        """POST the JSON document ``body``; the accepted response, or an error once the gateway refused or kept
+        failing.
 
         Raises:
             ExtractError: 401 after a refresh, 403, another 4xx, or 429/5xx/no connection after the retries.
@@ -263,8 +264,9 @@ class GatewayClient:
                 self.retry.wait(attempt - 1, retry_after)
             retry_after = None
             try:
-                response = self.session.post(url, json=body, timeout=self.timeout_s, allow_redirects=False,
-                                             headers={"Idempotency-Key": idempotency_key})
+                response = self.session.post(url, data=body, timeout=self.timeout_s, allow_redirects=False,
+                                             headers={"Idempotency-Key": idempotency_key,
+                                                      "Content-Type": "application/json; charset=utf-8"})
             except requests.RequestException as exc:
                 problem = f"cannot connect ({type(exc).__name__})"
                 continue
