@@ -219,6 +219,7 @@ class GatewayConnector(RestConnector):
 
     Config = GatewayConfig
     config: GatewayConfig
+    isolation = "run"  # as REST: a run failing on any page publishes nothing and keeps its cursor
 
     def _session(self) -> requests.Session:
         session = super()._session()

@@ -164,6 +164,7 @@ class XRoadConnector(RestConnector):
 
     Config = XRoadConfig
     config: XRoadConfig
+    isolation = "run"  # as REST: a run failing on any page publishes nothing and keeps its cursor
     follow_redirects = False  # the protocol: a redirect is passed to the consumer, never followed
 
     def _session(self) -> requests.Session:
