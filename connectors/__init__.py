@@ -12,9 +12,11 @@ from pydantic import Field
 
 from connectors.base import Batch, Connector, ConnectorConfig, Cursor
 from connectors.files import FilesConfig, FilesConnector
+from connectors.gateway import GatewayConfig, GatewayConnector
 from connectors.push import PushConfig, PushConnector
 from connectors.rest import RestConfig, RestConnector
 from connectors.sql import SqlConfig, SqlConnector
+from connectors.xroad import XRoadConfig, XRoadConnector
 from lienthong.errors import ConfigError
 
 __all__ = [
@@ -23,19 +25,25 @@ __all__ = [
     "ConnectorSpec",
     "Cursor",
     "FilesConfig",
+    "GatewayConfig",
     "PushConfig",
     "RestConfig",
     "SqlConfig",
+    "XRoadConfig",
     "build_connector",
 ]
 
-ConnectorSpec = Annotated[FilesConfig | RestConfig | SqlConfig | PushConfig, Field(discriminator="type")]
+ConnectorSpec = Annotated[
+    FilesConfig | RestConfig | SqlConfig | PushConfig | GatewayConfig | XRoadConfig, Field(discriminator="type"),
+]
 
 CONNECTORS: dict[str, type[Connector]] = {
     "files": FilesConnector,
+    "gateway": GatewayConnector,
     "push": PushConnector,
     "rest": RestConnector,
     "sql": SqlConnector,
+    "xroad": XRoadConnector,
 }
 
 

@@ -67,8 +67,9 @@ class Connector(ABC, Generic[C]):
     Config: ClassVar[type[ConnectorConfig]]
     #: How the runner (``lienthong.pipeline``) contains a failure. ``"batch"``: each batch stands alone (a file),
     #: a bad one is refused and the others go on. ``"cursor"``: batches follow a cursor saved after each (SQL
-    #: chunks), a failure stops the run there. ``"run"``: the run is one unit (REST pages, the cursor rides on the
-    #: last page), so its batches are landed as they come and processed only once the last one has arrived.
+    #: chunks), a failure stops the run there. ``"run"``: the run is one unit (REST pages, also behind a gateway or an
+    #: X-Road Security Server; the cursor rides on the last page), so its batches are landed as they come and
+    #: processed only once the last one has arrived.
     isolation: ClassVar[Literal["batch", "cursor", "run"]] = "cursor"
 
     def __init__(self, config: C, *, source_id: str) -> None:

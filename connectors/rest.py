@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,6 +58,8 @@ class RestConnector(Connector[RestConfig]):
 
     Config = RestConfig
     isolation = "run"  # pages may shift between runs and the cursor rides on the last one
+    #: Follow HTTP redirects (X-Road does not: ``connectors.xroad`` turns this off).
+    follow_redirects: ClassVar[bool] = True
 
     def extract(self, cursor: Cursor | None) -> Iterator[Batch]:
         """Every page since ``cursor`` (``{<param>: <last value>}``); only the last batch has the new cursor.
@@ -87,12 +89,8 @@ class RestConnector(Connector[RestConfig]):
 
     def _pages(self, request: PageRequest | None) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         """(URL, records) of every non-empty page, following the paginator."""
-        import requests
-
         retry = RetryPolicy(self.config.max_retries, self.config.backoff_s)
-        with requests.Session() as session:
-            session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
-            session.headers.update(self.config.auth.headers())
+        with self._session() as session:
             while request is not None:
                 response = self._get(session, request, retry)
                 body = self._json(response, request)
@@ -100,6 +98,16 @@ class RestConnector(Connector[RestConfig]):
                 if records:
                     yield response.url, records
                 request = self.config.pagination.next(request, body, records)
+
+    def _session(self) -> requests.Session:
+        """The session every request of a run goes through; subclasses add per-request authentication here
+        (``session.auth``: a gateway's bearer token, X-Road's message id)."""
+        import requests
+
+        session = requests.Session()
+        session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
+        session.headers.update(self.config.auth.headers())
+        return session
 
     def _get(self, session: requests.Session, request: PageRequest, retry: RetryPolicy) -> requests.Response:
         import requests
@@ -112,14 +120,15 @@ class RestConnector(Connector[RestConfig]):
                 retry.wait(attempt - 1, retry_after)
             retry_after = None
             try:
-                response = session.get(request.url, params=request.params, timeout=self.config.timeout_s)
+                response = session.get(request.url, params=request.params, timeout=self.config.timeout_s,
+                                       allow_redirects=self.follow_redirects)
             except requests.RequestException as exc:
                 problem = f"cannot connect ({type(exc).__name__})"
                 continue
-            if response.ok:
+            if response.ok and not response.is_redirect:
                 return response
-            problem = f"HTTP {response.status_code}"
-            if not retry.should_retry(response.status_code):
+            problem = self._problem(response)
+            if not self._retryable(response, retry):
                 raise self._refused(response, where)
             retry_after = response.headers.get("Retry-After")
             log.warning("%s: %s from %s, retrying", self.source_id, problem, where)
@@ -130,6 +139,14 @@ class RestConnector(Connector[RestConfig]):
         )
         msg_vi = f"{self.source_id}: không lấy được dữ liệu từ {where} sau {retry.max_retries + 1} lần thử"
         raise ExtractError(msg, message_vi=msg_vi, source_id=self.source_id)
+
+    def _problem(self, response: requests.Response) -> str:
+        """What went wrong with a response, for the message after the last retry."""
+        return f"HTTP {response.status_code}"
+
+    def _retryable(self, response: requests.Response, retry: RetryPolicy) -> bool:
+        """Whether a failed response is worth another attempt (429 and 5xx; never a redirect)."""
+        return not response.is_redirect and retry.should_retry(response.status_code)
 
     def _refused(self, response: requests.Response, where: str) -> ExtractError:
         status = response.status_code

@@ -6,11 +6,13 @@ organisations) are never settings of the hub: sources name the environment varia
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,6 +57,26 @@ class Settings(BaseSettings):
     )
     api_parse_workers: int = Field(default=1, description="HTTP API and web: worker processes parsing uploads.")
     api_rate_per_minute: int = Field(default=600, description="HTTP API: requests per minute per key (burst = same).")
+    xroad_security_servers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="X-Road provider: addresses or networks (comma-separated, e.g. 10.0.5.7,10.0.6.0/28) of the "
+                    "Security Servers whose X-Road-Client header the hub trusts on /xroad/; empty: none.",
+    )
+
+    @field_validator("xroad_security_servers", mode="before")
+    @classmethod
+    def _addresses(cls, value: object) -> list[str]:
+        items = value.split(",") if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
+        out = []
+        for item in (str(i).strip() for i in items):
+            if not item:
+                continue
+            try:
+                out.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                msg = f"LIENTHONG_XROAD_SECURITY_SERVERS: {item!r} is not an IP address or network (no host names)"
+                raise ValueError(msg) from None
+        return out
 
     @property
     def warehouse_url(self) -> str:

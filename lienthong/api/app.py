@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from lienthong.api import catalog, datasets, feeds, odata, ops
+from lienthong.api import catalog, datasets, feeds, odata, ops, xroad
 from lienthong.api.context import ApiContext
 from lienthong.api.errors import install_handlers
 from lienthong.api.metrics import MetricsMiddleware
@@ -52,13 +52,15 @@ def create_app(settings: Settings | None = None, *, extra_routers: Iterable[APIR
                       {"name": "odata", "description": "OData v4 read access to the published datasets."},
                       {"name": "catalog", "description": "Shared code lists."},
                       {"name": "operations", "description": "Health and metrics."},
+                      {"name": "x-road", "description": "The datasets as X-Road REST services, for requests a "
+                       "configured Security Server forwards (docs/national-platforms.md)."},
                   ])
     from lienthong.api.metrics import Metrics
 
     metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_handlers(app)
-    for router in (feeds.router, datasets.router, odata.router, catalog.router, ops.router):
+    for router in (feeds.router, datasets.router, odata.router, catalog.router, ops.router, xroad.router):
         app.include_router(router)
     open_data = _open_data_router()
     if open_data is not None:

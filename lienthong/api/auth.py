@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -51,6 +51,16 @@ async def current_key(
         ctx.touched[key.key_id] = now
         await run_in_threadpool(touch_key, ctx.hub.engine, key.key_id)
     return key
+
+
+def caller_detail(request: Request) -> dict[str, Any]:
+    """Who called, for an audit entry: the client address, and the X-Road headers of a request a trusted Security
+    Server forwarded (set by ``lienthong.api.xroad``)."""
+    detail: dict[str, Any] = {"client": request.client.host if request.client else None}
+    xroad = getattr(request.state, "xroad", None)
+    if xroad:
+        detail["xroad"] = xroad
+    return detail
 
 
 Caller = Annotated[ApiKey, Depends(current_key)]

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.exc import DataError
 
-from lienthong.api.auth import Caller, Context, require_read
+from lienthong.api.auth import Caller, Context, caller_detail, require_read
 from lienthong.api.context import ApiContext
 from lienthong.api.encoders import MEDIA, closing_stream, csv_chunks, json_value, ndjson_chunks
 from lienthong.api.errors import AUTHED, R404, ApiError, _example
@@ -100,7 +100,7 @@ def records(
     view = view_for(ctx.hub, key, dataset)
     page = limit or (PAGE_DEFAULT if fmt == "json" else None)
     detail = {"since": since, "limit": page, "format": fmt, "filters": filters, **view.describe(),
-              "client": request.client.host if request.client else None}
+              **caller_detail(request)}
     if fmt == "json":
         return _json_page(ctx, key, view, cursor, filters, page, detail)
     query = records_query(view, since=cursor, filters=filters, limit=page)

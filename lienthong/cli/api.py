@@ -1,4 +1,5 @@
-"""`lienthong serve`, `lienthong keys …`, `lienthong audit`, `lienthong bench api`: the HTTP API's commands."""
+"""`lienthong serve`, `lienthong keys …`, `lienthong audit`, `lienthong gateway push`, `lienthong bench api`: the
+HTTP API's commands."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from lienthong.cli.bench import app as bench_app
 from lienthong.cli.console import console
 
 keys_app = typer.Typer(help="API keys: create (token shown once), list, revoke.", no_args_is_help=True)
+gateway_app = typer.Typer(help="LGSP/NDXP-style gateways: push published changes.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -21,6 +23,7 @@ def register(app: typer.Typer) -> None:
     app.command()(serve)
     app.command()(audit)
     app.add_typer(keys_app, name="keys")
+    app.add_typer(gateway_app, name="gateway")
 
 
 def serve(
@@ -44,22 +47,36 @@ def serve(
 
 @keys_app.command("create")
 def keys_create(
-    name: Annotated[str, typer.Option(help="Who the key is for, e.g. 'HND clerk' or 'portal'.")],
     scope: Annotated[list[str], typer.Option(help="push:SOURCE, read:DATASET, read:pii or admin; repeatable.")],
+    name: Annotated[str | None, typer.Option(help="Who the key is for, e.g. 'HND clerk' or 'portal' (default the "
+                                                  "X-Road client).")] = None,
     organisation: Annotated[str | None, typer.Option(help="Limit reads to this organisation's records.")] = None,
     expires: Annotated[float | None, typer.Option(help="Days until the key expires (default never).")] = None,
     rate: Annotated[int | None, typer.Option(help="Requests per minute (default the hub's setting).")] = None,
+    xroad_client: Annotated[str | None, typer.Option(
+        help="Grant the scopes to this X-Road consumer subsystem, INSTANCE/CLASS/MEMBER/SUBSYSTEM, instead of making "
+             "a bearer key: its requests forwarded by a configured Security Server get them (no token).")] = None,
 ) -> None:
-    """Create an API key; the token is printed once, alone on the last line, and never stored."""
+    """Create an API key; the token is printed once, alone on the last line, and never stored.
+
+    With --xroad-client, an X-Road grant instead: no token; the key id is printed on the last line.
+    """
     from lienthong.hub import Hub
     from lienthong.warehouse.api_keys import create_key
 
-    new = create_key(Hub.open().engine, name=name, scopes=scope, organisation=organisation, expires_days=expires,
-                     rate_per_minute=rate)
+    if not name and not xroad_client:
+        raise typer.BadParameter("give --name (or --xroad-client for an X-Road grant)", param_hint="--name")
+    new = create_key(Hub.open().engine, name=name or f"X-Road {xroad_client}", scopes=scope,
+                     organisation=organisation, expires_days=expires, rate_per_minute=rate, xroad_client=xroad_client)
     k = new.key
     console.print(f"key {k.key_id} ({k.name}) scopes {', '.join(sorted(k.scopes))}"
                   + (f", organisation {k.organisation}" if k.organisation else "")
                   + (f", expires {k.expires_at:%Y-%m-%d %H:%M} UTC" if k.expires_at else ", no expiry"))
+    if k.xroad_client:
+        console.print(f"X-Road client {k.xroad_client} granted: its requests through a Security Server listed in "
+                      "LIENTHONG_XROAD_SECURITY_SERVERS get these scopes; there is no token.")
+        print(k.key_id)  # for `keys revoke`
+        return
     console.print("The token is shown only now; store it safely:", style="yellow")
     print(new.token)  # plain print: no wrapping or markup, alone on the last line for scripts
 
@@ -70,11 +87,11 @@ def keys_list() -> None:
     from lienthong.hub import Hub
     from lienthong.warehouse.api_keys import list_keys
 
-    table = Table("id", "name", "scopes", "organisation", "created", "expires", "state")
+    table = Table("id", "name", "scopes", "organisation", "X-Road client", "created", "expires", "state")
     now = datetime.now(UTC)
     for k in list_keys(Hub.open().engine):
         state = "[red]revoked[/]" if k.revoked else "[red]expired[/]" if k.expired(now) else "[green]active[/]"
-        table.add_row(k.key_id, k.name, " ".join(sorted(k.scopes)), k.organisation or "",
+        table.add_row(k.key_id, k.name, " ".join(sorted(k.scopes)), k.organisation or "", k.xroad_client or "",
                       f"{k.created_at:%Y-%m-%d}", f"{k.expires_at:%Y-%m-%d}" if k.expires_at else "never", state)
     console.print(table)
 
@@ -114,6 +131,45 @@ def audit(
         table.add_row(f"{e['at']:%Y-%m-%d %H:%M:%S}", e["actor"], e["action"], e["dataset"] or "", str(e["records"]),
                       json.dumps(detail, ensure_ascii=False))
     console.print(table)
+
+
+@gateway_app.command("push")
+def gateway_push(
+    dataset: Annotated[str, typer.Argument(help="The published dataset, e.g. members.")],
+    url: Annotated[str, typer.Option(help="The gateway API that receives the changes (POST, JSON).")],
+    token_url: Annotated[str, typer.Option(help="The gateway's token endpoint.")],
+    app_name: Annotated[str, typer.Option(help="The application (connection account) the gateway issued.")],
+    access_key_env: Annotated[str, typer.Option(help="Environment variable holding the access key.")],
+    secret_key_env: Annotated[str, typer.Option(help="Environment variable holding the secret key.")],
+    style: Annotated[str, typer.Option(help="Token request: client_credentials (OAuth 2) or json.")] = (
+        "client_credentials"),
+    since: Annotated[str | None, typer.Option(help="Push what changed after this cursor (the `next` printed by the "
+                                                   "previous push); default everything.")] = None,
+    page_size: Annotated[int, typer.Option(help="Records per POST.")] = 500,
+    pii: Annotated[bool, typer.Option(help="Send direct identifiers in the clear (else withheld or pseudonymised, "
+                                           "as for a key without read:pii).")] = False,
+) -> None:
+    """Post the records of DATASET changed since a cursor to a gateway API, with its token handling; prints the
+    cursor to pass as --since next time. Exit 1 when the gateway refused or kept failing (the cursor printed is
+    that of the last page it acknowledged)."""
+    from connectors.gateway import GatewayClient, GatewayToken
+    from lienthong.cli.console import show_error
+    from lienthong.gateway_push import PushFailed, push_changes
+    from lienthong.hub import Hub
+
+    token = GatewayToken(url=token_url, app_name=app_name, access_key_env=access_key_env,
+                         secret_key_env=secret_key_env, style=style)
+    client = GatewayClient(token, name=f"gateway push {dataset}")
+    try:
+        result = push_changes(Hub.open(), dataset, client, url, since=since, page_size=page_size, pii=pii)
+    except PushFailed as exc:
+        show_error(exc)
+        print(f"next cursor: {exc.acknowledged or ''}")
+        raise typer.Exit(1) from None
+    finally:
+        client.close()
+    console.print(f"{result.records} records of {dataset} pushed in {result.pages} pages to {url}")
+    print(f"next cursor: {result.next or ''}")
 
 
 @bench_app.command("api")

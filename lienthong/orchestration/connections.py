@@ -1,11 +1,12 @@
 """Secrets from an Airflow Connection, handed to a connector as the environment variable it names.
 
 A source never holds a secret: its YAML names an environment variable (``auth.token_env``, ``auth.key_env``,
-``url_env``). In a deployment those variables can come from the workers' environment, or — so that operators
-manage secrets in one place, Airflow's connections or its secrets backend (Vault, AWS SM…) — from the Airflow
-Connection ``lienthong_<source_id>``: its password is the API token or key, and for a SQL source its URI
-(``postgresql+psycopg://user:password@host:5432/db``) is the database URL. Like an Airflow hook, this owns the
-connection lookup; the connector stays unaware of Airflow.
+``url_env``; a gateway source ``token.access_key_env`` and ``token.secret_key_env``). In a deployment those
+variables can come from the workers' environment, or — so that operators manage secrets in one place, Airflow's
+connections or its secrets backend (Vault, AWS SM…) — from the Airflow Connection ``lienthong_<source_id>``: its
+password is the API token or key, for a SQL source its URI (``postgresql+psycopg://user:password@host:5432/db``)
+is the database URL, for a gateway source its login is the access key and its password the secret. Like an
+Airflow hook, this owns the connection lookup; the connector stays unaware of Airflow.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ def secret_variables(source: SourceConfig) -> dict[str, str]:
             names[name] = "password"
     if name := getattr(spec, "url_env", None):
         names[name] = "uri"
+    token = getattr(spec, "token", None)  # a gateway's connection account: access key and secret
+    if name := getattr(token, "access_key_env", None):
+        names[name] = "login"
+    if name := getattr(token, "secret_key_env", None):
+        names[name] = "password"
     return names
 
 
@@ -68,7 +74,7 @@ def export_connection_secrets(source: SourceConfig, *, get_connection: Callable 
         return []
     exported = []
     for name, part in wanted.items():
-        value = conn.password if part == "password" else conn.get_uri()
+        value = {"password": conn.password, "login": conn.login}[part] if part != "uri" else conn.get_uri()
         if value:
             os.environ[name] = value
             exported.append(name)

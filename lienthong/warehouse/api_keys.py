@@ -8,6 +8,10 @@ slow hash.
 
 Scopes: ``push:<source_id>`` (upload feeds to that source), ``read:<dataset>`` (pull its records), ``read:pii``
 (direct identifiers in the clear), ``admin`` (everything, and the key is not limited to an organisation).
+
+An X-Road grant is a key bound to a consumer subsystem (``xroad_client``): the same scopes, organisation, expiry,
+revocation and rate, but no token anyone knows — its requests are recognised by the ``X-Road-Client`` header a
+trusted Security Server forwards (``lienthong.api.xroad``). One active grant per subsystem; deny by default.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert, select, update
 
+from connectors.xroad import XRoadIdentifierError, parse_id
 from lienthong.errors import HubError
 from lienthong.warehouse.tables_api import api_key
 
@@ -44,10 +49,13 @@ class ApiKey:
     created_at: datetime
     expires_at: datetime | None
     revoked: bool
+    xroad_client: str | None = None  # an X-Road grant: the consumer subsystem it is for
 
     @property
     def actor(self) -> str:
-        """How the key appears in the audit log."""
+        """How the key appears in the audit log (an X-Road grant: by its consumer subsystem)."""
+        if self.xroad_client:
+            return f"xroad:{self.xroad_client} (key {self.key_id})"
         return f"key:{self.key_id} ({self.name})"
 
     def is_admin(self) -> bool:
@@ -74,18 +82,25 @@ class NewKey:
 
 def create_key(
     engine: Engine, *, name: str, scopes: list[str], organisation: str | None = None, expires_days: float | None = None,
-    rate_per_minute: int | None = None,
+    rate_per_minute: int | None = None, xroad_client: str | None = None,
 ) -> NewKey:
     """Create a key and return it with its token, which is not kept anywhere.
 
+    Args:
+        xroad_client: make an X-Road grant for this consumer subsystem (``INSTANCE/CLASS/MEMBER[/SUBSYSTEM]``)
+            instead of a bearer key; the returned token is then empty, none being usable.
+
     Raises:
-        ScopeError: a scope is not one of ``admin``, ``read:pii``, ``read:<dataset>``, ``push:<source_id>``.
+        ScopeError: a scope is not one of ``admin``, ``read:pii``, ``read:<dataset>``, ``push:<source_id>``; the
+            X-Road client identifier is invalid, or already has an active grant.
     """
     bad = [s for s in scopes if not SCOPE_PATTERN.match(s)]
     if bad or not scopes:
         msg = (f"invalid scope(s) {', '.join(bad) or '(none given)'}: use admin, read:pii, read:<dataset> or "
                "push:<source_id>")
         raise ScopeError(msg, message_vi=f"Phạm vi quyền không hợp lệ: {', '.join(bad) or '(trống)'}")
+    if xroad_client is not None:
+        xroad_client = _grantable(engine, xroad_client)
     key_id = secrets.token_hex(6)
     token = f"lt_{key_id}_{secrets.token_urlsafe(32)}"
     now = datetime.now(UTC)
@@ -94,10 +109,31 @@ def create_key(
         conn.execute(insert(api_key).values(
             key_id=key_id, name=name, token_sha256=token_hash(token), scopes=sorted(set(scopes)),
             organisation=organisation, rate_per_minute=rate_per_minute, created_at=now, expires_at=expires,
-            revoked=False,
+            revoked=False, xroad_client=xroad_client,
         ))
-    key = ApiKey(key_id, name, frozenset(scopes), organisation, rate_per_minute, now, expires, False)
-    return NewKey(key, token)
+    key = ApiKey(key_id, name, frozenset(scopes), organisation, rate_per_minute, now, expires, False, xroad_client)
+    return NewKey(key, "" if xroad_client else token)
+
+
+def _grantable(engine: Engine, client: str) -> str:
+    """The canonical identifier of ``client``, if it is valid and has no active grant yet."""
+    try:
+        canonical = str(parse_id(client))
+    except XRoadIdentifierError as exc:
+        raise ScopeError(str(exc), message_vi=f"Mã định danh X-Road không hợp lệ: {client[:80]}") from None
+    current = find_xroad_grant(engine, canonical)
+    if current is not None and not current.revoked and not current.expired():
+        msg = f"X-Road client {canonical} already has key {current.key_id}: revoke it first (`lienthong keys revoke`)"
+        raise ScopeError(msg, message_vi=f"Hệ thống {canonical} đã được cấp quyền (khóa {current.key_id})")
+    return canonical
+
+
+def find_xroad_grant(engine: Engine, client: str) -> ApiKey | None:
+    """The newest grant of an X-Road consumer (canonical identifier), revoked or expired ones included, or ``None``."""
+    with engine.connect() as conn:
+        row = conn.execute(select(api_key).where(api_key.c.xroad_client == client)
+                           .order_by(api_key.c.created_at.desc()).limit(1)).mappings().first()
+    return _from_row(row) if row is not None else None
 
 
 def token_hash(token: str) -> str:
@@ -116,8 +152,8 @@ def verify_token(engine: Engine, token: str) -> ApiKey | None:
         row = conn.execute(select(api_key).where(api_key.c.key_id == m.group(1))).mappings().first()
     # Compare even when no row was found, against a dummy hash: timing tells nothing about which key ids exist.
     stored = row["token_sha256"] if row else "0" * 64
-    if not hmac.compare_digest(stored, token_hash(token)) or row is None:
-        return None
+    if not hmac.compare_digest(stored, token_hash(token)) or row is None or row["xroad_client"]:
+        return None  # an X-Road grant's token is never handed out; were it guessed, it still is no bearer key
     return _from_row(row)
 
 
@@ -142,7 +178,7 @@ def touch_key(engine: Engine, key_id: str) -> None:
 
 def _from_row(row) -> ApiKey:  # noqa: ANN001 - a RowMapping
     return ApiKey(row["key_id"], row["name"], frozenset(row["scopes"]), row["organisation"], row["rate_per_minute"],
-                  _aware(row["created_at"]), _aware(row["expires_at"]), bool(row["revoked"]))
+                  _aware(row["created_at"]), _aware(row["expires_at"]), bool(row["revoked"]), row["xroad_client"])
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -26,7 +26,11 @@ api_key = Table(
     Column("revoked", Boolean, nullable=False),
     Column("revoked_at", Timestamp, nullable=True),
     Column("last_used_at", Timestamp, nullable=True),
+    # An X-Road grant: the consumer subsystem INSTANCE/CLASS/MEMBER/SUBSYSTEM whose requests, forwarded by a trusted
+    # Security Server, get this row's scopes (lienthong.api.xroad). Its token is never shown: it is not a bearer key.
+    Column("xroad_client", String(160), nullable=True),
 )
+Index("ix_api_key_xroad_client", api_key.c.xroad_client)
 
 audit_log = Table(
     "audit_log",

@@ -89,5 +89,5 @@ def test_build_connector_for_an_unknown_config() -> None:
     class FtpConfig(ConnectorConfig):
         type: str = "ftp"
 
-    with pytest.raises(ConfigError, match="no connector for type 'ftp'; known: files, push, rest, sql"):
+    with pytest.raises(ConfigError, match="no connector for type 'ftp'; known: files, gateway, push, rest, sql, xroad"):
         build_connector(FtpConfig(), source_id="x")
