@@ -236,6 +236,6 @@ def test_audited_like_the_rest_api(loaded: Server) -> None:
     count, read = entries[0], entries[1]
     assert read["action"] == "records.read" and read["records"] == 4 and read["dataset"] == "members"
     assert read["detail"]["protocol"] == "odata" and read["detail"]["options"]["$filter"] == "province_code eq '04'"
-    assert read["detail"]["withheld"] == ["full_name", "address"]
+    assert read["detail"]["withheld"] == ["full_name", "family_name", "middle_name", "given_name", "address"]
     assert read["detail"]["pseudonymised"] == ["id_number", "phone"]
     assert count["action"] == "records.count" and count["records"] == 0
