@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     api_max_upload_mb: float = Field(default=200, description="HTTP API: largest feed upload accepted (413 above).")
     api_max_upload_rows: int = Field(default=2_000_000, description="HTTP API: most rows in one uploaded feed.")
     api_rate_per_minute: int = Field(default=600, description="HTTP API: requests per minute per key (burst = same).")
+    api_processing_workers: int = Field(
+        default=2, ge=0,
+        description="HTTP API: worker processes that process and publish pushed batches (0: one thread of the "
+                    "server process, as before issue 12).",
+    )
+    batch_stuck_minutes: float = Field(
+        default=30, gt=0,
+        description="A batch still `landed` this long after landing (or after a worker took it) is marked failed "
+                    "by the sweeper (the server, `lienthong status` and `sync`).",
+    )
 
     @property
     def warehouse_url(self) -> str:
