@@ -67,8 +67,8 @@ def sync_source(hub: Hub, source: SourceConfig, *, on_batch: BatchHook | None = 
             check_columns(item.records, source, item.origin)
             batch_id, _ = batch_identity(source.id, item.payload)
             status = landed_status(hub.engine, batch_id)
-            if status in (None, "landed"):  # new, or landed by an attempt that died before processing
-                if status is None:
+            if status in (None, "landed", "failed"):  # new, landed by an attempt that died, or failed: retry
+                if status != "landed":  # landing a failed batch again resets it (landing.land)
                     landed, counts = land_and_process(hub.engine, source, item, hub.code_lists)
                 else:
                     counts = process_batch(hub.engine, source, batch_id, hub.code_lists, records=item.records)
