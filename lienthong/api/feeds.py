@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import logging
 from pathlib import PurePath
 from typing import Annotated, Any
 
@@ -37,7 +36,6 @@ from lienthong.warehouse.idempotency import records_fingerprint
 from lienthong.warehouse.queries import batch_status, quarantined
 from schemas import FieldKind, get_contract
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["push"])
 
 REASON_COLUMNS = ("Dòng gốc", "Lý do (tiếng Việt)", "Reason (English)")  # added to rejects.csv, ignored on upload

@@ -3,18 +3,19 @@
 Processing is CPU-bound Python (clean, validate): on threads of the server it holds the GIL the request threads
 need, and one thread drains a burst slowly (issue 12: reads at p99 4-6 s and pushes waiting minutes). So each
 pushed batch goes, by id, to one of ``LIENTHONG_API_PROCESSING_WORKERS`` processes (spawned, each with its own
-hub opened from the server's settings), which takes the batch (``claim_processing``: one worker per batch),
-reads the payload from the raw zone, processes and publishes it. Whatever it raises marks the batch ``failed``
-with its reason. A worker that dies (SIGKILL, out of memory) breaks its pool: the pool is replaced, and the
-batches it held are given back and tried once more; a second death marks the batch failed. The server lives on.
-With ``AIRFLOW_API_URL`` set, the source's sync DAG is triggered instead (on a thread: it is one HTTP call).
-With 0 workers the batch is processed on one thread of the server process (small installations, as before).
+hub opened from the server's settings, at a lower CPU priority than the server), which takes the batch
+(``claim_processing``: one worker per batch), reads the payload from the raw zone, processes and publishes it.
+Whatever it raises marks the batch ``failed`` with its reason. A worker that dies (SIGKILL, out of memory) breaks
+its pool: the pool is replaced, and the batches it held are given back and tried once more; a second death marks
+the batch failed. The server lives on. With ``AIRFLOW_API_URL`` set, the source's sync DAG is triggered instead
+(on a thread: it is one HTTP call). With 0 workers the batch is processed on one thread of the server process.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -89,8 +90,13 @@ def _failed(hub: Hub, batch_id: str, error: str, message_en: str, message_vi: st
 _worker_hub: Hub | None = None
 
 
+WORKER_NICENESS = 10  # processing yields the CPU to the server's request threads: readers stay fast
+
+
 def _open_worker(settings: Settings) -> None:
     global _worker_hub  # noqa: PLW0603 - one hub per worker process, opened once
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
     _worker_hub = Hub.open(settings)
     _ = _worker_hub.code_lists, _worker_hub.sources  # loaded now, not on the first batch
 

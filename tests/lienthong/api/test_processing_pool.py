@@ -142,3 +142,20 @@ def test_files_that_cannot_be_a_feed_are_refused_before_landing(served: Served, 
     assert r.status_code == 422, r.text
     assert r.json()["message_vi"]
     assert _count(served, batch_t) == 0, "nothing landed"
+
+
+def test_the_server_sweeps_batches_left_landed(pg_url: str, tmp_path: Path) -> None:
+    """A batch landed but never processed (its server died) is failed by the running server's sweeper."""
+    from connectors.base import Batch
+    from connectors.formats import read_payload, resolve_read_options
+    from lienthong.pipeline import receive_batch
+
+    with serve(pg_url, tmp_path, LIENTHONG_BATCH_STUCK_MINUTES="0.05") as s:  # 3 s
+        payload = members_csv(member_rows("O", 2)).encode()
+        options = resolve_read_options(payload, "text/csv", {}, origin="orphan.csv")
+        item = Batch(payload, "text/csv", "api:orphan.csv", read_payload(payload, "text/csv", options,
+                                                                         origin="orphan.csv"), read_options=options)
+        batch_id = receive_batch(s.hub, s.hub.source("hlhpn_push"), item).batch_id  # landed behind the server
+        [report] = s.wait_final("hlhpn_push", {batch_id}).values()
+    assert report["status"] == "failed" and "not processed within" in report["failure"]["message"]
+    assert "gửi lại tệp" in report["failure"]["message_vi"]
