@@ -106,10 +106,6 @@ def _in_worker(source_id: str, batch_id: str) -> Outcome:
     return process_pushed(_worker_hub, source_id, batch_id)
 
 
-def _ready() -> bool:
-    return True
-
-
 # --- in the server ---------------------------------------------------------------------------------------------
 class ProcessingPool:
     """Pushed batches by id → worker processes (or Airflow, or one thread); one job per batch at a time."""
@@ -125,11 +121,10 @@ class ProcessingPool:
     def _new_executor(self) -> Executor:
         if self.workers == 0:
             return ThreadPoolExecutor(max_workers=1, thread_name_prefix="lienthong-process")
-        executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_open_worker, initargs=(self.hub.settings,))
-        for _ in range(self.workers):  # start the workers now (imports, hub): the first push does not wait
-            executor.submit(_ready)
-        return executor
+        # Workers start with the first batches (a few seconds: imports, hub), not with the server: a server that
+        # only serves reads never pays for them.
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_open_worker, initargs=(self.hub.settings,))
 
     def submit(self, source_id: str, batch_id: str) -> Future[Outcome]:
         """Process (or hand to Airflow) a landed batch; the job already under way when it is queued."""

@@ -121,12 +121,16 @@ def _percentiles(latencies: list[float]) -> dict:
 async def mixed_load(base: str, reader_token: str, pusher_token: str, cursors: list[str], mapping: dict[str, str], *,
                      readers: int, pushers: int, seconds: float, push_rows: int, push_every_s: float,
                      read_every_s: float, baseline_s: float) -> dict:
-    """Readers alone for ``baseline_s``, then readers + pushers for ``seconds``, then the drain."""
+    """Warm-up pushes, readers alone for ``baseline_s``, then readers + pushers for ``seconds``, then the drain."""
     limits = httpx.Limits(max_connections=readers + pushers, max_keepalive_connections=readers + pushers)
     read_headers = {"Authorization": f"Bearer {reader_token}"}
     async with httpx.AsyncClient(base_url=base, timeout=600, limits=limits, headers=read_headers) as rc, \
             httpx.AsyncClient(base_url=base, timeout=600, headers={"Authorization": f"Bearer {pusher_token}"},
                               limits=httpx.Limits(max_keepalive_connections=0)) as pc:  # idle > server keep-alive
+        # warm up: one push per processing worker, waited for, so the workers have started before measuring
+        await asyncio.gather(*(pc.post(f"/api/v1/feeds/{PUSH_SOURCE}/batches", params={"wait": "true"},
+                                       content=feed(mapping, f"W{k}", push_rows), headers={"Content-Type": "text/csv"})
+                               for k in range(max(pushers, 1))))
         alone: list[float] = []
         errors: list[str] = []
         until = time.perf_counter() + baseline_s
