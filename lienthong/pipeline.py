@@ -37,6 +37,7 @@ from lienthong.registry import SourceConfig
 from lienthong.stages.map import check_columns
 from lienthong.stages.process import BatchCounts, land_and_process, land_batch, process_batch
 from lienthong.warehouse.engine import Reconnect
+from lienthong.warehouse.idempotency import Claim
 from lienthong.warehouse.landing import Landed, batch_identity, get_cursor, land, landed_status, save_cursor
 from lienthong.warehouse.publishing import Publication, publish
 from lienthong.warehouse.queries import batches
@@ -187,7 +188,7 @@ def _take(hub: Hub, source: SourceConfig, item: Batch, run: SourceRun, retry: Re
         run.batches_seen += 1
         return
     if held is not None:
-        if status is None:
+        if status != "landed":  # new, or failed: landing it again resets it (landing.land)
             land_batch(hub.engine, source, item, reconnect=retry)
         if batch_id not in held:  # two pages with the same records are one batch
             held.append(batch_id)
@@ -311,16 +312,18 @@ def publish_all(hub: Hub, datasets: Iterable[str]) -> list[Publication]:
     return out
 
 
-def receive_batch(hub: Hub, source: SourceConfig, item: Batch) -> Landed:
+def receive_batch(hub: Hub, source: SourceConfig, item: Batch, *, claim: Claim | None = None) -> Landed:
     """Land a batch a member organisation pushed (the HTTP API), after checking its columns like a pulled one.
 
     Landing is idempotent by content: the same payload for the same source is the same batch, whatever its name.
+    ``claim`` is the upload's ``Idempotency-Key``, claimed in the landing transaction (see ``landing.land``).
 
     Raises:
         lienthong.errors.MalformedInput: the columns are not those the source's mapping expects; nothing landed.
+        lienthong.warehouse.idempotency.KeyReused: the key was used for another source or other rows.
     """
     check_columns(item.records, source, item.origin)
-    return land(hub.engine, source_id=source.id, dataset=source.dataset, item=item)
+    return land(hub.engine, source_id=source.id, dataset=source.dataset, item=item, claim=claim)
 
 
 def process_received(hub: Hub, source: SourceConfig, batch_id: str, *, records: pa.Table | None = None,

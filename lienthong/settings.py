@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     )
     api_parse_workers: int = Field(default=1, description="HTTP API and web: worker processes parsing uploads.")
     api_rate_per_minute: int = Field(default=600, description="HTTP API: requests per minute per key (burst = same).")
+    api_processing_workers: int = Field(
+        default=2, ge=0,
+        description="HTTP API: worker processes that process and publish pushed batches (0: one thread of the "
+                    "server process, as before issue 12).",
+    )
+    batch_stuck_minutes: float = Field(
+        default=30, gt=0,
+        description="A batch still `landed` this long after landing (or after a worker took it) is marked failed "
+                    "by the sweeper (the server, `lienthong status` and `sync`).",
+    )
     xroad_security_servers: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="X-Road provider: addresses or networks (comma-separated, e.g. 10.0.5.7,10.0.6.0/28) of the "

@@ -1,18 +1,21 @@
-"""What the app holds while it runs: the hub, the processing queue, the rate limiter and the metrics."""
+"""What the app holds while it runs: the hub, the processing pool, the sweeper, the rate limiter, the metrics."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from fastapi import Request
 from sqlalchemy import create_engine
 
 from lienthong.api.metrics import Metrics
+from lienthong.api.processing import ProcessingPool, Sweeper
 from lienthong.hub import Hub
 from lienthong.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class TokenBucket:
@@ -46,10 +49,10 @@ class ApiContext:
     hub: Hub
     limiter: TokenBucket = field(default_factory=TokenBucket)
     metrics: Metrics = field(default_factory=Metrics)
-    # One batch processed at a time: processing is CPU-bound, publishing takes a per-dataset lock anyway, and a
-    # queue keeps a burst of uploads from starving the readers of the API on a small machine.
-    processing: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="lienthong-process"))
+    # Pushed batches are processed by worker processes, off the request threads (processing.py); the sweeper
+    # marks failed what stays landed too long, so every landed batch reaches a final state.
+    processing: ProcessingPool | None = None
+    sweeper: Sweeper | None = None
     touched: dict[str, float] = field(default_factory=dict)  # key_id -> when last_used_at was last written
 
     @property
@@ -58,16 +61,25 @@ class ApiContext:
 
     @classmethod
     def open(cls, settings: Settings) -> ApiContext:
-        """Open the hub with a connection pool sized for the server's thread pool (40 threads by default)."""
+        """Open the hub with a connection pool sized for the server's thread pool (40 threads by default), start
+        the processing workers and the sweeper, and queue the pushed batches a previous server left landed."""
         hub = Hub.open(settings)
         if hub.engine.dialect.name == "postgresql":
             hub.engine.dispose()
             hub = Hub(settings, create_engine(settings.warehouse_url, pool_size=20, max_overflow=30,
                                               pool_pre_ping=True))
-        return cls(hub)
+        ctx = cls(hub, processing=ProcessingPool(hub), sweeper=Sweeper(hub))
+        ctx.sweeper.start()
+        resumed = ctx.processing.resume()
+        if resumed:
+            log.info("%d pushed batches left landed by a previous server queued for processing", resumed)
+        return ctx
 
     def close(self) -> None:
-        self.processing.shutdown(wait=True)
+        if self.sweeper:
+            self.sweeper.stop()
+        if self.processing:
+            self.processing.close()
         self.hub.engine.dispose()
 
 

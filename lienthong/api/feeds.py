@@ -1,17 +1,19 @@
 """Push: member organisations upload feeds to their own sources, then follow the batch to publication.
 
 An upload is parsed and its columns checked *before* anything is written (a wrong file changes nothing), landed
-at once (its identity is its content), and processed and published after the response on the app's one
-processing thread — or, with ``wait=true``, before it; when Airflow is configured the source's sync DAG is
-triggered instead. A clerk reads the batch's report and downloads the refused rows as a CSV in the source's own
-columns, fixes them and sends that file back: the two reason columns it carries are ignored on upload.
+at once (its identity is its content, enforced by the database: concurrent identical uploads get one batch), and
+processed and published after the response by the app's processing workers (``processing.py``) — or, with
+``wait=true``, before it; when Airflow is configured the source's sync DAG is triggered instead. Every landed
+batch ends ``published`` or ``failed`` with its reason. A clerk reads the batch's report and downloads the refused
+rows as a CSV in the source's own columns, fixes them and sends that file back: the two reason columns it carries
+are ignored on upload.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
-import logging
 from dataclasses import replace
 from pathlib import PurePath
 from typing import Annotated, Any
@@ -27,16 +29,16 @@ from connectors.limits import DEFAULT_LIMITS, LimitExceeded
 from lienthong.api.auth import Caller, Context, require_push
 from lienthong.api.context import ApiContext
 from lienthong.api.errors import AUTHED, R404, ApiError, _example
-from lienthong.api.models import BatchReport, RejectedRow, SourceInfo
+from lienthong.api.models import BatchFailure, BatchReport, RejectedRow, SourceInfo
 from lienthong.registry import SourceConfig
 from lienthong.spreadsheet_safety import neutralise_row
 from lienthong.warehouse import idempotency
 from lienthong.warehouse.api_keys import ApiKey
 from lienthong.warehouse.audit import append_audit
+from lienthong.warehouse.idempotency import records_fingerprint
 from lienthong.warehouse.queries import batch_status, quarantined
 from schemas import FieldKind, get_contract
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["push"])
 
 REASON_COLUMNS = ("Dòng gốc", "Lý do (tiếng Việt)", "Reason (English)")  # added to rejects.csv, ignored on upload
@@ -62,6 +64,10 @@ _UPLOAD_BODY = {
 _PUSH_ERRORS = AUTHED | R404 | {
     409: {"description": "The Idempotency-Key was used before for another source."} | _example(
         "idempotency_conflict", "Idempotency-Key 'x' was used for source a", "Khóa Idempotency-Key đã dùng"),
+    422: {"description": "The request, the feed (no rows, malformed, wrong columns; with `wait=true` also what "
+                         "processing found wrong with the file), or an Idempotency-Key reused for other rows."}
+    | _example("idempotency_key_reused", "Idempotency-Key 'x' was used for other rows (batch b…)",
+               "Khóa Idempotency-Key đã dùng cho một tệp có nội dung khác"),
     413: {"description": "The upload is larger than the size or row limit."} | _example(
         "too_large", "upload of 300 MB exceeds the limit of 200 MB", "Tệp quá lớn"),
     415: {"description": "Not CSV, XLSX, JSON or NDJSON."} | _example(
@@ -104,32 +110,31 @@ async def push_batch(
 ) -> BatchReport:
     source = registered_source(ctx, source_id)
     require_push(key, source_id)
-    if idempotency_key:
-        earlier = await run_in_threadpool(idempotency.remembered, ctx.hub.engine, key.key_id, idempotency_key)
-        if earlier:
-            if earlier[0] != source_id:
-                raise ApiError(409, "idempotency_conflict",
-                               f"Idempotency-Key {idempotency_key!r} was used for source {earlier[0]}",
-                               f"Khóa Idempotency-Key {idempotency_key!r} đã dùng cho nguồn {earlier[0]}")
-            response.status_code = 200
-            return await run_in_threadpool(batch_report, ctx, earlier[1], key, request, duplicate=True)
     payload, media_type, name = await read_upload(request, ctx, filename)
     item = await run_in_threadpool(parse_upload, ctx, source, payload, media_type, name)
+    if item.row_count == 0:  # header only: nothing to land, and a landed empty batch would explain nothing
+        raise ApiError(422, "empty_feed", f"{name} has a header but no rows: nothing to load",
+                       f"Tệp {name} chỉ có dòng tiêu đề, không có dòng dữ liệu nào")
+    claim = idempotency.Claim(key.key_id, idempotency_key, source_id,
+                              await run_in_threadpool(records_fingerprint, item.records)) if idempotency_key else None
     from lienthong.pipeline import receive_batch
 
-    landed = await run_in_threadpool(receive_batch, ctx.hub, source, item)
-    if idempotency_key:
-        await run_in_threadpool(idempotency.remember, ctx.hub.engine, key.key_id, idempotency_key, source_id,
-                                landed.batch_id)
+    try:
+        landed = await run_in_threadpool(receive_batch, ctx.hub, source, item, claim=claim)
+    except idempotency.KeyReused as exc:  # IETF Idempotency-Key draft: 422 for another payload under a used key
+        status, code = (409, "idempotency_conflict") if exc.other == "source" else (422, "idempotency_key_reused")
+        raise ApiError(status, code, str(exc), exc.message_vi) from None
     await run_in_threadpool(_audit, ctx, key, "batch.push", source.dataset, item.row_count, {
-        "source_id": source_id, "batch_id": landed.batch_id, "new": landed.is_new, "media_type": media_type,
-        "bytes": len(payload), "origin": name, "idempotency_key": idempotency_key,
+        "source_id": source_id, "batch_id": landed.batch_id, "new": landed.is_new, "retried": landed.retried,
+        "media_type": media_type, "bytes": len(payload), "origin": name, "idempotency_key": idempotency_key,
         "client": request.client.host if request.client else None})
     ctx.metrics.inc("batches_pushed_total", source=source_id, new=str(landed.is_new).lower())
-    if landed.status == "landed":  # new, or landed by an attempt that died before processing
-        job = ctx.processing.submit(_process, ctx, source, landed.batch_id, item)
+    if landed.status == "landed":  # new, retried after a failure, or landed by an attempt that died before
+        job = ctx.processing.submit(source_id, landed.batch_id)
         if wait:
-            await run_in_threadpool(job.result)
+            outcome = await asyncio.wrap_future(job)
+            if outcome.error == "input":  # the file's fault: say so as a refusal; the batch keeps the reason
+                raise ApiError(422, "malformed_feed", outcome.message_en or "", outcome.message_vi or "")
     if not landed.is_new:
         response.status_code = 200
     response.headers["Location"] = f"/api/v1/feeds/{source_id}/batches/{landed.batch_id}"
@@ -268,23 +273,6 @@ def parse_upload(ctx: ApiContext, source: SourceConfig, payload: bytes, media: s
     return Batch(payload, media, f"api:{name}", records, read_options=options)
 
 
-def _process(ctx: ApiContext, source: SourceConfig, batch_id: str, item: Batch) -> None:
-    """Process and publish (embedded), or hand the batch to Airflow's sync DAG of the source."""
-    from lienthong.pipeline import process_received
-
-    try:
-        if ctx.settings.airflow_api_url:
-            from lienthong.cli.airflow_trigger import trigger_via_airflow
-
-            trigger_via_airflow(source.id, api_url=ctx.settings.airflow_api_url, conf={"batch_id": batch_id},
-                                note=f"pushed batch {batch_id} (HTTP API)")
-            return
-        process_received(ctx.hub, source, batch_id, records=item.records)
-    except Exception:  # the batch stays landed: a re-push or `lienthong sync` processes it
-        log.exception("processing pushed batch %s of %s failed", batch_id, source.id)
-        raise
-
-
 def _audit(ctx: ApiContext, key: ApiKey, action: str, dataset: str | None, records: int, detail: dict) -> None:
     with ctx.hub.engine.begin() as conn:
         append_audit(conn, actor=key.actor, action=action, dataset=dataset, detail=detail, records=records)
@@ -312,6 +300,8 @@ def batch_report(ctx: ApiContext, batch_id: str, key: ApiKey, request: Request, 
         rows_quarantined=b["rows_quarantined"], rows_published=b["rows_published"],
         reconciled=processed and b["rows_read"] == b["rows_valid"] + b["rows_quarantined"],
         landed_at=b["landed_at"], processed_at=b["processed_at"], published_at=b["published_at"],
+        failure=BatchFailure(message=b["error_en"] or "", message_vi=b["error_vi"] or "", failed_at=b["failed_at"])
+        if b["status"] == "failed" else None,
         quarantined=rejected, quarantined_truncated=len(rows) > limit,
         links={"self": base, "rejects": base + "/rejects.csv"},
     )

@@ -22,13 +22,22 @@ class RejectedRow(BaseModel):
     reasons: list[Reason]
 
 
+class BatchFailure(BaseModel):
+    """Why a batch failed and what to do; landing the same content again (a re-send) retries it."""
+
+    message: str = Field(description="English.", examples=["processing stopped on an internal error of the hub"])
+    message_vi: str = Field(description="Vietnamese, for clerks.", examples=["Xử lý lô dữ liệu bị dừng"])
+    failed_at: datetime | None
+
+
 class BatchReport(BaseModel):
     """A pushed batch: its status and quality report."""
 
     batch_id: str = Field(examples=["b3f1c2a9d8e7f6a5b4c3d2e1f0"])
     source_id: str = Field(examples=["hnd_files"])
     dataset: str = Field(examples=["members"])
-    status: str = Field(description="landed → staged → published", examples=["published"])
+    status: str = Field(description="landed → staged → published, or failed (see `failure`); published and "
+                                    "failed are final", examples=["published"])
     duplicate: bool = Field(default=False, description="True when this upload repeated an earlier batch.")
     origin: str
     media_type: str
@@ -40,6 +49,7 @@ class BatchReport(BaseModel):
     landed_at: datetime
     processed_at: datetime | None
     published_at: datetime | None
+    failure: BatchFailure | None = Field(default=None, description="Why the batch failed, when it did.")
     quarantined: list[RejectedRow] = Field(default_factory=list, description="Refused rows, at most `limit`.")
     quarantined_truncated: bool = False
     links: dict[str, str] = Field(default_factory=dict)

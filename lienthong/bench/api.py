@@ -3,7 +3,8 @@
 A fresh PostgreSQL database gets ``rows`` published members (written by COPY: the pipeline has its own
 benchmark), the server runs in its own process (uvicorn, as `lienthong serve --workers N` runs it), and the
 client here pulls: the whole dataset once per format, then 1,000-record JSON pages at random cursors from
-``clients`` concurrent clients. Client and server share the machine's cores, which the figures say.
+``clients`` concurrent clients. Client and server share the machine's cores, which the figures say. Then the
+mixed-load figure (``mixed_load.py``): readers while clerks push feeds, and how soon the pushed batches are final.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,7 +25,7 @@ import httpx
 import psycopg
 from rich.progress import Progress
 
-from lienthong.bench import DEFAULT_DSN, fresh_database
+from lienthong.bench import DEFAULT_DSN, fresh_database, mixed_load
 from lienthong.bench.report import write_section
 from lienthong.cli.console import console
 
@@ -32,38 +34,70 @@ PAGE = 1000
 WARDS = ["00004", "00070", "00103", "00256", "00292", "26734", "26740", "27043"]
 
 
-def run_api_bench(*, rows: int, clients: int, requests_per_client: int, out: Path, workers: int = 1) -> dict:
+def run_api_bench(*, rows: int, clients: int, requests_per_client: int, out: Path, workers: int = 1,
+                  mixed_seconds: float = 60, pushers: int = 5, push_rows: int = 500, push_every_s: float = 5.0,
+                  read_every_s: float = 1.0,
+                  processing_workers: int | None = None, only_mixed: bool = False) -> dict:
+    """Full pulls and page latency (unless ``only_mixed``), then the mixed-load figure (unless ``mixed_seconds`` 0).
+
+    ``processing_workers`` is the server's LIENTHONG_API_PROCESSING_WORKERS (None: the setting's default; 0: one
+    thread in the server process, as before issue 12).
+    """
+    from lienthong.settings import Settings
+
     dsn = os.environ.get("LIENTHONG_TEST_PG_DSN", DEFAULT_DSN)
     load = os.getloadavg()[0]
-    with fresh_database(dsn) as (url, db_dsn), Progress(console=console, transient=True) as progress:
+    processing = Settings().api_processing_workers if processing_workers is None else processing_workers
+    with fresh_database(dsn) as (url, db_dsn), Progress(console=console, transient=True) as progress, \
+            tempfile.TemporaryDirectory(prefix="lienthong-bench-") as tmp:
         from lienthong.hub import Hub
-        from lienthong.settings import Settings
         from lienthong.warehouse.api_keys import create_key
 
-        hub = Hub.open(Settings(database_url=url), require_init=False)
+        sources_dir = Path(tmp) / "sources"
+        mapping = mixed_load.write_push_source(sources_dir)
+        hub = Hub.open(Settings(database_url=url, sources_dir=sources_dir), require_init=False)
         hub.initialise()
         task = progress.add_task(f"publishing {rows:,} members by COPY", total=rows)
         seq = _load_members(db_dsn, rows, lambda n: progress.advance(task, n))
         admin = create_key(hub.engine, name="bench-admin", scopes=["admin"], rate_per_minute=10**9).token
         portal = create_key(hub.engine, name="bench-portal", scopes=["read:members"], rate_per_minute=10**9).token
+        clerk = create_key(hub.engine, name="bench-clerk", scopes=[f"push:{mixed_load.PUSH_SOURCE}"],
+                           rate_per_minute=10**9).token
         hub.engine.dispose()
-        with _server(url, workers) as base:
+        env = {"LIENTHONG_SOURCES_DIR": str(sources_dir), "LIENTHONG_API_PROCESSING_WORKERS": str(processing)}
+        with _server(url, workers, env) as base:
             figures: dict = {"rows": rows, "clients": clients, "load_before": load, "cpus": os.cpu_count(),
-                             "workers": workers}
-            for label, token, fmt in (("csv", admin, "csv"), ("ndjson", admin, "ndjson"),
-                                      ("csv, pseudonymised (no read:pii)", portal, "csv")):
-                task = progress.add_task(f"full pull as {label}", total=rows)
-                figures[label] = _full_pull(base, token, fmt, rows, lambda n, t=task: progress.advance(t, n))
-            task = progress.add_task("full pull as JSON pages of 10,000", total=rows)
-            figures["json pages of 10,000"] = _paged_pull(base, admin, rows, lambda n: progress.advance(task, n))
-            task = progress.add_task(f"{clients} clients × {requests_per_client} pages", total=clients *
-                                     requests_per_client)
-            figures["latency"] = asyncio.run(_latency(base, admin, seq, rows, clients, requests_per_client,
-                                                      lambda: progress.advance(task)))
+                             "workers": workers, "processing_workers": processing}
+            if not only_mixed:
+                for label, token, fmt in (("csv", admin, "csv"), ("ndjson", admin, "ndjson"),
+                                          ("csv, pseudonymised (no read:pii)", portal, "csv")):
+                    task = progress.add_task(f"full pull as {label}", total=rows)
+                    figures[label] = _full_pull(base, token, fmt, rows, lambda n, t=task: progress.advance(t, n))
+                task = progress.add_task("full pull as JSON pages of 10,000", total=rows)
+                figures["json pages of 10,000"] = _paged_pull(base, admin, rows, lambda n: progress.advance(task, n))
+                task = progress.add_task(f"{clients} clients × {requests_per_client} pages", total=clients *
+                                         requests_per_client)
+                figures["latency"] = asyncio.run(_latency(base, admin, seq, rows, clients, requests_per_client,
+                                                          lambda: progress.advance(task)))
+            if mixed_seconds:
+                progress.add_task(f"mixed load: {clients} readers + {pushers} pushers for {mixed_seconds:g} s",
+                                  total=None)
+                figures["mixed"] = asyncio.run(mixed_load.mixed_load(
+                    base, admin, clerk, _cursors(seq, rows, 1000), mapping, readers=clients, pushers=pushers,
+                    seconds=mixed_seconds, push_rows=push_rows, push_every_s=push_every_s,
+                    read_every_s=read_every_s, baseline_s=min(20.0, mixed_seconds / 3)))
     figures["load_after"] = os.getloadavg()[0]
-    write_section(out, "api", render(figures))
+    if not only_mixed:
+        write_section(out, "api", render(figures))
     console.print(render(figures))
     return figures
+
+
+def _cursors(seq: int, rows: int, n: int) -> list[str]:
+    from lienthong.api.records import Cursor
+
+    rng = random.Random(11)
+    return [Cursor(seq, f"bench:M{rng.randrange(max(rows - PAGE, 1)):08d}").encode() for _ in range(n)]
 
 
 def _load_members(dsn: str, n: int, advance) -> int:  # noqa: ANN001 - progress callback
@@ -94,15 +128,17 @@ def _load_members(dsn: str, n: int, advance) -> int:  # noqa: ANN001 - progress 
 class _server:  # noqa: N801 - used as a context manager
     """`lienthong serve`'s app in its own process on a free port."""
 
-    def __init__(self, url: str, workers: int = 1) -> None:
+    def __init__(self, url: str, workers: int = 1, env: dict[str, str] | None = None) -> None:
         self.url = url
         self.workers = workers
+        self.env = env or {}
 
     def __enter__(self) -> str:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        env = {**os.environ, "LIENTHONG_DATABASE_URL": self.url, "LIENTHONG_PSEUDONYM_KEY": BENCH_PSEUDONYM_KEY}
+        env = {**os.environ, "LIENTHONG_DATABASE_URL": self.url, "LIENTHONG_PSEUDONYM_KEY": BENCH_PSEUDONYM_KEY,
+               **self.env}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "lienthong.api.app:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(self.workers)],
@@ -191,7 +227,6 @@ async def _latency(base: str, token: str, seq: int, rows: int, clients: int, eac
 
 
 def render(f: dict) -> str:
-    lat = f["latency"]
     lines = [
         "## HTTP API (`lienthong bench api`)",
         "",
@@ -199,17 +234,19 @@ def render(f: dict) -> str:
         f"{f.get('workers', 1)} worker{'s' if f.get('workers', 1) > 1 else ''}, `lienthong serve --workers`) and the "
         f"client on the same machine ({f['cpus']} cores, shared: load average {f['load_before']:.1f} before, "
         f"{f['load_after']:.1f} after). Records carry every field (admin key) unless said.",
-        "",
-        "| full pull | seconds | records/s | MiB |",
-        "|---|---:|---:|---:|",
     ]
-    for label in ("csv", "ndjson", "csv, pseudonymised (no read:pii)", "json pages of 10,000"):
-        x = f[label]
-        lines.append(f"| {label} | {x['seconds']:.1f} | {x['records_per_s']:,.0f} | {x['mib']:,.0f} |")
-    lines += [
-        "",
-        f"{PAGE:,}-record JSON pages at random cursors, {f['clients']} concurrent clients, {lat['requests']:,} "
-        f"requests: **p50 {lat['p50'] * 1000:.0f} ms, p99 {lat['p99'] * 1000:.0f} ms**, "
-        f"{lat['pages_per_s']:.1f} pages/s ({lat['pages_per_s'] * PAGE:,.0f} records/s).",
-    ]
+    if "latency" in f:
+        lat = f["latency"]
+        lines += ["", "| full pull | seconds | records/s | MiB |", "|---|---:|---:|---:|"]
+        for label in ("csv", "ndjson", "csv, pseudonymised (no read:pii)", "json pages of 10,000"):
+            x = f[label]
+            lines.append(f"| {label} | {x['seconds']:.1f} | {x['records_per_s']:,.0f} | {x['mib']:,.0f} |")
+        lines += [
+            "",
+            f"{PAGE:,}-record JSON pages at random cursors, {f['clients']} concurrent clients, {lat['requests']:,} "
+            f"requests: **p50 {lat['p50'] * 1000:.0f} ms, p99 {lat['p99'] * 1000:.0f} ms**, "
+            f"{lat['pages_per_s']:.1f} pages/s ({lat['pages_per_s'] * PAGE:,.0f} records/s).",
+        ]
+    if "mixed" in f:
+        lines += mixed_load.render(f["mixed"], f["processing_workers"])
     return "\n".join(lines)

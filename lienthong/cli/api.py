@@ -179,8 +179,21 @@ def bench_api(
     requests_per_client: Annotated[int, typer.Option(help="Pages each client asks for.")] = 20,
     out: Annotated[Path, typer.Option(help="Where to write the figures.")] = BENCHMARKS,
     workers: Annotated[int, typer.Option(help="Server worker processes.")] = 1,
+    mixed_seconds: Annotated[float, typer.Option(help="Mixed load: seconds of readers + pushers (0: skip).")] = 60,
+    pushers: Annotated[int, typer.Option(help="Mixed load: clerks pushing feeds.")] = 5,
+    push_rows: Annotated[int, typer.Option(help="Mixed load: rows of each pushed feed.")] = 500,
+    push_every: Annotated[float, typer.Option(help="Mixed load: seconds between a clerk's pushes.")] = 5.0,
+    read_every: Annotated[float, typer.Option(help="Mixed load: seconds between a reader's pages.")] = 1.0,
+    processing_workers: Annotated[int | None, typer.Option(
+        help="The server's processing worker processes (0: one thread, as before; default the setting).")] = None,
+    only_mixed: Annotated[bool, typer.Option(help="Only the mixed-load figure (docs/BENCHMARKS.md untouched).")]
+    = False,
 ) -> None:
-    """Full pull of ROWS records (records/s per format) and p50/p99 of 1,000-record pages under CLIENTS clients."""
+    """Full pull of ROWS records (records/s per format), p50/p99 of 1,000-record pages under CLIENTS clients, and
+    p50/p99 of reads while PUSHERS push feeds, with the time until every pushed batch is final."""
     from lienthong.bench.api import run_api_bench
 
-    run_api_bench(rows=rows, clients=clients, requests_per_client=requests_per_client, out=out, workers=workers)
+    run_api_bench(rows=rows, clients=clients, requests_per_client=requests_per_client, out=out, workers=workers,
+                  mixed_seconds=mixed_seconds, pushers=pushers, push_rows=push_rows, push_every_s=push_every,
+                  read_every_s=read_every,
+                  processing_workers=processing_workers, only_mixed=only_mixed)

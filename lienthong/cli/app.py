@@ -77,6 +77,7 @@ def sync(
         _sync_via_airflow(source_ids)
         return
     hub = Hub.open()
+    _sweep(hub)
     sources = [hub.source(s) for s in source_ids] if source_ids else list(hub.sources.values())
     outcome = run_sources(hub, sources)
     console.print(summary_table(outcome))
@@ -100,24 +101,48 @@ def sources_list() -> None:
 
 @app.command()
 def status(source: Annotated[str | None, typer.Option(help="Only this source.")] = None) -> None:
-    """Per source and batch: rows in, valid, quarantined, published, and the cursor."""
+    """Per source and batch: rows in, valid, quarantined, published, the cursor, and why a batch failed.
+
+    Batches stuck in `landed` longer than LIENTHONG_BATCH_STUCK_MINUTES are marked failed first (the sweeper).
+    """
     from lienthong.hub import Hub
     from lienthong.warehouse.queries import batches, source_cursors
 
     hub = Hub.open()
+    _sweep(hub)
     cursors = source_cursors(hub.engine)
     table = Table("source", "batch", "origin", "status", "read", "valid", "quarantined", "published", "reconciles",
                   title="Batches", title_justify="left")
+    failed = Table("batch", "failed at", "reason", "lý do", title="Failed batches (send the file again or re-run "
+                   "the sync to retry)", title_justify="left")
     for b in batches(hub.engine, source_id=source):
-        table.add_row(b["source_id"], b["batch_id"], _short(b["origin"]), b["status"], str(b["rows_read"]),
+        shown = {"failed": "[red]failed[/]", "landed": "[yellow]landed[/]"}.get(b["status"], b["status"])
+        table.add_row(b["source_id"], b["batch_id"], _short(b["origin"]), shown, str(b["rows_read"]),
                       _n(b["rows_valid"]), _n(b["rows_quarantined"]), _n(b["rows_published"]),
                       "[green]yes[/]" if b["reconciled"] else "[red]no[/]")
+        if b["status"] == "failed":
+            at = b["failed_at"].strftime("%Y-%m-%d %H:%M") if b["failed_at"] else ""
+            failed.add_row(b["batch_id"], at, b["error_en"] or "", b["error_vi"] or "")
     console.print(table)
+    if failed.row_count:
+        console.print(failed)
     cur = Table("source", "cursor", title="Cursors", title_justify="left")
     for sid, c in sorted(cursors.items()):
         if source in (None, sid):
             cur.add_row(sid, str(c))
     console.print(cur)
+
+
+def _sweep(hub) -> None:  # noqa: ANN001 - lienthong.hub.Hub, imported lazily
+    """Mark failed the batches stuck in `landed` (their process stopped), saying so."""
+    from datetime import timedelta
+
+    from lienthong.warehouse.landing import sweep_stuck
+
+    stuck = sweep_stuck(hub.engine, older_than=timedelta(minutes=hub.settings.batch_stuck_minutes))
+    if stuck:
+        console.print(f"[yellow]{len(stuck)} batches were still landed after {hub.settings.batch_stuck_minutes:g} "
+                      f"minutes and are now marked failed[/]: {', '.join(stuck)}")
 
 
 @app.command()

@@ -53,8 +53,12 @@ def publish(engine: Engine, dataset: str, *, snapshot_sources: Collection[str] =
     staging, published = STAGING[dataset], PUBLISHED[dataset]
     fields = get_contract(dataset).field_names()
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":  # one publisher per dataset at a time (Airflow may run several)
+        # One publisher per dataset at a time (Airflow and the API's processing workers may run several), and
+        # the staged batches are read only once the lock is held, so two publishers never take the same batch.
+        if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:d))"), {"d": f"publish:{dataset}"})
+        else:  # SQLite: take the database's write lock now, not at the first write after the read below
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         batch_ids = conn.execute(
             select(batch_t.c.batch_id).where(batch_t.c.dataset == dataset, batch_t.c.status == "staged")
             .order_by(batch_t.c.seq)

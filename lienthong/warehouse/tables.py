@@ -65,7 +65,7 @@ batch = Table(
     Column("media_type", String(100), nullable=False),
     Column("read_options", Json, nullable=False),
     Column("cursor", Json, nullable=True),
-    Column("status", String(16), nullable=False),  # landed | staged | published
+    Column("status", String(16), nullable=False),  # landed → staged → published, or failed (error_en/_vi say why)
     Column("rows_read", Integer, nullable=False),
     Column("rows_valid", Integer, nullable=True),
     Column("rows_quarantined", Integer, nullable=True),
@@ -75,6 +75,12 @@ batch = Table(
     Column("published_at", Timestamp, nullable=True),
     Column("process_seconds", Float, nullable=True),
     Column("outcomes", Json, nullable=True),  # expectation results of the last processing, for reports
+    # A batch that could not be processed ends ``failed`` with its reason (landing it again resets it to landed).
+    Column("error_en", Text, nullable=True),
+    Column("error_vi", Text, nullable=True),
+    Column("failed_at", Timestamp, nullable=True),
+    # When a processing worker took the batch: one worker at a time, and the sweeper's clock (landing.py).
+    Column("processing_since", Timestamp, nullable=True),
     UniqueConstraint("source_id", "content_sha256", name="uq_batch_source_content"),
 )
 

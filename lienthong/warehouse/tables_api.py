@@ -48,7 +48,9 @@ Index("ix_audit_log_actor", audit_log.c.actor, audit_log.c.seq)
 Index("ix_audit_log_dataset", audit_log.c.dataset, audit_log.c.seq)
 
 # An upload retried with the same ``Idempotency-Key`` returns the batch of the first attempt. The content hash
-# already makes an identical re-send the same batch; the header also covers a client that re-encodes its file.
+# already makes an identical re-send the same batch; the header also covers a client that re-encodes its file:
+# ``fingerprint`` is the SHA-256 of the parsed records, so the same rows re-encoded match and other rows do not
+# (422, as the IETF Idempotency-Key draft asks). The key is claimed in the transaction that lands the batch.
 api_idempotency = Table(
     "api_idempotency",
     metadata,
@@ -57,4 +59,5 @@ api_idempotency = Table(
     Column("source_id", String(64), nullable=False),
     Column("batch_id", String(40), nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    Column("fingerprint", String(64), nullable=True),  # None: claimed before migration 0005, matches any content
 )

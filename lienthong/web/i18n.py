@@ -79,6 +79,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "status.landed": ("Đã nhận, đang xử lý", "Received, processing"),
     "status.staged": ("Đã kiểm tra, chờ công bố", "Checked, waiting to publish"),
     "status.published": ("Đã công bố", "Published"),
+    "status.failed": ("Không xử lý được — gửi lại tệp để thử lại", "Failed — send the file again to retry"),
     "status.checked": ("Đã kiểm tra (không nạp)", "Checked (not loaded)"),
     # result
     "result.title": ("Kết quả lô dữ liệu", "Batch result"),

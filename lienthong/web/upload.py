@@ -32,6 +32,7 @@ from lienthong.registry import SourceConfig
 from lienthong.stages.map import check_columns
 from lienthong.stages.process import check_records
 from lienthong.warehouse.audit import append_audit
+from lienthong.warehouse.landing import FINAL_STATUSES
 from lienthong.warehouse.queries import batch_status, quarantined
 from lienthong.warehouse.tables import batch as batch_t
 from lienthong.web import rejects
@@ -132,7 +133,7 @@ async def upload(request: Request, who: SignedIn, ctx: Context) -> Response:
             url = f"/batches/{source_id}/{report.batch_id}"
             body = {"url": url + ("?again=true" if report.duplicate else ""), "status_url": f"{url}/status",
                     "status": report.status,
-                    "done": report.status == "published", "duplicate": report.duplicate}
+                    "done": report.status in FINAL_STATUSES, "duplicate": report.duplicate}
     except ApiError as exc:
         return _refused(request, who, ctx, wants_json, exc.status, exc.message, exc.message_vi, source_id)
     except MalformedInput as exc:
@@ -153,7 +154,7 @@ def status(source_id: str, batch_id: str, who: SignedIn, ctx: Context) -> JSONRe
         return JSONResponse({"error": "not_found"}, status_code=404)
     return JSONResponse({"status": b["status"], "label": who.t(f"status.{b['status']}"),
                          "rows_received": b["rows_read"], "rows_quarantined": b["rows_quarantined"],
-                         "rows_published": b["rows_published"], "done": b["status"] == "published"})
+                         "rows_published": b["rows_published"], "done": b["status"] in FINAL_STATUSES})
 
 
 @router.get("/batches/{source_id}/{batch_id}")
@@ -170,7 +171,7 @@ def batch_page(source_id: str, batch_id: str, request: Request, who: SignedIn, c
     return render(request, who, "result.html", source=source, report=report, rows=rows, check=None, again=again,
                   truncated=report.quarantined_truncated, shown=SHOWN_ROWS,
                   rejects_url=f"/batches/{source_id}/{batch_id}/rejects.xlsx",
-                  refresh=report.status != "published")
+                  refresh=report.status not in FINAL_STATUSES)
 
 
 @router.get("/batches/{source_id}/{batch_id}/rejects.xlsx")

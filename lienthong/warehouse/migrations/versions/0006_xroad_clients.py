@@ -1,7 +1,7 @@
 """X-Road grants: api_key.xroad_client, the consumer subsystem a key's scopes are granted to (issue 18)
 
 Revision ID: 0006
-Revises: 0004 (to be re-pointed at 0005 when the hardening migration lands)
+Revises: 0005
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

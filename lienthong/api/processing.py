@@ -1,0 +1,247 @@
+"""Processing pushed batches away from the threads that serve requests: a small pool of worker processes.
+
+Processing is CPU-bound Python (clean, validate): on threads of the server it holds the GIL the request threads
+need, and one thread drains a burst slowly (issue 12: reads at p99 4-6 s and pushes waiting minutes). So each
+pushed batch goes, by id, to one of ``LIENTHONG_API_PROCESSING_WORKERS`` processes (spawned, each with its own
+hub opened from the server's settings, at a lower CPU priority than the server), which takes the batch
+(``claim_processing``: one worker per batch), reads the payload from the raw zone, processes and publishes it.
+Whatever it raises marks the batch ``failed`` with its reason. A worker that dies (SIGKILL, out of memory) breaks
+its pool: the pool is replaced, and the batches it held are given back and tried once more; a second death marks
+the batch failed. The server lives on. With ``AIRFLOW_API_URL`` set, the source's sync DAG is triggered instead
+(on a thread: it is one HTTP call). With 0 workers the batch is processed on one thread of the server process.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from lienthong.errors import HubError, MalformedInput
+from lienthong.hub import Hub
+from lienthong.settings import Settings
+from lienthong.warehouse.landing import (
+    claim_processing,
+    landed_status,
+    mark_failed,
+    release_processing,
+    sweep_stuck,
+)
+from lienthong.warehouse.queries import batches
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 2  # a batch whose worker died is tried once more in a fresh worker, then marked failed
+
+INTERNAL_EN = ("processing stopped on an internal error of the hub (details are in the server log). Send the file "
+               "again to retry; if it fails again, tell the hub's operators the batch id.")
+INTERNAL_VI = ("Xử lý lô dữ liệu bị dừng do lỗi nội bộ của hệ thống (chi tiết trong nhật ký máy chủ). Hãy gửi lại "
+               "tệp; nếu vẫn lỗi, báo mã lô cho bộ phận vận hành.")
+CRASH_EN = ("the worker processing this batch stopped twice (crashed or ran out of memory). Check the file (size, "
+            "hidden sheets) and send it again; if it fails again, tell the hub's operators the batch id.")
+CRASH_VI = ("Tiến trình xử lý lô dữ liệu này bị dừng đột ngột hai lần (lỗi hoặc hết bộ nhớ). Hãy kiểm tra tệp (kích "
+            "thước, trang ẩn) rồi gửi lại; nếu vẫn lỗi, báo mã lô cho bộ phận vận hành.")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where a batch ended after a processing attempt; ``error`` says whose fault a failure was."""
+
+    batch_id: str
+    status: str | None
+    error: str | None = None  # "input" (the file: 422 to a waiting client) | "hub" | "internal" | "crash"
+    message_en: str | None = None
+    message_vi: str | None = None
+
+
+def process_pushed(hub: Hub, source_id: str, batch_id: str) -> Outcome:
+    """Take, process and publish one landed batch; a failure marks it failed with its reason (never raises)."""
+    stale = timedelta(minutes=hub.settings.batch_stuck_minutes)
+    try:
+        if not claim_processing(hub.engine, batch_id, stale_after=stale):  # done, failed, or another worker's
+            return Outcome(batch_id, landed_status(hub.engine, batch_id))
+        from lienthong.pipeline import process_received
+
+        process_received(hub, hub.source(source_id), batch_id)
+    except MalformedInput as exc:
+        return _failed(hub, batch_id, "input", str(exc), exc.message_vi)
+    except HubError as exc:
+        return _failed(hub, batch_id, "hub", str(exc), exc.message_vi)
+    except Exception:
+        log.exception("processing pushed batch %s of %s failed", batch_id, source_id)
+        return _failed(hub, batch_id, "internal", INTERNAL_EN, INTERNAL_VI)
+    return Outcome(batch_id, landed_status(hub.engine, batch_id))
+
+
+def _failed(hub: Hub, batch_id: str, error: str, message_en: str, message_vi: str) -> Outcome:
+    try:
+        mark_failed(hub.engine, batch_id, message_en, message_vi)
+    except Exception:  # the warehouse is gone too: the sweeper marks the batch when it is back
+        log.exception("could not mark batch %s failed", batch_id)
+    return Outcome(batch_id, "failed", error, message_en, message_vi)
+
+
+# --- in a worker process ---------------------------------------------------------------------------------------
+_worker_hub: Hub | None = None
+
+
+WORKER_NICENESS = 10  # processing yields the CPU to the server's request threads: readers stay fast
+
+
+def _open_worker(settings: Settings) -> None:
+    global _worker_hub  # noqa: PLW0603 - one hub per worker process, opened once
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
+    _worker_hub = Hub.open(settings)
+    _ = _worker_hub.code_lists, _worker_hub.sources  # loaded now, not on the first batch
+
+
+def _in_worker(source_id: str, batch_id: str) -> Outcome:
+    assert _worker_hub is not None
+    return process_pushed(_worker_hub, source_id, batch_id)
+
+
+# --- in the server ---------------------------------------------------------------------------------------------
+class ProcessingPool:
+    """Pushed batches by id → worker processes (or Airflow, or one thread); one job per batch at a time."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.workers = 0 if hub.settings.airflow_api_url else hub.settings.api_processing_workers
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Future[Outcome]] = {}
+        self._closed = False
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> Executor:
+        if self.workers == 0:
+            return ThreadPoolExecutor(max_workers=1, thread_name_prefix="lienthong-process")
+        # Workers start with the first batches (a few seconds: imports, hub), not with the server: a server that
+        # only serves reads never pays for them.
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_open_worker, initargs=(self.hub.settings,))
+
+    def submit(self, source_id: str, batch_id: str) -> Future[Outcome]:
+        """Process (or hand to Airflow) a landed batch; the job already under way when it is queued."""
+        with self._lock:
+            job = self._jobs.get(batch_id)
+            if job is not None:
+                return job
+            job = self._jobs[batch_id] = Future()
+        self._start(job, source_id, batch_id, attempt=1)
+        return job
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for operations and tests)."""
+        processes = getattr(self._executor, "_processes", None) or {}
+        return [p.pid for p in list(processes.values()) if p.is_alive()]
+
+    def resume(self) -> int:
+        """Queue the pushed batches a previous server left landed (stopped before processing them)."""
+        waiting = [b for b in batches(self.hub.engine) if b["status"] == "landed" and b["origin"].startswith("api:")
+                   and b["source_id"] in self.hub.sources]
+        for b in waiting:
+            self.submit(b["source_id"], b["batch_id"])
+        return len(waiting)
+
+    def close(self) -> None:
+        """Finish the batches being processed; those only queued stay landed and are resumed at next start."""
+        with self._lock:
+            self._closed = True
+            executor = self._executor
+        executor.shutdown(wait=True, cancel_futures=True)
+
+    def _start(self, job: Future[Outcome], source_id: str, batch_id: str, attempt: int) -> None:
+        with self._lock:
+            executor = self._executor
+        try:
+            if self.hub.settings.airflow_api_url:
+                inner = executor.submit(_hand_to_airflow, self.hub, source_id, batch_id)
+            elif self.workers == 0:
+                inner = executor.submit(process_pushed, self.hub, source_id, batch_id)
+            else:
+                inner = executor.submit(_in_worker, source_id, batch_id)
+        except BrokenProcessPool:
+            self._replace(executor)
+            self._start(job, source_id, batch_id, attempt)
+            return
+        except RuntimeError:  # shut down: the server is stopping, the batch stays landed
+            self._finish(job, Outcome(batch_id, "landed"))
+            return
+        inner.add_done_callback(partial(self._finished, job, source_id, batch_id, attempt, executor))
+
+    def _finished(self, job: Future[Outcome], source_id: str, batch_id: str, attempt: int, executor: Executor,
+                  inner: Future[Outcome]) -> None:
+        try:
+            outcome = inner.result()
+        except BrokenProcessPool:
+            log.error("the worker processing batch %s stopped (attempt %d of %d)", batch_id, attempt, ATTEMPTS)
+            self._replace(executor)
+            release_processing(self.hub.engine, batch_id)
+            if attempt < ATTEMPTS and not self._closed:
+                self._start(job, source_id, batch_id, attempt + 1)
+                return
+            outcome = _failed(self.hub, batch_id, "crash", CRASH_EN, CRASH_VI)
+        except CancelledError:
+            outcome = Outcome(batch_id, "landed")
+        except Exception:  # the job could not even run (e.g. the worker could not open the warehouse)
+            log.exception("processing batch %s could not run", batch_id)
+            outcome = _failed(self.hub, batch_id, "internal", INTERNAL_EN, INTERNAL_VI)
+        self._finish(job, outcome)
+
+    def _finish(self, job: Future[Outcome], outcome: Outcome) -> None:
+        with self._lock:
+            self._jobs.pop(outcome.batch_id, None)
+        job.set_result(outcome)
+
+    def _replace(self, broken: Executor) -> None:
+        """A new pool in place of a broken one (once, however many of its jobs report it)."""
+        with self._lock:
+            if self._executor is not broken or self._closed:
+                return
+            self._executor = self._new_executor()
+        broken.shutdown(wait=False, cancel_futures=True)
+
+
+def _hand_to_airflow(hub: Hub, source_id: str, batch_id: str) -> Outcome:
+    """Trigger the source's sync DAG, which processes its landed batches; the batch stays landed until then."""
+    from lienthong.cli.airflow_trigger import trigger_via_airflow
+
+    try:
+        trigger_via_airflow(source_id, api_url=hub.settings.airflow_api_url, conf={"batch_id": batch_id},
+                            note=f"pushed batch {batch_id} (HTTP API)")
+    except Exception as exc:
+        log.exception("could not trigger Airflow for batch %s of %s", batch_id, source_id)
+        return _failed(hub, batch_id, "hub", f"could not hand the batch to Airflow ({type(exc).__name__}); send "
+                       "the file again to retry", "Không chuyển được lô dữ liệu cho Airflow xử lý; hãy gửi lại tệp")
+    return Outcome(batch_id, landed_status(hub.engine, batch_id))
+
+
+class Sweeper:
+    """Marks failed, every so often, the batches stuck in ``landed`` (``LIENTHONG_BATCH_STUCK_MINUTES``)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.older_than = timedelta(minutes=hub.settings.batch_stuck_minutes)
+        self.every_s = min(60.0, max(0.5, self.older_than.total_seconds() / 4))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lienthong-sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                sweep_stuck(self.hub.engine, older_than=self.older_than)
+            except Exception:  # the warehouse may be briefly unreachable: try again next time
+                log.exception("sweeping stuck batches failed")
