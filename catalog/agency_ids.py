@@ -41,6 +41,11 @@ def validate_agency_id(value: str) -> str:
     return value
 
 
+def is_agency_id(value: str) -> bool:
+    """Whether ``value`` has the QĐ 20/2020 format (e.g. an X-Road member code that is an agency identifier)."""
+    return isinstance(value, str) and _AGENCY_ID.fullmatch(value) is not None
+
+
 AgencyId = Annotated[str, AfterValidator(validate_agency_id)]
 """A validated agency identifier, for pydantic models (e.g. a source's ``agency_id``)."""
 

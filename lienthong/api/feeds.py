@@ -125,7 +125,8 @@ async def push_batch(
         status, code = (409, "idempotency_conflict") if exc.other == "source" else (422, "idempotency_key_reused")
         raise ApiError(status, code, str(exc), exc.message_vi) from None
     await run_in_threadpool(_audit, ctx, key, "batch.push", source.dataset, item.row_count, {
-        "source_id": source_id, "batch_id": landed.batch_id, "new": landed.is_new, "retried": landed.retried,
+        "source_id": source_id, "agency_id": source.agency_id, "batch_id": landed.batch_id, "new": landed.is_new,
+        "retried": landed.retried,
         "media_type": media_type, "bytes": len(payload), "origin": name, "idempotency_key": idempotency_key,
         "client": request.client.host if request.client else None})
     ctx.metrics.inc("batches_pushed_total", source=source_id, new=str(landed.is_new).lower())

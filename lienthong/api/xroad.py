@@ -29,6 +29,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from catalog.agency_ids import is_agency_id
 from connectors.xroad import XRoadIdentifierError, parse_id
 from lienthong.api import datasets
 from lienthong.api.auth import Context
@@ -76,7 +77,8 @@ async def xroad_caller(request: Request, ctx: Annotated[ApiContext, Depends(get_
         raise ApiError(400, "missing_xroad_client", "the Security Server forwarded no X-Road-Client header",
                        "Thiếu tiêu đề X-Road-Client")
     try:
-        client = str(parse_id(header, encoded=True))
+        client_id = parse_id(header, encoded=True)
+        client = str(client_id)
     except XRoadIdentifierError as exc:
         raise ApiError(400, "invalid_xroad_client", str(exc), "Tiêu đề X-Road-Client không hợp lệ") from None
     key = await run_in_threadpool(find_xroad_grant, ctx.hub.engine, client)
@@ -99,6 +101,8 @@ async def xroad_caller(request: Request, ctx: Annotated[ApiContext, Depends(get_
         await run_in_threadpool(touch_key, ctx.hub.engine, key.key_id)
     request.state.xroad = {"client": client, "security_server": peer} | {
         name: request.headers[h][:200] for name, h in _HEADERS.items() if request.headers.get(h)}
+    if is_agency_id(client_id.parts[2]):  # a Vietnamese body's member code is its agency identifier (QĐ 20/2020)
+        request.state.xroad["client_agency_id"] = client_id.parts[2]
     return key
 
 

@@ -80,3 +80,10 @@ def test_a_source_carries_a_validated_agency_id(tmp_path: Path) -> None:
 
 def test_the_data_file_is_next_to_the_code_lists() -> None:
     assert AGENCY_IDS_PATH.parent.name == "data" and (AGENCY_IDS_PATH.parent / "organisations.csv").is_file()
+
+
+def test_is_agency_id_tells_a_member_code_that_is_an_agency_identifier():
+    from catalog.agency_ids import is_agency_id
+
+    assert is_agency_id("000.00.00.H55") and is_agency_id("G22")
+    assert not is_agency_id("hub-1") and not is_agency_id("000.00.00.h55") and not is_agency_id("")

@@ -157,6 +157,7 @@ def test_audit_log(server: Server) -> None:
     by_action = {(e["action"], e["actor"].split(" ")[1]): e for e in entries}
     push = by_action[("batch.push", "(hlhpn)")]
     assert push["records"] == 5 and push["detail"]["source_id"] == "hlhpn_push" and push["dataset"] == "members"
+    assert push["detail"]["agency_id"] == server.hub.sources["hlhpn_push"].agency_id  # the source's (QĐ 20/2020)
     portal = by_action[("records.read", "(portal)")]
     assert portal["records"] == 2 and portal["detail"]["filters"] == {"ward_code": "00070"}
     assert portal["detail"]["pseudonymised"] == ["id_number", "phone"]

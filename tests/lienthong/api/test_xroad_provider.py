@@ -87,7 +87,8 @@ def test_a_granted_subsystem_gets_records_and_the_audit_names_it(hub_server: Ser
     assert entry["detail"]["xroad"] == {
         "client": PORTAL, "security_server": SS_ADDRESS, "id": message_id, "user_id": "VN001185012345",
         "represented_party": "GOV/000.00.00.H01", "service": f"{HUB}/members",
-        "request_id": ss.forwarded[0]["headers"]["X-Road-Request-Id"]}
+        "request_id": ss.forwarded[0]["headers"]["X-Road-Request-Id"],
+        "client_agency_id": "000.00.00.H55"}  # the member code, an agency identifier (QĐ 20/2020)
 
 
 def test_a_subsystem_without_a_grant_is_refused_in_the_hubs_own_words(hub_server: Server,
