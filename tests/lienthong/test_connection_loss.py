@@ -85,11 +85,13 @@ def _accounted_exactly_once(hub, total: int) -> None:
 
 
 def test_backends_terminated_again_and_again_during_a_sync_lose_and_duplicate_nothing(
-    make_hub, pg_url, tmp_path, caplog
+    make_hub, pg_url, tmp_path, caplog, monkeypatch
 ):
     total = _write_files(tmp_path / "drop")
     hub = make_hub([file_source(tmp_path / "drop")], pg_url)
     hub.code_lists  # noqa: B018 - loaded before the first kill, like any warm hub
+    # Airflow's logging set-up (imported by other tests of the session) disables loggers that existed before it
+    monkeypatch.setattr(logging.getLogger("lienthong.warehouse.engine"), "disabled", False)
     caplog.set_level(logging.WARNING, logger="lienthong.warehouse.engine")
 
     with terminating_backends(pg_url.rsplit("/", 1)[1], every_s=0.1) as kills:
