@@ -208,7 +208,8 @@ class ProcessingPool:
         self._closed = False
         self._executor = self._new_executor()
         # Airflow's publish and open-data DAGs run the rest of the job there; here, the workers do.
-        self.after_publish = None if hub.settings.airflow_api_url else AfterPublishQueue(self._start_after_publish)
+        self.after_publish = (AfterPublishQueue(self._start_after_publish)
+                              if hub.settings.api_after_publish and not hub.settings.airflow_api_url else None)
 
     def _start_after_publish(self, datasets: list[str], batch_ids: list[str]) -> Future:
         with self._lock:
