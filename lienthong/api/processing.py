@@ -147,7 +147,11 @@ class AfterPublishQueue:
             self.runs += 1
         try:
             future = self._start(datasets, batch_ids)
-        except Exception:  # shutting down (the batches are published; the next run matches them)
+        except RuntimeError as exc:  # shutting down: the batches are published; the next run matches them
+            log.info("after-publish for %s not started: %s", ", ".join(datasets), exc)
+            self._settle()
+            return
+        except Exception:
             log.exception("could not start after-publish for %s", ", ".join(datasets))
             self._settle()
             return
