@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         description="HTTP API: worker processes that process and publish pushed batches (0: one thread of the "
                     "server process, as before issue 12).",
     )
+    api_after_publish: bool = Field(
+        default=True,
+        description="HTTP API: once a pushed batch is published, queue the rest of the job (match, quality report, "
+                    "open data; lienthong.jobs.after_publish) on the processing workers, bursts coalesced.",
+    )
     batch_stuck_minutes: float = Field(
         default=30, gt=0,
         description="A batch still `landed` this long after landing (or after a worker took it) is marked failed "

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from lienthong.api import catalog, datasets, feeds, odata, ops, xroad
+from lienthong.api import catalog, datasets, entities, feeds, odata, ops, xroad
 from lienthong.api.context import ApiContext
 from lienthong.api.errors import install_handlers
 from lienthong.api.metrics import MetricsMiddleware
@@ -60,7 +60,8 @@ def create_app(settings: Settings | None = None, *, extra_routers: Iterable[APIR
     metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_handlers(app)
-    for router in (feeds.router, datasets.router, odata.router, catalog.router, ops.router, xroad.router):
+    for router in (feeds.router, datasets.router, entities.router, odata.router, catalog.router, ops.router,
+                   xroad.router):
         app.include_router(router)
     open_data = _open_data_router()
     if open_data is not None:

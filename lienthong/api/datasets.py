@@ -97,7 +97,7 @@ def records(
     cursor = Cursor.decode(since) if since else None
     filters = {k: check_filter(k, v) for k, v in {"province_code": province_code, "ward_code": ward_code,
                                                   "organisation": organisation}.items() if v is not None}
-    view = view_for(ctx.hub, key, dataset)
+    view = view_for(ctx.hub, key, dataset, entity_ids=True)
     page = limit or (PAGE_DEFAULT if fmt == "json" else None)
     detail = {"since": since, "limit": page, "format": fmt, "filters": filters, **view.describe(),
               **caller_detail(request)}

@@ -9,6 +9,11 @@ Whatever it raises marks the batch ``failed`` with its reason. A worker that die
 its pool: the pool is replaced, and the batches it held are given back and tried once more; a second death marks
 the batch failed. The server lives on. With ``AIRFLOW_API_URL`` set, the source's sync DAG is triggered instead
 (on a thread: it is one HTTP call). With 0 workers the batch is processed on one thread of the server process.
+
+Once a batch is published, the rest of the job — match, quality report, open data (``lienthong.jobs.after_publish``)
+— is queued on the same workers, never run inside a request, and *single-flight* (:class:`AfterPublishQueue`):
+while one runs, every batch published meanwhile joins one follow-up run, so fifty pushes in a minute cost one or
+two matches, not fifty. With Airflow, its publish and open-data DAGs do this instead.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -86,6 +92,89 @@ def _failed(hub: Hub, batch_id: str, error: str, message_en: str, message_vi: st
     return Outcome(batch_id, "failed", error, message_en, message_vi)
 
 
+def run_after_publish(hub: Hub, datasets: list[str], batch_ids: list[str]) -> dict:
+    """``jobs.after_publish`` for pushed batches: what it did, as a small dict (it crosses processes)."""
+    from lienthong.jobs import after_publish
+
+    done = after_publish(hub, datasets, batch_ids=batch_ids)
+    for problem in done.problems:
+        log.warning("after publishing %s: %s", ", ".join(datasets), problem.message)
+    return {"datasets": datasets, "batches": len(batch_ids), "report": str(done.report) if done.report else None,
+            "matches": {d: {k: v for k, v in m.items() if isinstance(v, int | float | str)}
+                        for d, m in done.matches.items()},
+            "open_data": len(done.open_data), "problems": [p.message for p in done.problems]}
+
+
+class AfterPublishQueue:
+    """Single flight for ``after_publish``: one run at a time; what is asked meanwhile joins one follow-up run.
+
+    Args:
+        start: starts a run for (datasets, batch ids) and returns its future.
+    """
+
+    def __init__(self, start: Callable[[list[str], list[str]], Future]) -> None:
+        self._start = start
+        self._lock = threading.Lock()
+        self._datasets: dict[str, None] = {}
+        self._batch_ids: dict[str, None] = {}
+        self._running = False
+        self._idle = threading.Event()
+        self._idle.set()
+        self.runs = 0  # runs started (for operations and tests)
+        self.requests = 0
+        self.last: dict | None = None  # the last run's summary (or its error)
+
+    def request(self, datasets: list[str], batch_ids: list[str]) -> None:
+        """Ask for a run covering ``datasets`` and ``batch_ids``: now if none runs, else in the follow-up run."""
+        with self._lock:
+            self.requests += 1
+            self._datasets.update(dict.fromkeys(datasets))
+            self._batch_ids.update(dict.fromkeys(batch_ids))
+            if self._running:
+                return
+            self._running = True
+            self._idle.clear()
+        self._launch()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no run is under way or waiting; False when ``timeout`` passed first."""
+        return self._idle.wait(timeout)
+
+    def _launch(self) -> None:
+        with self._lock:
+            datasets, batch_ids = list(self._datasets), list(self._batch_ids)
+            self._datasets, self._batch_ids = {}, {}
+            self.runs += 1
+        try:
+            future = self._start(datasets, batch_ids)
+        except RuntimeError as exc:  # shutting down: the batches are published; the next run matches them
+            log.info("after-publish for %s not started: %s", ", ".join(datasets), exc)
+            self._settle()
+            return
+        except Exception:
+            log.exception("could not start after-publish for %s", ", ".join(datasets))
+            self._settle()
+            return
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future) -> None:
+        try:
+            self.last = future.result()
+        except BaseException as exc:  # noqa: BLE001 - logged; the next run picks up what this one missed
+            log.error("after-publish run failed: %s", exc)
+            self.last = {"error": f"{type(exc).__name__}: {exc}"}
+        self._settle()
+
+    def _settle(self) -> None:
+        with self._lock:
+            again = bool(self._datasets)
+            if not again:
+                self._running = False
+                self._idle.set()
+        if again:
+            self._launch()
+
+
 # --- in a worker process ---------------------------------------------------------------------------------------
 _worker_hub: Hub | None = None
 
@@ -106,6 +195,11 @@ def _in_worker(source_id: str, batch_id: str) -> Outcome:
     return process_pushed(_worker_hub, source_id, batch_id)
 
 
+def _after_publish_in_worker(datasets: list[str], batch_ids: list[str]) -> dict:
+    assert _worker_hub is not None
+    return run_after_publish(_worker_hub, datasets, batch_ids)
+
+
 # --- in the server ---------------------------------------------------------------------------------------------
 class ProcessingPool:
     """Pushed batches by id → worker processes (or Airflow, or one thread); one job per batch at a time."""
@@ -117,6 +211,23 @@ class ProcessingPool:
         self._jobs: dict[str, Future[Outcome]] = {}
         self._closed = False
         self._executor = self._new_executor()
+        # Airflow's publish and open-data DAGs run the rest of the job there; here, the workers do.
+        self.after_publish = (AfterPublishQueue(self._start_after_publish)
+                              if hub.settings.api_after_publish and not hub.settings.airflow_api_url else None)
+
+    def _start_after_publish(self, datasets: list[str], batch_ids: list[str]) -> Future:
+        with self._lock:
+            if self._closed:
+                msg = "the server is stopping"
+                raise RuntimeError(msg)
+            executor = self._executor
+        try:
+            if self.workers == 0:
+                return executor.submit(run_after_publish, self.hub, datasets, batch_ids)
+            return executor.submit(_after_publish_in_worker, datasets, batch_ids)
+        except BrokenProcessPool:
+            self._replace(executor)
+            return self._start_after_publish(datasets, batch_ids)
 
     def _new_executor(self) -> Executor:
         if self.workers == 0:
@@ -192,6 +303,8 @@ class ProcessingPool:
         except Exception:  # the job could not even run (e.g. the worker could not open the warehouse)
             log.exception("processing batch %s could not run", batch_id)
             outcome = _failed(self.hub, batch_id, "internal", INTERNAL_EN, INTERNAL_VI)
+        if outcome.status == "published" and self.after_publish is not None and not self._closed:
+            self.after_publish.request([self.hub.source(source_id).dataset], [batch_id])
         self._finish(job, outcome)
 
     def _finish(self, job: Future[Outcome], outcome: Outcome) -> None:

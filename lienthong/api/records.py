@@ -18,15 +18,17 @@ import base64
 import binascii
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, Select, select, tuple_
 
 from lienthong.api.errors import ApiError
 from lienthong.hub import Hub
+from lienthong.match import MATCHED_DATASETS
 from lienthong.warehouse.api_keys import ApiKey
 from lienthong.warehouse.tables import PUBLISHED
+from lienthong.warehouse.tables_match import match_link
 from schemas import FieldKind, Privacy, get_contract
 
 META = ["record_key", "source_id", "version", "updated_at", "deleted"]
@@ -98,17 +100,32 @@ class View:
     organisation: str | None = None  # rows restricted to this organisation
     org_sources: tuple[str, ...] | None = None  # ... through these sources, when the dataset has no such field
     pseudonym_key: tuple[bytes, str] | None = None
+    entity_ids: bool = False  # each record also carries its match entity (``entity_id``; null until matched)
 
     @property
     def columns(self) -> list[str]:
-        return META + self.fields
+        return META + self.fields + (["entity_id"] if self.entity_ids else [])
 
     def describe(self) -> dict[str, Any]:
         return {"organisation": self.organisation, "pseudonymised": self.pseudonymised, "withheld": self.withheld}
 
 
-def view_for(hub: Hub, key: ApiKey, dataset: str) -> View:
-    """What ``key`` may see of ``dataset`` (the caller has checked ``read:<dataset>``)."""
+def view_for(hub: Hub, key: ApiKey, dataset: str, *, entity_ids: bool = False) -> View:
+    """What ``key`` may see of ``dataset`` (the caller has checked ``read:<dataset>``).
+
+    Args:
+        hub: the opened hub.
+        key: the caller's key.
+        dataset: the dataset read.
+        entity_ids: add each record's ``entity_id`` (datasets of people that are matched, else ignored).
+    """
+    view = _view_for(hub, key, dataset)
+    if entity_ids and dataset in MATCHED_DATASETS:
+        view = replace(view, entity_ids=True)
+    return view
+
+
+def _view_for(hub: Hub, key: ApiKey, dataset: str) -> View:
     contract = get_contract(dataset)
     specs = contract.fields()
     org = None if key.is_admin() else key.organisation
@@ -143,7 +160,13 @@ def _pseudonym_key(hub: Hub) -> tuple[bytes, str] | None:
 def records_query(view: View, *, since: Cursor | None, filters: dict[str, str], limit: int | None) -> Select:
     """The keyset query: rows after ``since`` (tombstones included then), filtered, in cursor order."""
     table = PUBLISHED[view.dataset]
-    q = select(*[table.c[c] for c in view.columns], table.c.published_seq)
+    if view.entity_ids:  # the record's entity, from the match links (kept current through merges and splits)
+        link = match_link
+        q = (select(*[table.c[c] for c in META + view.fields], link.c.entity_id, table.c.published_seq)
+             .select_from(table.outerjoin(link, (link.c.dataset == view.dataset)
+                                          & (link.c.record_key == table.c.record_key))))
+    else:
+        q = select(*[table.c[c] for c in view.columns], table.c.published_seq)
     if since is None:
         q = q.where(~table.c.deleted)
     else:
@@ -180,13 +203,25 @@ def shape(rows: list, view: View) -> list[dict[str, Any]]:
         seq, key = row[-1], row[0]
         rec["cursor"] = base64.urlsafe_b64encode(f"{seq}:{key}".encode()).decode().rstrip("=")
         out.append(rec)
-    if view.pseudonymised and view.pseudonym_key and out:
+    return pseudonymised(out, view)
+
+
+def shape_values(values: dict[str, Any], view: View) -> dict[str, Any]:
+    """A mapping of contract fields (a golden record) as ``view`` shows them: withheld fields left out,
+    pseudonymised ones as their tokens — what a record of the same key would show."""
+    (out,) = pseudonymised([{k: v for k, v in values.items() if k in view.fields}], view)
+    return out
+
+
+def pseudonymised(records: list[dict[str, Any]], view: View) -> list[dict[str, Any]]:
+    """``records`` with the view's pseudonymised fields replaced by their tokens (in place)."""
+    if view.pseudonymised and view.pseudonym_key and records:
         from lienthong.open_data.pseudonymise import pseudonymise
 
         key, key_id = view.pseudonym_key
         for name in view.pseudonymised:
-            live = [r for r in out if name in r]
+            live = [r for r in records if name in r]
             tokens = pseudonymise([r[name] for r in live], key=key, key_id=key_id)
             for r, t in zip(live, tokens, strict=True):
                 r[name] = t
-    return out
+    return records

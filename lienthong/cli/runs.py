@@ -1,13 +1,11 @@
-"""The main job, shared by `lienthong sync` and `lienthong demo`: sync sources with progress, publish, report."""
+"""`lienthong sync` and `lienthong demo` on screen: the job of :mod:`lienthong.jobs` with progress bars, a summary
+table and one line per problem."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
 from rich.markup import escape
 from rich.progress import (
@@ -20,18 +18,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from lienthong import jobs
 from lienthong.cli.console import console, err_console
-from lienthong.errors import ConnectionLost, HubError
 from lienthong.hub import Hub
-from lienthong.open_data.build import write_open_data
-from lienthong.pipeline import BatchHook, Problem, SourceRun, match_published, publish_all, sync_source
+from lienthong.pipeline import BatchHook, Problem, SourceRun
 from lienthong.registry import SourceConfig
-from lienthong.reporting import write_run_report
 from lienthong.warehouse.publishing import Publication
 from lienthong.warehouse.queries import batches
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 @dataclass
@@ -51,7 +44,7 @@ class RunOutcome:
 
 
 def run_sources(hub: Hub, sources: list[SourceConfig]) -> RunOutcome:
-    """Sync ``sources`` one after the other, then publish, match, report and refresh open data.
+    """Sync ``sources`` one after the other with progress bars, then :func:`lienthong.jobs.after_publish`.
 
     A source that fails is reported (``outcome.problems``, one line each) and the others go on; so do the steps
     after them. Once the warehouse connection is lost for good, the remaining steps are skipped with a line.
@@ -62,69 +55,34 @@ def run_sources(hub: Hub, sources: list[SourceConfig]) -> RunOutcome:
                TextColumn("rows {task.fields[rows]:,}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         overall = progress.add_task("sources", total=len(sources), rows=0)
-        for source in sources:
-            task = progress.add_task(source.id, total=None, rows=0)
+        tasks: dict[str, int] = {}
 
-            def on_batch(run: SourceRun, task: int = task) -> None:
-                progress.update(task, advance=1, rows=run.rows_read)
+        def on_source(source: SourceConfig) -> BatchHook:
+            task = tasks[source.id] = progress.add_task(source.id, total=None, rows=0)
+            return lambda run: progress.update(task, advance=1, rows=run.rows_read)
 
-            run = _sync_one(hub, source, on_batch)
+        def on_done(run: SourceRun) -> None:
             if run.problems:
-                progress.console.print(f"[red]✗ {source.id}[/]")
-                outcome.failed.append(source.id)
-                outcome.problems += run.problems
-            outcome.runs.append(run)
-            progress.update(task, total=max(run.batches_new + run.batches_seen, 1),
-                            completed=max(run.batches_new + run.batches_seen, 1))
+                progress.console.print(f"[red]✗ {run.source_id}[/]")
+                outcome.failed.append(run.source_id)
+                outcome.problems.extend(run.problems)
+            done = max(run.batches_new + run.batches_seen, 1)
+            progress.update(tasks[run.source_id], total=done, completed=done)
             progress.update(overall, advance=1)
-    steps = _Steps(outcome)
-    datasets = [s.dataset for s in sources]
-    outcome.publications = steps.run("publish", lambda: publish_all(hub, datasets), [])
-    with console.status("matching people across feeds and organisations (Splink)"):
-        outcome.matches = steps.run("match", lambda: match_published(hub, datasets), {})
+
+        outcome.runs = jobs.sync_sources(hub, sources, on_source=on_source, on_done=on_done)
+    steps = jobs.Steps(outcome.problems)
+    with console.status("publishing, matching people (Splink), writing the report and the open data"):
+        done = jobs.after_publish(hub, [s.dataset for s in sources], batch_ids=outcome.runs,
+                                  started_at=started_at, steps=steps)
+    outcome.publications, outcome.matches = done.publications, done.matches
+    outcome.report, outcome.open_data = done.report, done.open_data
     published = steps.run("count published rows", lambda: {
         b["batch_id"]: b["rows_published"] or 0 for r in outcome.runs
         for b in batches(hub.engine, batch_ids=r.batch_ids)}, {})
     for run in outcome.runs:
         run.rows_published = sum(published.get(b, 0) for b in run.batch_ids)
-    reports = hub.settings.home / "reports"
-    outcome.report = steps.run("quality report",
-                               lambda: write_run_report(hub, outcome.runs, reports, started_at=started_at), None)
-    outcome.open_data = steps.run("open data", lambda: write_open_data(
-        hub.engine, hub.settings.home / "open-data", hub.code_lists, threshold=hub.settings.small_cell_threshold,
-        base_url=hub.settings.public_base_url), [])
     return outcome
-
-
-def _sync_one(hub: Hub, source: SourceConfig, on_batch: BatchHook) -> SourceRun:
-    """``sync_source``, with a failure of the source turned into its one-line problem: the others go on."""
-    try:
-        return sync_source(hub, source, on_batch=on_batch)
-    except Exception as exc:  # noqa: BLE001 - one source, whatever broke it, never stops the others
-        problem = Problem.of(source.id, exc, where=f"source {source.id}")
-        log.info("source %s stopped: %s", source.id, problem.message, exc_info=None if isinstance(exc, HubError)
-                 else exc)
-        return SourceRun(source.id, source.dataset, error=problem.message, problems=[problem])
-
-
-class _Steps:
-    """The steps after the sources: each failure is one line; after a lost warehouse the rest are skipped."""
-
-    def __init__(self, outcome: RunOutcome) -> None:
-        self.outcome, self.lost = outcome, False
-
-    def run(self, name: str, work: Callable[[], T], default: T) -> T:
-        if self.lost:
-            self.outcome.problems.append(Problem(
-                name, f"{name}: skipped, the warehouse is unreachable; run the sync again once it is back",
-                f"{name}: bỏ qua vì không kết nối được kho dữ liệu; hãy chạy lại khi kho hoạt động trở lại"))
-            return default
-        try:
-            return work()
-        except HubError as exc:
-            self.lost = self.lost or isinstance(exc, ConnectionLost)
-            self.outcome.problems.append(Problem.of(name, exc))
-            return default
 
 
 def summary_table(outcome: RunOutcome) -> Table:

@@ -4,8 +4,9 @@
 ``report_problems`` (fails the run, after the good files went through, when a file was refused). ``emit_staged``
 carries the dataset's *staged* asset as its outlet and is skipped when nothing new was staged: Airflow records
 an asset event for a task's outlets only when the task succeeds, so a skipped task emits nothing and the
-publish DAG is not woken for nothing. ``publish__<dataset>`` (scheduled on that asset) publishes, then
-``emit_published`` does the same for the *published* asset, which ``open_data`` waits on (any of the three).
+publish DAG is not woken for nothing. ``publish__<dataset>`` (scheduled on that asset): ``publish`` → ``match``
+(datasets of people) → ``quality_report`` → ``emit_published``, which does the same for the *published* asset that
+``open_data`` waits on (any of the three). Each task calls one function of :mod:`lienthong.jobs`.
 Schedule, retries, retry delay, timeout and owner come from each source's ``schedule:`` in its YAML.
 """
 
@@ -97,7 +98,7 @@ def publish_dag(dataset: str) -> DAG:
     published = published_asset(dataset)
     with DAG(
         dag_id=f"publish__{dataset}",
-        description=f"Publish staged {dataset} (match/merge, then one atomic publication)",
+        description=f"Publish staged {dataset} in one atomic publication, match its people, write the report",
         schedule=staged_asset(dataset),
         start_date=START,
         catchup=False,
@@ -114,17 +115,20 @@ def publish_dag(dataset: str) -> DAG:
         def emit_published(publication: dict) -> None:
             _emit(published, publication, when=publication["batches"] > 0, what="published")
 
+        @task(task_id="quality_report")
+        def quality_report(publication: dict) -> dict | None:
+            return tasks.quality_report(dataset, publication) if publication["batches"] else None
+
         published_now = publish()
+        reported = quality_report(published_now)
         if dataset in MATCHED_DATASETS:
 
             @task(task_id="match")
             def match(publication: dict) -> dict:
                 return tasks.match(dataset) if publication["batches"] else {"records": 0}
 
-            matched = match(published_now)
-            published_now >> matched >> emit_published(published_now)
-        else:
-            emit_published(published_now)
+            published_now >> match(published_now) >> reported
+        reported >> emit_published(published_now)
     return dag
 
 

@@ -1,5 +1,8 @@
 """What each Airflow task does: open the hub, call one idempotent engine function, log, return a small dict.
 
+The publish DAG's tasks and the open-data DAG's task each call one function of :mod:`lienthong.jobs` — the
+functions ``lienthong sync`` and the API's processing workers compose — so every door runs the same job.
+
 Each function here is the whole body of one task, so it can be called (and crashed) in a test without a
 scheduler. Idempotency is the engine's: batches are keyed by content (``batch_identity``), landing the same
 payload again is a no-op, processing replaces a batch's rows, publishing only takes staged batches, and the
@@ -105,31 +108,40 @@ def commit_cursor(source_id: str, cursor: dict | None) -> dict:
 
 
 def publish(dataset: str) -> dict:
-    """Publish every staged batch of ``dataset`` atomically."""
-    from lienthong import pipeline
+    """Publish every staged batch of ``dataset`` atomically (``jobs.publish``)."""
+    from lienthong import jobs
 
     hub = Hub.open()
-    (pub,) = pipeline.publish_all(hub, [dataset])
+    (pub,) = jobs.publish(hub, [dataset])
     return {"dataset": dataset, "publication": pub.seq, "batches": pub.batches, "rows_inserted": pub.rows_inserted,
-            "rows_updated": pub.rows_updated, "rows_unchanged": pub.rows_unchanged}
+            "rows_updated": pub.rows_updated, "rows_unchanged": pub.rows_unchanged,
+            "batch_ids": list(pub.batch_ids)}
 
 
 def match(dataset: str) -> dict:
-    """Resolve the records of ``dataset`` published since the last match run into entities (Splink)."""
-    from lienthong import pipeline
+    """Resolve the records of ``dataset`` published since the last match run into entities (``jobs.match``)."""
+    from lienthong import jobs
 
     hub = Hub.open()
-    figures = pipeline.match_published(hub, [dataset]).get(dataset, {})
+    figures = jobs.match(hub, [dataset]).get(dataset, {})
     return {k: v for k, v in figures.items() if isinstance(v, int | float | str)}
 
 
-def open_data() -> list[str]:
-    """Rewrite the open aggregate tables from the published datasets; returns the files written."""
-    from lienthong.open_data.build import write_open_data
+def quality_report(dataset: str, publication: dict) -> dict:
+    """Write the quality report of the batches just published (``jobs.write_report``)."""
+    from lienthong import jobs
 
     hub = Hub.open()
-    folder = hub.settings.home / "open-data"
-    written = write_open_data(hub.engine, folder, hub.code_lists, threshold=hub.settings.small_cell_threshold,
-                              base_url=hub.settings.public_base_url)
+    path = jobs.write_report(hub, publication.get("batch_ids") or [])
+    log.info("quality report of %s: %s", dataset, path)
+    return {"dataset": dataset, "report": str(path)}
+
+
+def open_data() -> list[str]:
+    """Rewrite the open-data release from the published datasets (``jobs.release_open_data``)."""
+    from lienthong import jobs
+
+    hub = Hub.open()
+    written = jobs.release_open_data(hub)
     log.info("open data: %s", ", ".join(str(p) for p in written))
     return [str(p) for p in written]

@@ -20,7 +20,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, Select, delete, func, insert, select, text, update
 
 from lienthong.warehouse.bulk import chunks
 from lienthong.warehouse.tables import PUBLISHED, STAGING, publication, quarantine
@@ -40,6 +40,7 @@ class Publication:
     rows_updated: int
     rows_unchanged: int
     rows_deleted: int = 0  # records a full snapshot no longer held, now tombstones (counted in rows_updated too)
+    batch_ids: tuple[str, ...] = ()  # the batches published (landing order)
 
 
 def publish(engine: Engine, dataset: str, *, snapshot_sources: Collection[str] = ()) -> Publication:
@@ -55,10 +56,7 @@ def publish(engine: Engine, dataset: str, *, snapshot_sources: Collection[str] =
     with engine.begin() as conn:
         # One publisher per dataset at a time (Airflow and the API's processing workers may run several), and
         # the staged batches are read only once the lock is held, so two publishers never take the same batch.
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:d))"), {"d": f"publish:{dataset}"})
-        else:  # SQLite: take the database's write lock now, not at the first write after the read below
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        lock_publishing(conn, dataset)
         batch_ids = conn.execute(
             select(batch_t.c.batch_id).where(batch_t.c.dataset == dataset, batch_t.c.status == "staged")
             .order_by(batch_t.c.seq)
@@ -90,7 +88,42 @@ def publish(engine: Engine, dataset: str, *, snapshot_sources: Collection[str] =
             .values(status="published", published_at=now, rows_published=batch_t.c.rows_valid)
         )
     distinct_keys = inserted + updated - deleted
-    return Publication(dataset, seq, len(batch_ids), inserted, updated, max(staged_rows - distinct_keys, 0), deleted)
+    return Publication(dataset, seq, len(batch_ids), inserted, updated, max(staged_rows - distinct_keys, 0), deleted,
+                       tuple(batch_ids))
+
+
+def lock_publishing(conn: Connection, dataset: str) -> None:
+    """Take the dataset's publishing lock for the rest of ``conn``'s transaction; call it first in a transaction.
+
+    Held by whatever gives records a new ``published_seq`` (publishing, an entity change), so seqs of a dataset
+    commit in the order they were drawn and nothing ever appears behind a cursor a consumer already holds.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:d))"), {"d": f"publish:{dataset}"})
+    else:  # SQLite: take the database's write lock now, not at the first write after a read
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def republish_records(conn: Connection, dataset: str, keys: Select, *, why: str) -> int:
+    """Give the live records whose key ``keys`` selects a new publication: ``published_seq`` and ``version``
+    bumped, values and ``updated_at`` unchanged. For a change of what is served beside the values — a record's
+    ``entity_id`` after a match, merge or split — so a consumer syncing ``since`` a cursor sees it again.
+
+    The caller holds :func:`lock_publishing` (taken first in its transaction). Returns how many records moved.
+    """
+    published = PUBLISHED[dataset]
+    now = datetime.now(UTC)
+    seq = conn.execute(insert(publication).values(dataset=dataset, published_at=now, batch_ids=[],
+                                                  rows_inserted=0, rows_updated=0).returning(publication.c.seq)
+                       ).scalar_one()
+    moved = conn.execute(update(published).where(published.c.record_key.in_(keys), ~published.c.deleted)
+                         .values(published_seq=seq, version=published.c.version + 1)).rowcount
+    if moved:
+        conn.execute(update(publication).where(publication.c.seq == seq).values(rows_updated=moved))
+    else:
+        conn.execute(delete(publication).where(publication.c.seq == seq))
+    log.info("%s: %d records republished (%s), publication %s", dataset, moved, why, seq if moved else "-")
+    return moved
 
 
 def _apply_snapshots(conn: Connection, dataset: str, batch_ids: list[str], snapshots: set[str], seq: int,

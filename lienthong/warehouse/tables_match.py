@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 
 from lienthong.warehouse.bulk import insert_arrow
+from lienthong.warehouse.publishing import lock_publishing, republish_records
 from lienthong.warehouse.tables import Json, Timestamp, metadata
 
 match_entity = Table(
@@ -197,10 +198,21 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links_rows: list
                   merges: list[tuple[str, str]], entities: list[dict[str, Any]], review: list[dict[str, Any]],
                   stats: dict[str, Any]) -> None:
     """One transaction: new links, merges (links re-pointed, entity marked merged, history), golden records
-    of the touched entities, new review pairs, and the run marked finished (which moves the cursor)."""
+    of the touched entities, new review pairs, and the run marked finished (which moves the cursor).
+
+    The published records whose ``entity_id`` changes (linked for the first time, or in an absorbed entity) get
+    a new ``published_seq`` in the same transaction, so consumers following the change feed see the change."""
     now = _now()
     with engine.begin() as conn:
+        lock_publishing(conn, dataset)  # first: records whose entity changes get a new published_seq below
+        if merges:  # the absorbed entities' records change entity_id: republished before their links move
+            republish_records(conn, dataset, select(match_link.c.record_key).where(
+                match_link.c.dataset == dataset, match_link.c.entity_id.in_([a for a, _ in merges])),
+                why="entity merged")
         _bulk(conn, match_link, [{**r, "dataset": dataset, "run_id": run_id, "linked_at": now} for r in links_rows])
+        if links_rows:  # records linked for the first time now carry an entity_id
+            republish_records(conn, dataset, select(match_link.c.record_key).where(
+                match_link.c.dataset == dataset, match_link.c.run_id == run_id), why="entity assigned")
         created = [r["entity_id"] for r in links_rows if r["rule"] == "new"]
         _bulk(conn, match_history, [{"dataset": dataset, "run_id": run_id, "event": "created", "entity_id": e,
                                      "other_entity_id": None, "detail": None, "at": now}
@@ -264,6 +276,9 @@ def split_record(engine: Engine, dataset: str, record_key: str, new_entity_id: s
     """Move one record out of its entity into a new one (after a rejection), recorded as a split."""
     now = _now()
     with engine.begin() as conn:
+        lock_publishing(conn, dataset)
+        republish_records(conn, dataset, select(match_link.c.record_key).where(
+            match_link.c.dataset == dataset, match_link.c.record_key == record_key), why="entity split")
         old = conn.execute(select(match_link.c.entity_id).where(match_link.c.dataset == dataset,
                                                                 match_link.c.record_key == record_key)).scalar()
         conn.execute(update(match_link).where(match_link.c.dataset == dataset, match_link.c.record_key == record_key)

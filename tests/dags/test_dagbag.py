@@ -62,11 +62,13 @@ def test_publish_dag_is_scheduled_on_the_staged_asset(dagbag, dataset: str) -> N
     dag = dagbag.dags[f"publish__{dataset}"]
     assert dag.schedule == staged_asset(dataset)
     if dataset in MATCHED_DATASETS:  # people are resolved into entities before the dataset counts as published
-        assert sorted(dag.task_ids) == ["emit_published", "match", "publish"]
+        assert sorted(dag.task_ids) == ["emit_published", "match", "publish", "quality_report"]
         assert dag.get_task("match").upstream_task_ids == {"publish"}
-        assert dag.get_task("emit_published").upstream_task_ids == {"publish", "match"}
+        assert dag.get_task("quality_report").upstream_task_ids == {"publish", "match"}
     else:
-        assert sorted(dag.task_ids) == ["emit_published", "publish"]
+        assert sorted(dag.task_ids) == ["emit_published", "publish", "quality_report"]
+        assert dag.get_task("quality_report").upstream_task_ids == {"publish"}
+    assert dag.get_task("emit_published").upstream_task_ids == {"publish", "quality_report"}
     assert dag.get_task("emit_published").outlets == [published_asset(dataset)]
     assert dag.get_task("publish").outlets == []
 

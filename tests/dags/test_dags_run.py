@@ -93,6 +93,7 @@ def test_sync_then_publish_with_airflow_dags_test(demo_hub: DemoHub, tmp_path: P
         _run([str(BIN / "airflow"), "dags", "test", "publish__members"], env, cwd)
         assert _last_run(airflow_db, "publish__members") == ("success", {"publish": "success",
                                                                          "match": "success",
+                                                                         "quality_report": "success",
                                                                          "emit_published": "skipped"})
         assert len(batches(engine, source_id="dtn_db")) == 3
         assert published_count(engine, "members") == valid
