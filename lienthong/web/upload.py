@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from connectors.formats import file_row
 from lienthong.api import feeds
 from lienthong.api.context import ApiContext, get_context
 from lienthong.api.errors import ApiError
@@ -182,7 +183,8 @@ def batch_rejects(source_id: str, batch_id: str, request: Request, who: SignedIn
     if b is None or b["source_id"] != source_id:
         return error_page(request, who, 404, who.t("error.not_found"))
     stored = quarantined(ctx.hub.engine, batch_id=batch_id)
-    rows = rejects.shape(source, ((q["row_no"] + 1, q["record"], q["reasons"]) for q in stored), by="field")
+    rows = rejects.shape(source, ((file_row(q["row_no"], b["media_type"], b["read_options"]), q["record"],
+                                   q["reasons"]) for q in stored), by="field")
     with ctx.hub.engine.begin() as conn:
         append_audit(conn, actor=who.key.actor, action="rejects.read", dataset=source.dataset, records=len(rows),
                      detail={"source_id": source_id, "batch_id": batch_id, "format": "xlsx", "via": "web"})
@@ -219,7 +221,8 @@ def _check(ctx: ApiContext, who: Visitor, source: SourceConfig, payload: bytes, 
     check_columns(item.records, source, item.origin)
     checked = check_records(item.records, source, ctx.hub.code_lists)
     kept = checked.rejected[:CHECK_ROWS_KEPT]
-    rows = rejects.shape(source, ((q.row_no + 1, q.record, q.reasons) for q in kept), by="field")
+    rows = rejects.shape(source, ((file_row(q.row_no, item.media_type, item.read_options), q.record, q.reasons)
+                                  for q in kept), by="field")
     return CheckResult(key_id=who.key.key_id, source_id=source.id, origin=name, rows_received=item.records.num_rows,
                        rows_valid=checked.valid.num_rows, rows=rows, at=time.time())
 
