@@ -112,8 +112,8 @@ def _refusing(work: Callable[[], T]) -> T:
 def show_refusal(exc: MalformedInput) -> None:
     """A refused file, for a clerk: its reason in Vietnamese first, then in English."""
     if exc.message_vi and exc.message_vi != str(exc):
-        err_console.print(f"[red]lỗi:[/] {exc.message_vi}", highlight=False)
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[red]lỗi:[/] {exc.message_vi}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
 
 
 def _registered(source_id: str):  # noqa: ANN202 - lienthong.registry.SourceConfig, imported lazily
