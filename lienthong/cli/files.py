@@ -83,7 +83,7 @@ def check(
         console.print(f"[green]✓ {result.rows:,} dòng hợp lệ[/] / all {result.rows:,} rows pass")
         return
     shown = Table("Dòng / row", "Cột / column", "Lý do / reason", title=f"{len(failing):,} / {result.rows:,} dòng "
-                  "sẽ bị giữ lại khi nạp / rows loading would quarantine", title_justify="left")
+                  "có lỗi, sẽ bị giữ lại khi nạp / rows loading would quarantine", title_justify="left")
     for f in failing[:limit]:
         shown.add_row(str(f.row), f.column or "", "\n".join(r["message_vi"] for r in f.reasons))
     console.print(shown)

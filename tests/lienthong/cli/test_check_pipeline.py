@@ -153,7 +153,7 @@ def test_check_json_from_the_command_line(tmp_path: Path) -> None:
 
     table = _cli("check", str(path), "--source", "hnd_files",
                  env={"LIENTHONG_SOURCES_DIR": str(sources), "LIENTHONG_HOME": str(tmp_path / "home")})
-    assert table.returncode == 1 and "4 / 6 dòng" in table.stdout
+    assert table.returncode == 1 and "4 / 6 dòng có lỗi" in table.stdout
     unknown = _cli("check", str(path), "--source", "nope", env={"LIENTHONG_SOURCES_DIR": str(sources)})
     assert unknown.returncode == 2 and "Traceback" not in unknown.stderr and "hnd_files" in unknown.stderr
 
