@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from catalog import get_code_list
 from catalog.model import match_key
+from lienthong.cleaning.addresses import named_candidates
 from lienthong.cleaning.base import merge_issues
 from lienthong.cleaning.legacy_encodings import decode_tcvn3, decode_viqr, decode_vni
 from lienthong.errors import MalformedInput
@@ -138,16 +139,7 @@ def _code_lists() -> dict:
 
 
 def _named_candidates(candidates: pa.Array) -> pa.Array:
-    """The 2025 wards an old split ward became, with their names: "Phường Hồng Hà (00097) hoặc Phường Ba Đình
-    (00004)", so the clerk can choose without a code list at hand."""
-    wards = get_code_list("wards")
-
-    def one(codes: list[str] | None) -> str | None:
-        if not codes:
-            return None
-        return " hoặc ".join(f"{wards.label(c) or c} ({c})" for c in codes)
-
-    return pa.array([one(v) for v in candidates.to_pylist()], pa.string())
+    return pa.array([named_candidates(v) for v in candidates.to_pylist()], pa.string())
 
 
 _LOOKUP_ISSUES = {

@@ -38,6 +38,7 @@ from lienthong.warehouse.queries import batch_status, quarantined
 from lienthong.warehouse.tables import batch as batch_t
 from lienthong.web import rejects
 from lienthong.web.session import SignedIn, Visitor, WebRoute, check_csrf, error_page, render
+from lienthong.web.to_complete import rows_to_complete
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
 Context = Annotated[ApiContext, Depends(get_context)]
@@ -169,7 +170,10 @@ def batch_page(source_id: str, batch_id: str, request: Request, who: SignedIn, c
     except ApiError as exc:
         return error_page(request, who, exc.status, exc.message if who.lang == "en" else exc.message_vi)
     rows = rejects.shape(source, ((q.row, q.record, [r.model_dump() for r in q.reasons]) for q in report.quarantined))
+    stored = batch_status(ctx.hub.engine, batch_id) if report.status == "published" else None
+    to_complete = rows_to_complete(ctx.hub.engine, stored, SHOWN_ROWS) if stored else []
     return render(request, who, "result.html", source=source, report=report, rows=rows, check=None, again=again,
+                  to_complete=to_complete,
                   truncated=report.quarantined_truncated, shown=SHOWN_ROWS,
                   rejects_url=f"/batches/{source_id}/{batch_id}/rejects.xlsx",
                   refresh=report.status not in FINAL_STATUSES)
