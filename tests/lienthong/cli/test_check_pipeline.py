@@ -163,3 +163,4 @@ def test_normalize_counts_the_rows_check_refuses(tmp_path: Path) -> None:
     done = _cli("normalize", str(path), "--out", str(tmp_path / "out.csv"))
     assert done.returncode == 0, done.stderr
     assert "4 dòng sẽ bị giữ lại khi nạp" in done.stdout
+    assert "Dân tộc không có trong danh mục 54 dân tộc" in done.stdout  # ethnicity_unmapped, in words
