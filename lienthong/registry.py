@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -51,6 +51,10 @@ class SourceConfig(BaseModel):
     mapping: dict[str, str] = Field(description="Contract field -> source column.")
     constants: dict[str, str] = Field(default_factory=dict, description="Contract field -> fixed value.")
     ignore_columns: list[str] = Field(default_factory=list, description="Source columns known and not used.")
+    on_new_column: Literal["refuse", "ignore"] = Field(
+        default="refuse", description="A column neither mapped nor in ignore_columns: refuse the file (the default: "
+        "a renamed column is caught) or ignore the column (for a source that adds columns of its own).",
+    )
     full_snapshot: bool = Field(
         default=False, description="Each delivery is the source's whole list: records it no longer holds are deleted.",
     )

@@ -153,8 +153,18 @@ def summarise_reasons(
 def render_quality_report(report: RunReport) -> str:
     """The report page as a string (UTF-8 HTML, every value escaped)."""
     return _environment().get_template("report.html").render(
-        run=report, labels=_labels, number=_number, title=_title
+        run=report, labels=_labels, number=_number, title=_title, rules_by_dataset=rules_by_dataset
     )
+
+
+def rules_by_dataset(report: RunReport) -> dict[str, list[ExpectationOutcome]]:
+    """Each dataset's expectations once (from its first batch that has them): the report lists the rules once and
+    each batch only the ones it failed, instead of the whole table again for every batch."""
+    out: dict[str, list[ExpectationOutcome]] = {}
+    for b in report.batches:
+        if b.outcomes and b.dataset not in out:
+            out[b.dataset] = list(b.outcomes)
+    return out
 
 
 def write_quality_report(report: RunReport, path: Path) -> Path:

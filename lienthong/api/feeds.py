@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from connectors.base import MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLSX, Batch
 from connectors.files import MEDIA_BY_SUFFIX
+from connectors.formats import file_row
 from connectors.isolated import isolated_reader
 from connectors.limits import DEFAULT_LIMITS, LimitExceeded
 from lienthong.api.auth import Caller, Context, require_push
@@ -170,7 +171,8 @@ def get_rejects(source_id: str, batch_id: str, key: Caller, ctx: Context) -> Str
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
     writer.writerow(neutralise_row(columns))
     for q in rows:  # cells neutralised: a refused "=HYPERLINK(…)" must not run in the clerk's Excel
-        writer.writerow(neutralise_row([*(q["record"].get(f) or "" for f in source.mapping), q["row_no"] + 1,
+        row = file_row(q["row_no"], batch["media_type"], batch["read_options"])  # as the clerk's file shows it
+        writer.writerow(neutralise_row([*(q["record"].get(f) or "" for f in source.mapping), row,
                                         " | ".join(r["message_vi"] for r in q["reasons"]),
                                         " | ".join(r["message_en"] for r in q["reasons"])]))
     with ctx.hub.engine.begin() as conn:
@@ -287,9 +289,11 @@ def batch_report(ctx: ApiContext, batch_id: str, key: ApiKey, request: Request, 
     source = ctx.hub.sources.get(b["source_id"])
     mapping = source.mapping if source else {}
     rows = quarantined(ctx.hub.engine, batch_id=batch_id, limit=limit + 1) if limit else []
-    rejected = [RejectedRow(row=q["row_no"] + 1, reasons=q["reasons"], record={
-        mapping.get(f, f): _text(v) for f, v in q["record"].items() if not source or f in mapping})
-        for q in rows[:limit]]
+    rejected = [RejectedRow(
+        row=file_row(q["row_no"], b["media_type"], b["read_options"]),  # as the clerk's file shows it
+        reasons=q["reasons"],
+        record={mapping.get(f, f): _text(v) for f, v in q["record"].items() if not source or f in mapping},
+    ) for q in rows[:limit]]
     if audit and rejected:
         _audit(ctx, key, "batch.read", b["dataset"], len(rejected), {"source_id": b["source_id"],
                                                                       "batch_id": batch_id})

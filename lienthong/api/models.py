@@ -17,7 +17,8 @@ class Reason(BaseModel):
 
 
 class RejectedRow(BaseModel):
-    row: int = Field(description="Row number in the uploaded file, from 1 (header not counted).", examples=[4])
+    row: int = Field(description="The row as a spreadsheet program shows the uploaded file (the header is row 1; "
+                     "for a CSV its line, for NDJSON its line, for JSON the record's position).", examples=[5])
     record: dict[str, str | None] = Field(description="The row as sent, by the source's own column names.")
     reasons: list[Reason]
 

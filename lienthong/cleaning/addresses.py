@@ -493,3 +493,12 @@ def _by_keywords(
 def _province_code(g: _Gazetteer, old_ps: set, new_ps: set) -> str | None:
     codes = {g.province_code[k] for k in new_ps} | {g.province_code[g.new_of_old[k]] for k in old_ps}
     return codes.pop() if len(codes) == 1 else None
+
+
+def named_candidates(codes: list[str] | tuple[str, ...] | None) -> str | None:
+    """The 2025 wards a split old ward became, by name and code: "Phường Hồng Hà (00097) hoặc Phường Ba Đình
+    (00004)" — what a clerk chooses from, without a code list at hand."""
+    if not codes:
+        return None
+    wards = get_code_list("wards")
+    return " hoặc ".join(f"{wards.label(code) or code} ({code})" for code in codes)

@@ -183,8 +183,22 @@ def _n(value: int | None) -> str:
 
 
 def main() -> None:
+    """The `lienthong` command: a hub error is one line (exit 2); anything unexpected is one line saying where
+    its traceback was written (exit 1), or the traceback itself with ``--debug`` (anywhere on the line)."""
+    import sys
+
+    debug = "--debug" in sys.argv[1:]
+    if debug:
+        sys.argv.remove("--debug")
     try:
         app()
     except HubError as exc:
         show_error(exc)
         raise SystemExit(2) from None
+    except Exception as exc:
+        if debug:
+            raise
+        from lienthong.cli.crash import report_crash
+
+        report_crash(exc)
+        raise SystemExit(1) from None

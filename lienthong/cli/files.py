@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import pyarrow.csv as pacsv
 import typer
 import yaml
 from rich.table import Table
 
-from lienthong.cli.console import console, show_error
+from lienthong.cli.console import console, err_console
 from lienthong.errors import MalformedInput
+
+T = TypeVar("T")
 
 
 def normalize(
@@ -19,73 +23,115 @@ def normalize(
     out: Annotated[Path, typer.Option("--out", help="Where to write the cleaned rows (UTF-8 CSV).")],
     dataset: Annotated[str, typer.Option(help="Contract of the file's rows.")] = "members",
     mapping: Annotated[Path | None, typer.Option(help="YAML: contract field -> column of the file.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Take the columns of this registered source.")]
+    = None,
 ) -> None:
-    """Clean a CSV/XLSX/JSON/NDJSON file in any encoding: every input column kept, cleaned fields and `issues`
-    added. Exit 2 if the file cannot be read or cannot be a feed."""
-    from lienthong.normalize import normalize_table
+    """Clean a CSV/XLSX/JSON/NDJSON file in any encoding through the pipeline's own stages: every input column
+    kept, cleaned fields and `issues` added. Exit 2 if the file cannot be read or cannot be a feed."""
+    from lienthong.normalize import normalize_table, rejected_rows
     from lienthong.spreadsheet_safety import neutralise_table
 
     _members_only(dataset)
-    with console.status(f"reading {file}"):
-        table = _read(file)
-    with console.status(f"cleaning {table.num_rows:,} rows"):
-        result = normalize_table(table, _mapping(mapping))
+    columns = _registered(source).mapping if source else _mapping(mapping)
+    with console.status(f"đang đọc / reading {file}"):
+        batch = _read(file)
+    table = batch.records
+    with console.status(f"đang làm sạch / cleaning {table.num_rows:,} rows"):
+        result = _refusing(lambda: normalize_table(table, columns))
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as fh:
         fh.write("\ufeff".encode())  # Excel opens UTF-8 with a BOM as UTF-8
         pacsv.write_csv(neutralise_table(result.table), fh)  # clerks open it in Excel: no cell may run
-    console.print(f"{table.num_rows:,} rows cleaned to {out}; columns used: "
-                  + ", ".join(f"{k}←{v}" for k, v in result.fields.items()))
+    refused = len(rejected_rows(result))
+    console.print(f"Đã làm sạch {table.num_rows:,} dòng vào {out}; {refused:,} dòng sẽ bị giữ lại khi nạp "
+                  f"(xem `lienthong check`). / {table.num_rows:,} rows cleaned to {out}; {refused:,} would be "
+                  "quarantined on loading.")
+    console.print("Cột đã dùng / columns used: " + ", ".join(f"{k}←{v}" for k, v in result.fields.items()))
     legacy = {c: e for c, e in result.encodings.items() if e not in ("unicode", "ascii")}
     if legacy:
-        console.print("legacy encodings converted: " + ", ".join(f"{c} ({e})" for c, e in legacy.items()))
+        console.print("Đã chuyển phông cũ / legacy encodings converted: "
+                      + ", ".join(f"{c} ({e})" for c, e in legacy.items()))
     _issue_table(result.issue_counts)
     _unmapped_table(result.unmapped)
 
 
 def check(
     file: Path,
+    source: Annotated[str | None, typer.Option("--source", help="Check against this registered source's columns "
+                                               "and rules (default: the usual Vietnamese labels).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"rows": N, "failing": [{"row", "column", '
+                                          '"reasons"}]} instead of a table.')] = False,
     dataset: Annotated[str, typer.Option(help="Contract of the file's rows.")] = "members",
     mapping: Annotated[Path | None, typer.Option(help="YAML: contract field -> column of the file.")] = None,
     limit: Annotated[int, typer.Option(help="Show at most this many failing rows.")] = 50,
 ) -> None:
-    """Kiểm tra tệp trước khi gửi: những dòng nào lỗi và vì sao (nothing is loaded). Exit 1 if a row fails, 2 if
-    the file cannot be read or cannot be a feed."""
-    from lienthong.normalize import normalize_table, rejected_rows
+    """Kiểm tra tệp trước khi gửi: những dòng nào sẽ bị giữ lại và vì sao, đúng như khi nạp (nothing is loaded).
+    Rows are numbered as a spreadsheet program shows them. Exit 1 if a row fails, 2 if the file cannot be read,
+    cannot be a feed or does not have the source's columns."""
+    from lienthong.file_check import check_file
 
     _members_only(dataset)
-    table = _read(file)
-    result = normalize_table(table, _mapping(mapping))
-    failing = rejected_rows(result)
-    _unmapped_table(result.unmapped)
-    if not failing:
-        console.print(f"[green]✓ {table.num_rows:,} dòng hợp lệ[/] / all {table.num_rows:,} rows pass")
+    registered = _registered(source) if source else None
+    result = _refusing(lambda: check_file(file, registered, mapping=_mapping(mapping)))
+    failing = result.failing
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, default=str))
+        if failing:
+            raise typer.Exit(1)
         return
-    shown = Table("Dòng / row", "Lý do / reason", title=f"{len(failing):,} / {table.num_rows:,} dòng có lỗi",
-                  title_justify="left")
-    for row, reasons in failing[:limit]:
-        shown.add_row(str(row + 2), "\n".join(reasons))  # +2: the header is line 1 of the file
+    if not failing:
+        console.print(f"[green]✓ {result.rows:,} dòng hợp lệ[/] / all {result.rows:,} rows pass")
+        return
+    shown = Table("Dòng / row", "Cột / column", "Lý do / reason", title=f"{len(failing):,} / {result.rows:,} dòng "
+                  "có lỗi, sẽ bị giữ lại khi nạp / rows loading would quarantine", title_justify="left")
+    for f in failing[:limit]:
+        shown.add_row(str(f.row), f.column or "", "\n".join(r["message_vi"] for r in f.reasons))
     console.print(shown)
     if len(failing) > limit:
         console.print(f"… và {len(failing) - limit:,} dòng khác (--limit)")
     raise typer.Exit(1)
 
 
-def _read(file: Path):  # noqa: ANN202 - pyarrow.Table, imported lazily
+def _read(file: Path):  # noqa: ANN202 - connectors.base.Batch, imported lazily
     """The file as the files connector reads it; a file that cannot be read or cannot be a feed ends the command
-    with its reason in English and Vietnamese and exit code 2, never a traceback."""
-    from lienthong.normalize import read_file
+    with its reason, Vietnamese first, and exit code 2, never a traceback."""
+    from lienthong.file_check import read_file
 
+    return _refusing(lambda: read_file(file))
+
+
+def _refusing(work: Callable[[], T]) -> T:
+    """``work()``; a file it refuses ends the command with one reason, Vietnamese first, and exit code 2."""
     try:
-        return read_file(file)
+        return work()
     except MalformedInput as exc:
-        show_error(exc)
+        show_refusal(exc)
         raise typer.Exit(2) from None
+
+
+def show_refusal(exc: MalformedInput) -> None:
+    """A refused file, for a clerk: its reason in Vietnamese first, then in English."""
+    if exc.message_vi and exc.message_vi != str(exc):
+        err_console.print(f"[red]lỗi:[/] {exc.message_vi}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+
+
+def _registered(source_id: str):  # noqa: ANN202 - lienthong.registry.SourceConfig, imported lazily
+    from lienthong.registry import load_registry
+    from lienthong.settings import get_settings
+
+    sources = load_registry(get_settings().sources_dir)
+    if source_id not in sources:
+        err_console.print(f"[red]lỗi:[/] không có nguồn {source_id!r}; các nguồn: {', '.join(sources)}")
+        err_console.print(f"[red]error:[/] unknown source {source_id!r}; known: {', '.join(sources)}")
+        raise typer.Exit(2)
+    return sources[source_id]
 
 
 def _members_only(dataset: str) -> None:
     if dataset != "members":
-        console.print(f"[red]only the members contract has cleaning rules so far, not {dataset!r}[/]")
+        err_console.print(f"[red]lỗi:[/] mới có quy tắc làm sạch cho danh sách hội viên (members), chưa có cho "
+                          f"{dataset!r} / only the members contract has cleaning rules so far")
         raise typer.Exit(2)
 
 
@@ -94,13 +140,14 @@ def _mapping(path: Path | None) -> dict[str, str] | None:
 
 
 def _issue_table(counts) -> None:  # noqa: ANN001 - Counter[str]
-    from lienthong.normalize import ISSUES
+    from lienthong.normalize import issue_text
 
     if not counts:
         return
-    table = Table("issue", "rows", "meaning", title="What was changed or flagged", title_justify="left")
+    table = Table("mã / issue", "dòng / rows", "ý nghĩa / meaning", title="Đã sửa hoặc cần xem lại / What was "
+                  "changed or flagged", title_justify="left")
     for code, n in counts.most_common():
-        meaning = ISSUES[code].message_vi if code in ISSUES else code
+        meaning = issue_text(code)
         table.add_row(code, f"{n:,}", meaning)
     console.print(table)
 

@@ -86,21 +86,27 @@ def run_sources(hub: Hub, sources: list[SourceConfig]) -> RunOutcome:
 
 
 def summary_table(outcome: RunOutcome) -> Table:
-    table = Table(title="Liên Thông — sync summary", title_justify="left")
-    for name in ("source", "dataset", "read", "valid", "quarantined", "published", "seconds", "note"):
-        table.add_column(name, justify="left" if name in ("source", "dataset", "note") else "right",
-                         no_wrap=name != "note")
+    """One line per source, fitting an 80-column terminal: numbers never wrap, the note may. Rows read are
+    published or quarantined (`lienthong status` shows each batch reconcile), so valid rows are not repeated."""
+    table = Table(title="Liên Thông — sync summary", title_justify="left", show_edge=False)
+    for name in ("source", "dataset", "read", "quarantined", "published", "seconds", "note"):
+        words = name in ("source", "dataset", "note")
+        short = {"quarantined": "quar.", "published": "publ.", "seconds": "s"}.get(name, name)
+        table.add_column(short, justify="left" if words else "right", no_wrap=name != "note",
+                         min_width=12 if name == "note" else None)
     for r in outcome.runs:
         refused = len(r.problems)
         note = ("[red]failed[/]" if r.error
                 else f"[red]{refused} refused[/]" if refused
-                else f"{r.batches_seen} batches already landed" if r.batches_seen else "")
-        table.add_row(r.source_id, r.dataset, f"{r.rows_read:,}", f"{r.rows_valid:,}", f"{r.rows_quarantined:,}",
-                      f"{r.rows_published:,}", f"{r.seconds:.2f}", note)
+                else f"{r.batches_seen} seen before" if r.batches_seen else "")
+        table.add_row(r.source_id, r.dataset, f"{r.rows_read:,}", f"{r.rows_quarantined:,}", f"{r.rows_published:,}",
+                      f"{r.seconds:.1f}", note)
     table.caption = "; ".join(
         f"{ds}: {m.get('records', 0):,} records matched, {m.get('entities_created', 0):,} new entities, "
         f"{m.get('merges', 0):,} merges, {m.get('review_pairs', 0):,} pairs for review (lienthong review list)"
         for ds, m in outcome.matches.items()) or None
+    table.caption_justify = "left"
+    table.caption_style = "dim"
     return table
 
 

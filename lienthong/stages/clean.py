@@ -334,6 +334,7 @@ def _derived(values: dict[str, pa.Array], done: dict[str, _Field], contract: typ
         parts = names.split_names(values["full_name"])
         for part in ("family", "middle", "given"):
             out[f"{part}_name"] = pc.struct_field(parts, part)
+    province_of_address = None  # a split old ward has no ward yet, but its province is certain
     if "ward_code" in values and "address" in values:
         # No ward code from the source: the address may name one, in the 2025 or the pre-July-2025 units.
         missing = pc.and_(pc.is_null(values["ward_code"]), pc.is_valid(values["address"]))
@@ -343,9 +344,11 @@ def _derived(values: dict[str, pa.Array], done: dict[str, _Field], contract: typ
             values["ward_code"] = _scatter(values["ward_code"], where, mapped.values, n)
             issues.append(_scatter(pa.nulls(n, pa.string()), where, mapped.issues, n))
             candidates.append(_scatter(pa.nulls(n, addresses.CANDIDATES_TYPE), where, mapped.candidates, n))
+            province_of_address = _scatter(pa.nulls(n, pa.string()), where, mapped.province_code, n)
             out["ward_code"] = values["ward_code"]
     if "province_code" in derived and "ward_code" in values:
-        out["province_code"] = lists["wards"].parents_of(values["ward_code"])
+        province = lists["wards"].parents_of(values["ward_code"])
+        out["province_code"] = province if province_of_address is None else pc.coalesce(province, province_of_address)
     if "birth_year" in derived and "date_of_birth" in done:
         parsed = done["date_of_birth"].parsed
         out["birth_year"] = parsed.year.cast(pa.int64()) if parsed else pa.nulls(n, pa.int64())

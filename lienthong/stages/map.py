@@ -34,25 +34,33 @@ def _find(by_norm: dict[str, str], header: str) -> str | None:
 
 
 def check_columns(records: pa.Table, source: SourceConfig, origin: str) -> None:
-    """Refuse a batch whose columns are not those the source's mapping expects.
+    """Refuse a batch whose columns the source cannot take (docs/sources.md, "When a feed's columns change").
+
+    A mapped column of an optional contract field may be missing (the field is left empty); one of a required
+    field may not. A column neither mapped nor listed in ``ignore_columns`` is refused, unless the source says
+    ``on_new_column: ignore``.
 
     Raises:
         MalformedInput: naming the source, the origin, the missing and the unknown columns, and the fix.
     """
-    by_norm = _by_name(records.column_names)
-    expected = {_norm(c) for c in source.mapping.values()}
-    known = expected | {_norm(c) for c in source.ignore_columns}
-    missing = sorted(c for c in expected if _find(by_norm, c) is None)
-    matched = {_find(by_norm, k) for k in known}
-    unknown = sorted(_norm(c) for c in records.column_names if c not in matched)
     if records.num_rows == 0 and not records.column_names:
         return  # an empty page has no columns to check
+    by_norm = _by_name(records.column_names)
+    contract = get_contract(source.dataset)
+    required = {spec.name for spec in contract.fields() if spec.required}
+    missing = sorted(_norm(column) for field, column in source.mapping.items()
+                     if field in required and _find(by_norm, column) is None)
+    unknown: list[str] = []
+    if source.on_new_column == "refuse":
+        known = [*source.mapping.values(), *source.ignore_columns]
+        matched = {_find(by_norm, k) for k in known}
+        unknown = sorted(_norm(c) for c in records.column_names if c not in matched)
     if not missing and not unknown:
         return
     parts_en, parts_vi = [], []
     if missing:
-        parts_en.append(f"missing columns {missing}")
-        parts_vi.append(f"thiếu cột {', '.join(missing)}")
+        parts_en.append(f"missing required columns {missing}")
+        parts_vi.append(f"thiếu cột bắt buộc {', '.join(missing)}")
     if unknown:
         parts_en.append(f"unknown columns {unknown} (map them or list them in ignore_columns)")
         parts_vi.append(f"có cột lạ {', '.join(unknown)}")
@@ -65,13 +73,15 @@ def check_columns(records: pa.Table, source: SourceConfig, origin: str) -> None:
 
 
 def map_records(records: pa.Table, source: SourceConfig) -> pa.Table:
-    """A table with one string column per mappable contract field (null where the source has no such field)."""
+    """A table with one string column per mappable contract field (null where the source has no such field, or
+    the batch lacks the column of an optional one)."""
     by_norm = _by_name(records.column_names)
     n = records.num_rows
     columns: dict[str, pa.Array] = {}
     for field in get_contract(source.dataset).mappable_fields():
-        if field in source.mapping:
-            col = records.column(_find(by_norm, source.mapping[field]))
+        found = _find(by_norm, source.mapping[field]) if field in source.mapping else None
+        if found is not None:
+            col = records.column(found)
             columns[field] = col.cast(pa.string()) if col.type != pa.string() else col
         elif field in source.constants:
             columns[field] = pa.array([source.constants[field]] * n, pa.string())

@@ -51,6 +51,7 @@ class Checked:
     valid: pa.Table  # row_no, record_key and the contract's columns
     rejected: list[QuarantinedRow]
     outcomes: list[dict]
+    cleaned: Cleaned | None = None  # every row as cleaned: what `lienthong normalize` writes out
 
 
 def check_records(
@@ -101,7 +102,7 @@ def _split(
         QuarantinedRow(row_no=row, record=rec, reasons=[r.to_dict() for r in reasons[row]])
         for row, rec in zip(bad, rejected_records, strict=True)
     ]
-    return Checked(valid, rejected, [asdict(o) for o in result.outcomes])
+    return Checked(valid, rejected, [asdict(o) for o in result.outcomes], cleaned)
 
 
 def land_and_process(

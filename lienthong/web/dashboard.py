@@ -27,6 +27,7 @@ from lienthong.warehouse.tables import PUBLISHED, quarantine
 from lienthong.warehouse.tables import batch as batch_t
 from lienthong.web import charts
 from lienthong.web.session import SignedIn, Visitor, WebRoute, check_csrf, render
+from lienthong.web.words import rule_name, schedule_words
 from quality.reasons import mask_value
 from schemas import get_contract
 from schemas.base import Privacy
@@ -104,7 +105,8 @@ def source_rows(engine: Engine, sources: list[SourceConfig], who: Visitor) -> li
         out.append({"source": s, "batches": t.batches if t else 0, "rows_read": read,
                     "rows_quarantined": (t.quarantined or 0) if t else 0, "published": published.get(s.id, 0),
                     "score": round(100 * valid / read, 1) if read else None, "last": last,
-                    "freshness": freshness(s.schedule.cron, last), "schedule": s.schedule.cron})
+                    "freshness": freshness(s.schedule.cron, last), "schedule": s.schedule.cron,
+                    "schedule_words": schedule_words(s.schedule.cron)})
     return out
 
 
@@ -162,8 +164,8 @@ def top_rules(engine: Engine, source_ids: list[str], who: Visitor, limit: int = 
                     counts[pair] += 1
                     example.setdefault(pair, r)
                     labels.setdefault(pair[1], _label(dataset, pair[1]))
-    return [{"rule": rule, "column": column, "label": labels[column], "count": n, "example": example[(rule, column)]}
-            for (rule, column), n in counts.most_common(limit)]
+    return [{"rule": rule, "name": rule_name(rule), "column": column, "label": labels[column], "count": n,
+             "example": example[(rule, column)]} for (rule, column), n in counts.most_common(limit)]
 
 
 def _label(dataset: str, column: str) -> str:

@@ -107,6 +107,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "result.download": ("Tải các dòng lỗi (Excel)", "Download the rejected rows (Excel)"),
     "result.resend": ("Gửi lại tệp đã sửa", "Send the fixed file"),
     "result.row": ("Dòng", "Row"),
+    "result.all_columns": ("Hiện mọi cột của tệp", "Show every column of the file"),
+    "result.to_complete": ("Đã công bố, cần bổ sung", "Published, to complete"),
+    "result.to_complete_help": ("Các dòng này đã được công bố, nhưng địa chỉ thuộc xã/phường cũ đã tách thành nhiều "
+                                "xã/phường mới: hãy chọn một xã/phường và ghi mã vào cột mã xã/phường, rồi gửi lại.",
+                                "These rows are published, but their old ward was split into several 2025 wards: "
+                                "pick one, put its code in the ward code column and send the row again."),
+    "result.name": ("Họ và tên", "Full name"),
+    "result.address": ("Địa chỉ", "Address"),
+    "result.candidates": ("Xã/phường cần chọn", "Wards to choose from"),
     "result.other": ("Lý do khác", "Other reasons"),
     "result.truncated": ("Chỉ hiện {shown} dòng đầu; tệp Excel có đủ tất cả.", "Only the first {shown} rows are "
                          "shown; the Excel file has them all."),

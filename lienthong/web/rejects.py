@@ -40,7 +40,8 @@ class Cell:
 
 @dataclass
 class RejectedRow:
-    """One refused row: its 1-based data row number, a cell per source column, and reasons on no column."""
+    """One refused row: its row as the file shows it (connectors.formats.file_row), a cell per source column, and
+    reasons on no column."""
 
     row: int
     cells: list[Cell]

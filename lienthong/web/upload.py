@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from connectors.formats import file_row
 from lienthong.api import feeds
 from lienthong.api.context import ApiContext, get_context
 from lienthong.api.errors import ApiError
@@ -37,6 +38,7 @@ from lienthong.warehouse.queries import batch_status, quarantined
 from lienthong.warehouse.tables import batch as batch_t
 from lienthong.web import rejects
 from lienthong.web.session import SignedIn, Visitor, WebRoute, check_csrf, error_page, render
+from lienthong.web.to_complete import rows_to_complete
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
 Context = Annotated[ApiContext, Depends(get_context)]
@@ -168,7 +170,10 @@ def batch_page(source_id: str, batch_id: str, request: Request, who: SignedIn, c
     except ApiError as exc:
         return error_page(request, who, exc.status, exc.message if who.lang == "en" else exc.message_vi)
     rows = rejects.shape(source, ((q.row, q.record, [r.model_dump() for r in q.reasons]) for q in report.quarantined))
+    stored = batch_status(ctx.hub.engine, batch_id) if report.status == "published" else None
+    to_complete = rows_to_complete(ctx.hub.engine, stored, SHOWN_ROWS) if stored else []
     return render(request, who, "result.html", source=source, report=report, rows=rows, check=None, again=again,
+                  to_complete=to_complete,
                   truncated=report.quarantined_truncated, shown=SHOWN_ROWS,
                   rejects_url=f"/batches/{source_id}/{batch_id}/rejects.xlsx",
                   refresh=report.status not in FINAL_STATUSES)
@@ -182,7 +187,8 @@ def batch_rejects(source_id: str, batch_id: str, request: Request, who: SignedIn
     if b is None or b["source_id"] != source_id:
         return error_page(request, who, 404, who.t("error.not_found"))
     stored = quarantined(ctx.hub.engine, batch_id=batch_id)
-    rows = rejects.shape(source, ((q["row_no"] + 1, q["record"], q["reasons"]) for q in stored), by="field")
+    rows = rejects.shape(source, ((file_row(q["row_no"], b["media_type"], b["read_options"]), q["record"],
+                                   q["reasons"]) for q in stored), by="field")
     with ctx.hub.engine.begin() as conn:
         append_audit(conn, actor=who.key.actor, action="rejects.read", dataset=source.dataset, records=len(rows),
                      detail={"source_id": source_id, "batch_id": batch_id, "format": "xlsx", "via": "web"})
@@ -219,7 +225,8 @@ def _check(ctx: ApiContext, who: Visitor, source: SourceConfig, payload: bytes, 
     check_columns(item.records, source, item.origin)
     checked = check_records(item.records, source, ctx.hub.code_lists)
     kept = checked.rejected[:CHECK_ROWS_KEPT]
-    rows = rejects.shape(source, ((q.row_no + 1, q.record, q.reasons) for q in kept), by="field")
+    rows = rejects.shape(source, ((file_row(q.row_no, item.media_type, item.read_options), q.record, q.reasons)
+                                  for q in kept), by="field")
     return CheckResult(key_id=who.key.key_id, source_id=source.id, origin=name, rows_received=item.records.num_rows,
                        rows_valid=checked.valid.num_rows, rows=rows, at=time.time())
 

@@ -24,7 +24,7 @@ def test_push_then_status_then_published(server: Server) -> None:
         assert report["status"] == "published"
         assert (report["rows_received"], report["rows_valid"], report["rows_quarantined"]) == (6, 3, 3)
         assert report["rows_published"] == 3 and report["reconciled"]
-        assert [q["row"] for q in report["quarantined"]] == [4, 5, 6]
+        assert [q["row"] for q in report["quarantined"]] == [5, 6, 7]  # the file's rows: the header is row 1
         reasons = report["quarantined"][0]["reasons"]
         assert reasons[0]["message_vi"] and reasons[0]["message_en"]
         assert report["quarantined"][0]["record"]["Mã hội viên"] == "HV004"  # the source's own columns
