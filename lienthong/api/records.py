@@ -132,7 +132,7 @@ def view_for(hub: Hub, key: ApiKey, dataset: str) -> View:
 
 def _pseudonym_key(hub: Hub) -> tuple[bytes, str] | None:
     try:
-        from lienthong.open_data.pseudonymise import key_from_settings
+        from lienthong.pseudonymise import key_from_settings
     except ImportError:  # the open-data room not there: withhold rather than expose
         return None
     if hub.settings.pseudonym_key is None:
@@ -181,7 +181,7 @@ def shape(rows: list, view: View) -> list[dict[str, Any]]:
         rec["cursor"] = base64.urlsafe_b64encode(f"{seq}:{key}".encode()).decode().rstrip("=")
         out.append(rec)
     if view.pseudonymised and view.pseudonym_key and out:
-        from lienthong.open_data.pseudonymise import pseudonymise
+        from lienthong.pseudonymise import pseudonymise
 
         key, key_id = view.pseudonym_key
         for name in view.pseudonymised:

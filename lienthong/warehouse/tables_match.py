@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 
 from lienthong.warehouse.bulk import insert_arrow
-from lienthong.warehouse.tables import Json, Timestamp, metadata
+from lienthong.warehouse.tables_base import Json, Timestamp, metadata
 
 match_entity = Table(
     "match_entity", metadata,
