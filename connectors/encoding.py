@@ -100,7 +100,7 @@ def _legacy_font_reading(data: bytes) -> str | None:
     it column by column (lienthong.cleaning.text). None when no legacy reading makes Vietnamese of it."""
     import pyarrow as pa  # the syllable model of the clean stage decides; imported only for such files
 
-    from lienthong.cleaning.text import detect_column_encoding
+    from lienthong.vietnamese.encoding_detection import detect_column_encoding
 
     for reading in ("cp1252", "latin-1"):
         try:

@@ -7,7 +7,7 @@ decides what a load quarantines. So the rows ``check`` reports are, by construct
 would quarantine, with the same reasons and the same row numbers (:func:`connectors.formats.file_row`).
 
 Without a source, the file is checked against a files source built from its headers: each contract field is
-found by name or by one of the usual Vietnamese labels (:data:`lienthong.normalize.HEADER_LABELS`).
+found by name or by one of the usual Vietnamese labels (:data:`lienthong.header_labels.HEADER_LABELS`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from connectors.files import MEDIA_BY_SUFFIX, FilesConfig, media_type_of, read_l
 from connectors.formats import file_row, read_feed
 from connectors.limits import DEFAULT_LIMITS
 from lienthong.errors import MalformedInput
+from lienthong.header_labels import match_headers
 from lienthong.registry import SourceConfig
 from lienthong.stages.map import check_columns
 from lienthong.stages.process import Checked, check_records
@@ -105,7 +106,6 @@ def source_for(columns: list[str], mapping: Mapping[str, str] | None = None) -> 
     Raises:
         MalformedInput: a column of ``mapping`` is not in the file, or no column for a required field.
     """
-    from lienthong.normalize import match_headers
 
     found = match_headers(columns, mapping)
     if "full_name" not in found:

@@ -31,7 +31,7 @@ class Hub:
 
     @cached_property
     def sources(self) -> dict[str, SourceConfig]:
-        return load_registry(self.settings.sources_dir)
+        return load_registry(self.settings.sources_dir, self.settings.registry_variables())
 
     def source(self, source_id: str) -> SourceConfig:
         try:

@@ -18,31 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog import get_code_list
-from catalog.model import match_key
 from lienthong.cleaning.addresses import named_candidates
 from lienthong.cleaning.base import merge_issues
-from lienthong.cleaning.legacy_encodings import decode_tcvn3, decode_viqr, decode_vni
-from lienthong.errors import MalformedInput
+from lienthong.header_labels import HEADER_LABELS, match_headers  # noqa: F401 - re-exported for callers
 from lienthong.stages.clean import ISSUES
 from quality.reasons import Reason
 
 # Usual headers of each field in member lists, matched case-, diacritic- and spacing-insensitively.
-HEADER_LABELS: dict[str, tuple[str, ...]] = {
-    "member_id": ("Mã hội viên", "Mã đoàn viên", "Mã HV", "Mã số", "ID"),
-    "full_name": ("Họ và tên", "Họ tên", "Họ và tên hội viên", "Tên hội viên", "Họ tên đầy đủ"),
-    "sex": ("Giới tính", "Giới", "GT", "Nam/Nữ"),
-    "date_of_birth": ("Ngày sinh", "Ngày tháng năm sinh", "Năm sinh", "NS", "Ngày, tháng, năm sinh"),
-    "id_number": ("Số CCCD", "CCCD/CMND", "CCCD", "CMND", "Số CMND", "Số CCCD/CMND", "Số định danh",
-                  "Số định danh cá nhân", "CMND/CCCD"),
-    "phone": ("Số điện thoại", "SĐT", "SDT", "Điện thoại", "ĐT", "Di động", "Số di động"),
-    "address": ("Địa chỉ", "Nơi ở hiện nay", "Chỗ ở hiện nay", "Nơi cư trú", "Địa chỉ thường trú", "Quê quán"),
-    "ethnicity_code": ("Dân tộc",),
-    "religion_code": ("Tôn giáo",),
-    "ward_code": ("Mã xã", "Mã xã/phường", "Mã phường/xã", "Mã ĐVHC"),
-    "branch": ("Chi hội", "Chi đoàn", "Chi hội/chi đoàn"),
-    "joined_on": ("Ngày vào hội", "Ngày vào đoàn", "Ngày kết nạp"),
-    "status": ("Trạng thái",),
-}
 OUTPUT_FIELDS = ("full_name", "family_name", "middle_name", "given_name", "sex", "date_of_birth", "id_number",
                  "phone", "province_code", "ward_code", "ethnicity_code", "religion_code")
 
@@ -57,28 +39,6 @@ class Normalized:
     issue_counts: Counter[str] = field(default_factory=Counter)
     unmapped: dict[str, Counter[str]] = field(default_factory=dict)  # field -> values no code list knows
     reasons: dict[int, list[Reason]] = field(default_factory=dict)  # row -> why a value was refused
-
-
-def match_headers(columns: list[str], mapping: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Contract field -> input column, from an explicit ``mapping`` or the usual labels (first match wins)."""
-    if mapping:
-        missing = [c for c in mapping.values() if c not in columns]
-        if missing:
-            msg = f"the mapping names columns the file does not have: {', '.join(missing)}"
-            raise MalformedInput(msg, message_vi=f"Tệp không có các cột: {', '.join(missing)}")
-        return dict(mapping)
-    by_key = {}
-    for c in reversed(columns):
-        # A file typed in a legacy font has its headers in it too ("Hä vµ tªn" is TCVN3 for "Họ và tên").
-        for reading in (c, decode_tcvn3(c), decode_vni(c), decode_viqr(c)):
-            by_key.setdefault(match_key(reading), c)
-    found: dict[str, str] = {}
-    for name, labels in HEADER_LABELS.items():
-        for label in (name, *labels):
-            if match_key(label) in by_key:
-                found[name] = by_key[match_key(label)]
-                break
-    return found
 
 
 def normalize_table(table: pa.Table, mapping: Mapping[str, str] | None = None) -> Normalized:

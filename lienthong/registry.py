@@ -2,13 +2,16 @@
 
 A source says which connector reads it, which dataset it feeds, how its columns map onto the contract, and how
 it is scheduled. Values may reference the environment as ``${VAR}`` or ``${VAR:-default}`` (for URLs that change
-per deployment); secrets are never written here — connectors take the *name* of the variable holding them.
+per deployment; the hub passes the environment with its own home as ``LIENTHONG_HOME``, see
+``Settings.registry_variables``); secrets are never written here — connectors take the *name* of the variable
+holding them.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,26 +98,31 @@ class SourceConfig(BaseModel):
         return list(self.mapping.values())
 
 
-def _expand_env(value: Any) -> Any:
+def _expand_env(value: Any, variables: Mapping[str, str]) -> Any:
     if isinstance(value, str):
         def repl(m: re.Match[str]) -> str:
             name, default = m.group(1), m.group(2)
-            if name in os.environ:
-                return os.environ[name]
+            if name in variables:
+                return variables[name]
             if default is not None:
                 return default
             msg = f"environment variable {name} is not set"
             raise ConfigError(msg, message_vi=f"Chưa đặt biến môi trường {name}")
         return _ENV_REF.sub(repl, value)
     if isinstance(value, dict):
-        return {k: _expand_env(v) for k, v in value.items()}
+        return {k: _expand_env(v, variables) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand_env(v) for v in value]
+        return [_expand_env(v, variables) for v in value]
     return value
 
 
-def load_source(path: Path) -> SourceConfig:
+def load_source(path: Path, variables: Mapping[str, str] | None = None) -> SourceConfig:
     """Read and validate one source file.
+
+    Args:
+        path: the YAML file.
+        variables: what ``${VAR}`` expands to (:meth:`lienthong.settings.Settings.registry_variables`); default
+            the environment.
 
     Raises:
         ConfigError: the file is not valid YAML or does not describe a valid source; the message names the file
@@ -129,7 +137,7 @@ def load_source(path: Path) -> SourceConfig:
         msg = f"{path}: expected a mapping of source settings"
         raise ConfigError(msg)
     try:
-        return SourceConfig.model_validate(_expand_env(raw))
+        return SourceConfig.model_validate(_expand_env(raw, os.environ if variables is None else variables))
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '(source)'}: {err['msg']}" for err in exc.errors()
@@ -138,14 +146,15 @@ def load_source(path: Path) -> SourceConfig:
         raise ConfigError(msg, message_vi=f"{path}: cấu hình nguồn không hợp lệ: {problems}") from exc
 
 
-def load_registry(folder: Path) -> dict[str, SourceConfig]:
-    """All sources in ``folder`` (``*.yml`` / ``*.yaml``), keyed by id, in file-name order."""
+def load_registry(folder: Path, variables: Mapping[str, str] | None = None) -> dict[str, SourceConfig]:
+    """All sources in ``folder`` (``*.yml`` / ``*.yaml``), keyed by id, in file-name order; ``${VAR}`` expanded
+    from ``variables`` (default the environment), as :func:`load_source` does."""
     if not folder.is_dir():
         msg = f"source registry folder {folder} does not exist"
         raise ConfigError(msg)
     sources: dict[str, SourceConfig] = {}
     for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
-        source = load_source(path)
+        source = load_source(path, variables)
         if source.id in sources:
             msg = f"{path}: source id {source.id!r} is used twice"
             raise ConfigError(msg)

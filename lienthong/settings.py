@@ -2,11 +2,16 @@
 
 Every setting has a ``LIENTHONG_`` environment variable. Secrets (API tokens, database passwords of member
 organisations) are never settings of the hub: sources name the environment variable that holds them.
+Settings travel as a value: nothing writes them back into ``os.environ`` (the CLI's ``--home`` and
+``--database-url`` become a :class:`Settings` through :func:`use_settings`; a child process of the hub gets
+:meth:`Settings.as_environment` as its ``env=``).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -72,6 +77,11 @@ class Settings(BaseSettings):
         description="A batch still `landed` this long after landing (or after a worker took it) is marked failed "
                     "by the sweeper (the server, `lienthong status` and `sync`).",
     )
+    source_variables: dict[str, str] = Field(
+        default_factory=dict,
+        description="Values of `${VAR}` in source files over the environment's (e.g. the demo's API address); "
+                    "never a secret: sources name the variable holding theirs.",
+    )
     xroad_security_servers: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="X-Road provider: addresses or networks (comma-separated, e.g. 10.0.5.7,10.0.6.0/28) of the "
@@ -99,7 +109,48 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.home / 'lienthong.db').resolve()}"
 
+    def registry_variables(self) -> dict[str, str]:
+        """What ``${VAR}`` in a source file expands to: the environment, ``LIENTHONG_HOME`` = this ``home`` (so the
+        CLI's ``--home`` reaches the sources' paths), then :attr:`source_variables`."""
+        return {**os.environ, "LIENTHONG_HOME": str(self.home), **self.source_variables}
+
+    def as_environment(self) -> dict[str, str]:
+        """The variables that give a child process of the hub these settings (its ``env=``, over the parent's).
+
+        Only the settings given explicitly (by the environment or in code); secrets included, so for the hub's own
+        processes only (e.g. `lienthong serve --workers N`).
+        """
+        env = {}
+        for name in sorted(self.model_fields_set):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            alias = type(self).model_fields[name].validation_alias
+            key = alias if isinstance(alias, str) else f"LIENTHONG_{name.upper()}"
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, list):
+                value = ",".join(str(v) for v in value)
+            elif isinstance(value, dict):
+                value = json.dumps(value)
+            env[key] = str(value)
+        return env
+
+
+_chosen: Settings | None = None
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Make ``settings`` what :func:`get_settings` returns in this process (None: back to the environment's).
+
+    The CLI calls it once per command with its global options; it never writes them into ``os.environ``.
+    """
+    global _chosen
+    _chosen = settings
+    get_settings.cache_clear()
+
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings of this process: those :func:`use_settings` chose, else read from the environment once."""
+    return _chosen if _chosen is not None else Settings()

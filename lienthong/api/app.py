@@ -1,7 +1,8 @@
 """The app factory: one FastAPI app serving push, pull, the code lists, operations and (when present) open data.
 
 Routers are added per area; ``extra_routers`` lets the web UI (issue 8) mount itself at ``/`` on the same app
-without the factory knowing about it.
+without the factory knowing about it: :func:`lienthong.web.app.create_app` is the app with the pages, the one
+`lienthong serve` runs; this one alone is the API without pages.
 """
 
 from __future__ import annotations
@@ -66,10 +67,8 @@ def create_app(settings: Settings | None = None, *, extra_routers: Iterable[APIR
     open_data = _open_data_router()
     if open_data is not None:
         app.include_router(open_data)
-    for router in extra_routers:
+    for router in extra_routers:  # the web pages of `lienthong serve` come this way (lienthong.web.app)
         app.include_router(router)
-    from lienthong.web import router as web_router  # the pages at / for clerks and operators (issue 8, ADR 12)
-    app.include_router(web_router)
     return app
 
 

@@ -323,7 +323,7 @@ class ProcessingPool:
 
 def _hand_to_airflow(hub: Hub, source_id: str, batch_id: str) -> Outcome:
     """Trigger the source's sync DAG, which processes its landed batches; the batch stays landed until then."""
-    from lienthong.cli.airflow_trigger import trigger_via_airflow
+    from lienthong.orchestration.airflow_trigger import trigger_via_airflow
 
     try:
         trigger_via_airflow(source_id, api_url=hub.settings.airflow_api_url, conf={"batch_id": batch_id},

@@ -149,7 +149,7 @@ def _view_for(hub: Hub, key: ApiKey, dataset: str) -> View:
 
 def _pseudonym_key(hub: Hub) -> tuple[bytes, str] | None:
     try:
-        from lienthong.open_data.pseudonymise import key_from_settings
+        from lienthong.pseudonymise import key_from_settings
     except ImportError:  # the open-data room not there: withhold rather than expose
         return None
     if hub.settings.pseudonym_key is None:
@@ -216,7 +216,7 @@ def shape_values(values: dict[str, Any], view: View) -> dict[str, Any]:
 def pseudonymised(records: list[dict[str, Any]], view: View) -> list[dict[str, Any]]:
     """``records`` with the view's pseudonymised fields replaced by their tokens (in place)."""
     if view.pseudonymised and view.pseudonym_key and records:
-        from lienthong.open_data.pseudonymise import pseudonymise
+        from lienthong.pseudonymise import pseudonymise
 
         key, key_id = view.pseudonym_key
         for name in view.pseudonymised:

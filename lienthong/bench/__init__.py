@@ -22,7 +22,7 @@ from rich.progress import Progress
 
 from lienthong.bench import floors
 from lienthong.bench.report import write_section
-from lienthong.cli.console import console
+from lienthong.console import console
 from lienthong.demo.corrupt import measure_accuracy
 
 STAGES = ("extract", "land", "map", "clean", "validate", "split", "stage", "publish")

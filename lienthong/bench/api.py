@@ -27,7 +27,7 @@ from rich.progress import Progress
 
 from lienthong.bench import DEFAULT_DSN, fresh_database, mixed_load
 from lienthong.bench.report import write_section
-from lienthong.cli.console import console
+from lienthong.console import console
 
 BENCH_PSEUDONYM_KEY = "bench-pseudonym-key-not-a-secret-0123456789"
 PAGE = 1000
@@ -140,7 +140,7 @@ class _server:  # noqa: N801 - used as a context manager
         env = {**os.environ, "LIENTHONG_DATABASE_URL": self.url, "LIENTHONG_PSEUDONYM_KEY": BENCH_PSEUDONYM_KEY,
                **self.env}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "lienthong.api.app:create_app", "--factory", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", "lienthong.web.app:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(self.workers)],
             env=env)
         base = f"http://127.0.0.1:{port}"

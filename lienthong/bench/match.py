@@ -1,6 +1,6 @@
 """`lienthong bench match`: entity resolution on generated people, ours beside plain Splink on the raw fields.
 
-The data (:mod:`lienthong.match.benchdata`: duplicates within and across organisations, relatives, twins,
+The data (:mod:`lienthong.demo.match_sample`: duplicates within and across organisations, relatives, twins,
 namesakes) is written once as CSV; every measured run then starts in a fresh process that reads it, so wall time
 and peak memory (``ru_maxrss``) belong to that run alone. Runs, in order:
 
@@ -58,7 +58,7 @@ def _peak_mib() -> float:
 
 def run_one(mode: str, folder: Path) -> dict:
     """One measured run in this process (called by the parent through ``python -m lienthong.bench.match``)."""
-    from lienthong.match.benchdata import pairwise_scores
+    from lienthong.demo.match_sample import pairwise_scores
 
     records, truth = _read(folder)
     model_path = folder / "model.json"
@@ -88,7 +88,7 @@ def run_one(mode: str, folder: Path) -> dict:
 def _incremental(records: pa.Table, truth: pa.Table, model: dict, out: dict):  # noqa: ANN202
     import pyarrow.compute as pc
 
-    from lienthong.match.benchdata import pairwise_scores
+    from lienthong.demo.match_sample import pairwise_scores
     from lienthong.match.features import build_features
     from lienthong.match.incremental import attach
     from lienthong.match.run import match_records
@@ -117,7 +117,7 @@ def _plain_splink(records: pa.Table, truth: pa.Table, out: dict):  # noqa: ANN20
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-    from lienthong.match.benchdata import pairwise_scores
+    from lienthong.demo.match_sample import pairwise_scores
     from lienthong.match.model import U_PAIRS
 
     raw = records.select(["record_id", "full_name", "date_of_birth", "sex", "ward_code", "id_number", "phone",
@@ -151,7 +151,7 @@ def _plain_splink(records: pa.Table, truth: pa.Table, out: dict):  # noqa: ANN20
 
 def run_bench(*, records: int, out: Path) -> dict:
     """Generate, run the four measured runs in fresh processes, write the ``match`` section."""
-    from lienthong.match.benchdata import generate_match_sample
+    from lienthong.demo.match_sample import generate_match_sample
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -201,7 +201,7 @@ def _markdown(f: dict) -> str:
         f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; load average at the end {f['load'][0]:.1f} (other jobs were running)",
         f"- data: {f['records']:,} member records of {f['people']:,} people in 6 organisations "
-        "(`lienthong.match.benchdata`, seed 11): duplicates within and across organisations with typos, "
+        "(`lienthong.demo.match_sample`, seed 11): duplicates within and across organisations with typos, "
         "names without diacritics or reversed, year-only and swapped dates, old CMND numbers, moved wards; hard "
         "negatives: relatives sharing family name, address and phone, twins, namesakes in one ward; e-mails "
         "built from the names",

@@ -22,7 +22,7 @@ import psycopg
 
 from lienthong.bench import DEFAULT_DSN, fresh_database
 from lienthong.bench.report import write_section
-from lienthong.cli.console import console
+from lienthong.console import console
 
 _INCREMENT = 10_000
 _COLUMNS = ("record_key, source_id, batch_id, row_no, member_id, full_name, family_name, middle_name, given_name, sex, "

@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
@@ -29,10 +28,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lienthong.cleaning import legacy_encodings as le
 from lienthong.cleaning.base import IssueType, RuleResult, Severity, merge_issues
+from lienthong.vietnamese import legacy_encodings as le
+from lienthong.vietnamese.encoding_detection import NON_ASCII as _NON_ASCII
+from lienthong.vietnamese.encoding_detection import VIETNAMESE_LETTERS as _VIETNAMESE_LETTERS
+from lienthong.vietnamese.encoding_detection import VIQR_CANDIDATE as _VIQR_CANDIDATE
+from lienthong.vietnamese.encoding_detection import Encoding, column_evidence, detect_column_encoding
+from lienthong.vietnamese.encoding_detection import as_text as _as_text
+from lienthong.vietnamese.encoding_detection import word_readings as _readings
+from lienthong.vietnamese.encoding_detection import word_valid as _word_valid
+from lienthong.vietnamese.syllables import VOWELS as _VOWELS
+from lienthong.vietnamese.syllables import is_syllable, parse_syllable
+from lienthong.vietnamese.syllables import strip_tone as _strip_tone
 
-Encoding = Literal["unicode", "tcvn3", "vni", "viqr", "ascii", "unknown"]
 Legacy = Literal["tcvn3", "vni", "viqr"]
 
 ISSUES: dict[str, IssueType] = {
@@ -68,93 +76,6 @@ _INVISIBLE = r"[\x{200b}-\x{200d}\x{2060}\x{feff}\x00-\x08\x0e-\x1f\x7f]"
 # ---------------------------------------------------------------------------------------------------------
 # The syllable model: which letter strings are Vietnamese syllables, and where their tone mark goes.
 # ---------------------------------------------------------------------------------------------------------
-_TONES = frozenset(le.TONE_MARKS)
-_ONSETS = ("ngh", "ng", "gh", "gi", "kh", "nh", "ph", "th", "tr", "ch", "qu",
-           "b", "c", "d", "đ", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "")
-_CODAS = ("ng", "nh", "ch", "c", "m", "n", "p", "t", "")
-_VOWELS = "aăâeêioôơuưy"
-_RHYMES_TEXT = """
-a ai ao au ay ac ach am an ang anh ap at ăc ăm ăn ăng ăp ăt âc âm ân âng âp ât âu ây
-e ec em en eng eo ep et ê êch êm ên ênh êp êt êu i ia ich im in inh ip it iu iêc iêm iên iêng iêp iêt iêu
-o oc oi om on ong op ot ooc oong ô ôc ôi ôm ôn ông ôp ôt ơ ơi ơm ơn ơp ơt
-u ua uc ui um un ung up ut uôc uôi uôm uôn uông uôt ư ưa ưc ưi ưm ưn ưng ưt ưu
-ươc ươi ươm ươn ương ươp ươt ươu y yêm yên yêng yêt yêu
-oa oac oach oai oam oan oang oanh oap oat oay oăc oăm oăn oăng oăt oe oen oeo oet
-uân uâng uât uây uê uêch uênh uơ uy uya uych uyên uyêt uynh uyt uyu uyp
-"""
-_RHYMES = frozenset(_RHYMES_TEXT.split())
-# After "qu" the u is part of the onset (qua, quê, quý, quyết); after "gi" the i is (gia, giữ, giếng).
-_RHYMES_QU = frozenset(r for r in _RHYMES if r[0] in "aăâeêôơi") | {"y", "ynh", "ych", "yt", "yn", "yên", "yêt"}
-_RHYMES_GI = frozenset(r for r in _RHYMES if r[0] not in "iy") | {"êng", "êc"}
-_MARKED = "ăâêôơư"  # a vowel with a diacritic carries the tone
-_SPELLING = {  # onset -> vowels it may not / must precede (Vietnamese spelling rules: ca/ke, ga/ghe, nga/nghe)
-    "c": ("eêiy", False), "k": ("eêiy", True), "g": ("eê", False), "gh": ("eêi", True),
-    "ng": ("eêi", False), "ngh": ("eêi", True),
-}
-
-
-@dataclass(frozen=True)
-class Syllable:
-    onset: str
-    vowels: str
-    coda: str
-    tone: str  # a combining mark, or "" for the level tone
-
-    def tone_index(self, style: Literal["old", "new"] = "old") -> int:
-        """Index, in the toneless lowercase syllable, of the vowel that carries the tone."""
-        v = self.vowels
-        if "ươ" in v:
-            at = v.index("ươ") + 1
-        elif any(ch in _MARKED for ch in v):
-            at = next(i for i, ch in enumerate(v) if ch in _MARKED)
-        elif self.coda or len(v) == 3:
-            at = len(v) - 1 if self.coda else 1
-        elif len(v) == 2 and v in ("oa", "oe", "uy"):
-            at = 1 if style == "new" else 0
-        else:
-            at = 0
-        return len(self.onset) + at
-
-
-def _strip_tone(word: str) -> tuple[str, list[str]]:
-    decomposed = unicodedata.normalize("NFD", word)
-    tones = [ch for ch in decomposed if ch in _TONES]
-    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _TONES)), tones
-
-
-@lru_cache(maxsize=1 << 16)
-def parse_syllable(word: str) -> Syllable | None:
-    """The syllable ``word`` (any case, NFC or not) spells, or None if it is not a Vietnamese syllable."""
-    word = unicodedata.normalize("NFC", word.lower())
-    base, tones = _strip_tone(word)
-    if len(tones) > 1 or not base or len(base) != len(word):
-        return None  # two tones, or a mark that did not compose with its letter
-    if tones and not any(ch != b and b in _VOWELS for ch, b in zip(word, base, strict=True)):
-        return None  # the tone sits on a consonant ("tḥy")
-    tone = tones[0] if tones else ""
-    for onset in _ONSETS:
-        if not base.startswith(onset):
-            continue
-        rest = base[len(onset):]
-        vowels = rest[: len(rest) - len(rest.lstrip(_VOWELS))]
-        coda = rest[len(vowels):]
-        if not vowels or coda not in _CODAS:
-            continue
-        rhymes = _RHYMES_QU if onset == "qu" else _RHYMES_GI if onset == "gi" else _RHYMES
-        if vowels + coda not in rhymes:
-            continue
-        rule = _SPELLING.get(onset)
-        if rule and (vowels[0] in rule[0]) != rule[1]:
-            continue
-        if coda in ("c", "ch", "p", "t") and tone not in (le.ACUTE, le.DOT):
-            continue  # a stop final takes only the sắc or nặng tone
-        return Syllable(onset, vowels, coda, tone)
-    return None
-
-
-def is_syllable(word: str) -> bool:
-    """Whether ``word`` is one Vietnamese syllable (with at most one tone mark, anywhere on its vowels)."""
-    return parse_syllable(word) is not None
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -175,17 +96,6 @@ def _place_tone(word: str, style: Literal["old", "new"]) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # Vectorised helpers.
 # ---------------------------------------------------------------------------------------------------------
-def _as_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if pa.types.is_dictionary(arr.type):
-        arr = arr.dictionary_decode()
-    if pa.types.is_large_string(arr.type):
-        arr = arr.cast(pa.string())
-    if not pa.types.is_string(arr.type):
-        arr = pc.cast(arr, pa.string())
-    return arr
-
 
 def _where(arr: pa.Array, pattern: str, fn: Callable[[pa.Array], pa.Array]) -> tuple[pa.Array, pa.Array]:
     """Apply ``fn`` to the values matching ``pattern`` only; (result, mask of the values ``fn`` saw)."""
@@ -299,9 +209,6 @@ def fix_case(arr: pa.Array) -> pa.Array:
 _DECODERS: dict[str, Callable[[str], str]] = {
     "tcvn3": le.decode_tcvn3, "vni": le.decode_vni, "viqr": le.decode_viqr,
 }
-_VIQR_CANDIDATE = r"[aeiouyAEIOUY][\^(+*]?['`?~.]|[aeoAEO]\^|[aA]\(|[ouOU][+*]|dd|DD"
-_VIQR_SURE = re.compile(r"[\^(+*`~]|dd|DD|Dd")  # marks that are not also ordinary punctuation
-_NON_ASCII = r"[^\x00-\x7f]"
 
 
 def decode_legacy(arr: pa.Array, encoding: Legacy) -> pa.Array:
@@ -318,127 +225,8 @@ def decode_legacy(arr: pa.Array, encoding: Legacy) -> pa.Array:
         sub, lambda v: decode(v) if le.legacy_decodable(v) else v))[0]
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """How a column's non-ASCII words read in each encoding (shares of valid Vietnamese syllables)."""
-
-    words: int  # non-ASCII words looked at (or VIQR-marked words for an ASCII column)
-    unicode: float
-    legacy: dict[str, tuple[int, float, float]]  # enc -> (words it could read, valid share, unicode share)
-    garbled: float  # share of words with characters Vietnamese does not use and no valid reading
-    verdict: Encoding
-
-
-_VIETNAMESE_LETTERS = frozenset(
-    unicodedata.normalize("NFC", v + t) for v in _VOWELS + _VOWELS.upper() for t in ("", *le.TONE_MARKS)
-) | frozenset("đĐ")
-_EDGE = "\"'()[]{}.,;:!?/-–“”‘’«»*&%#0123456789"
 # Vietnamese letters outside what TCVN3/VNI text read as Latin-1/cp1252 can contain: only Unicode has them.
 _UNICODE_ONLY = "[" + "".join(sorted(_VIETNAMESE_LETTERS - le.LEGACY_DOMAIN)) + "]"
-_SAMPLE_ROWS = 100_000
-_SAMPLE_VALUES = 5_000
-
-
-def _word_valid(word: str, *, check_case: bool) -> bool:
-    word = word.strip(_EDGE)
-    parts = [p for p in re.split(r"[-–/]", word) if p]
-    if not parts:
-        return False
-    for part in parts:
-        if check_case and not (part.islower() or part.isupper() or (part[0].isupper() and part[1:].islower())):
-            return False
-        if not _well_placed(part):
-            return False
-    return True
-
-
-def _well_placed(word: str) -> bool:
-    """A syllable with its tone on the vowel one of the two conventions puts it on: a misread legacy letter
-    often yields a structurally possible syllable with the mark in the wrong place ("Leõ", "Theỏ")."""
-    syllable = parse_syllable(word)
-    if syllable is None:
-        return False
-    if not syllable.tone:
-        return True
-    word = unicodedata.normalize("NFC", word.lower())
-    at = next(i for i, ch in enumerate(word) if _TONES & set(unicodedata.normalize("NFD", ch)))
-    return at in (syllable.tone_index("old"), syllable.tone_index("new"))
-
-
-@lru_cache(maxsize=1 << 16)
-def _readings(word: str) -> tuple[bool, bool | None, bool | None, bool]:
-    """(valid as Unicode, valid as TCVN3 or None if impossible, same for VNI, garbled) of one raw word."""
-    nfc = unicodedata.normalize("NFC", word)
-    uni = _word_valid(nfc, check_case=True)
-    readable = le.legacy_decodable(word)
-    tcvn3 = _word_valid(le.decode_tcvn3(word), check_case=False) if readable else None
-    vni = _word_valid(le.decode_vni(word), check_case=False) if readable else None
-    # Mojibake is made of Latin-1/cp1252 symbols and stray marks; Chinese or Khmer letters are not garbled.
-    garbled = not uni and any(
-        ord(ch) > 127 and ch not in _VIETNAMESE_LETTERS and unicodedata.category(ch)[0] in "LMSC"
-        and (ch in le.LEGACY_DOMAIN or unicodedata.category(ch) == "Mn") for ch in nfc)
-    return uni, tcvn3, vni, garbled
-
-
-def _sample(arr: pa.Array, pattern: str) -> list[str]:
-    if len(arr) > _SAMPLE_ROWS:
-        arr = arr.take(pa.array(np.arange(0, len(arr), len(arr) // _SAMPLE_ROWS + 1)))
-    arr = arr.filter(pc.fill_null(pc.match_substring_regex(arr, pattern), False))
-    values = pc.unique(arr).drop_null()
-    if len(values) > _SAMPLE_VALUES:
-        values = values.take(pa.array(np.arange(0, len(values), len(values) // _SAMPLE_VALUES + 1)))
-    return values.to_pylist()
-
-
-def column_evidence(arr: pa.Array) -> Evidence:
-    """Score a column's readings; ``verdict`` is what :func:`detect_column_encoding` returns."""
-    arr = _as_text(arr)
-    words = [w for v in _sample(arr, _NON_ASCII) for w in v.split() if not w.isascii()]
-    if not words:
-        return _viqr_evidence(arr)
-    readings = [_readings(w) for w in words]
-    unicode = sum(r[0] for r in readings) / len(readings)
-    garbled = sum(r[3] for r in readings) / len(readings)
-    legacy: dict[str, tuple[int, float, float]] = {}
-    for name, at in (("tcvn3", 1), ("vni", 2)):
-        eligible = [r for r in readings if r[at] is not None]
-        if eligible:
-            legacy[name] = (len(eligible), sum(bool(r[at]) for r in eligible) / len(eligible),
-                            sum(r[0] for r in eligible) / len(eligible))
-    # A legacy reading wins only when it is clearly Vietnamese *and* clearly better than the text as it is.
-    scored = [(n * (valid - uni), name) for name, (n, valid, uni) in legacy.items() if valid >= 0.8
-              and valid - uni >= 0.3]
-    verdict: Encoding
-    scored.sort(reverse=True)
-    if scored and (len(scored) == 1 or scored[0][0] > scored[1][0]):  # TCVN3 and VNI equally good: no guess
-        verdict = scored[0][1]  # type: ignore[assignment]
-    elif unicode < 0.8 and garbled >= 0.2:
-        verdict = "unknown"
-    else:
-        verdict = "unicode"
-    return Evidence(len(words), unicode, legacy, garbled, verdict)
-
-
-def _viqr_evidence(arr: pa.Array) -> Evidence:
-    marked = [w for v in _sample(arr, _VIQR_CANDIDATE) for w in v.split() if re.search(_VIQR_CANDIDATE, w)]
-    valid = [w for w in marked if _word_valid(le.decode_viqr(w), check_case=True)]
-    share = len(valid) / len(marked) if marked else 0.0
-    sure = any(_VIQR_SURE.search(w) and len(le.decode_viqr(w).strip(_EDGE)) >= 2 for w in valid)
-    verdict: Encoding = "viqr" if sure and share >= 0.8 else "ascii"
-    return Evidence(len(marked), 1.0, {"viqr": (len(marked), share, 0.0)}, 0.0, verdict)
-
-
-def detect_column_encoding(arr: pa.Array) -> Encoding:
-    """The encoding a text column is in, from all of it (or a large sample of its distinct values).
-
-    Each non-ASCII word is read as Unicode, TCVN3 and VNI and checked against the Vietnamese syllable model.
-    A legacy encoding is chosen only if its reading is valid for at least 80% of the words it can read *and*
-    at least 30 points better than the text as it stands, so correct Unicode ("hòa", valid both ways) is
-    never converted. A column with no non-ASCII word is "viqr" if its marked words decode to syllables (and
-    some mark is unambiguous, not just an apostrophe or full stop), else "ascii". "unknown" means garbled
-    (characters Vietnamese does not use) with no clean reading.
-    """
-    return column_evidence(arr).verdict
 
 
 def fix_column_encoding(arr: pa.Array, encoding: Encoding | None = None) -> RuleResult:

@@ -3,6 +3,8 @@ HTTP API's commands."""
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -35,12 +37,16 @@ def serve(
     """Start the HTTP API (FastAPI + uvicorn) over the configured warehouse."""
     import uvicorn
 
-    from lienthong.api import create_app
+    from lienthong.settings import get_settings
+    from lienthong.web.app import create_app
 
     console.print(f"Liên Thông API on http://{host}:{port} — OpenAPI at /docs and /openapi.json")
-    if workers > 1:  # each worker builds its own app from the environment
-        uvicorn.run("lienthong.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info")
+    if workers > 1:  # each worker builds its own app from its environment: this process's settings, passed as env=
+        command = [sys.executable, "-m", "uvicorn", "lienthong.web.app:create_app", "--factory", "--host", host,
+                   "--port", str(port), "--workers", str(workers), "--log-level", "info"]
+        env = {**os.environ, **get_settings().as_environment()}
+        sys.stdout.flush()
+        os.execve(sys.executable, command, env)  # this process becomes uvicorn's: signals and exit code are its own
     else:
         uvicorn.run(create_app(), host=host, port=port, log_level="info")
 

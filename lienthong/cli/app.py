@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -41,11 +40,11 @@ def _global(
     database_url: Annotated[str | None, typer.Option(help="Warehouse URL (else LIENTHONG_DATABASE_URL).")] = None,
     home: Annotated[Path | None, typer.Option(help="Working folder (else LIENTHONG_HOME, default var/).")] = None,
 ) -> None:
-    # Options become the environment so that the one settings reader sees them.
-    if database_url:
-        os.environ["LIENTHONG_DATABASE_URL"] = database_url
-    if home:
-        os.environ["LIENTHONG_HOME"] = str(home)
+    # The options become this process's Settings, passed on from there (never written into os.environ).
+    from lienthong.settings import Settings, use_settings
+
+    given = {name: value for name, value in (("database_url", database_url), ("home", home)) if value}
+    use_settings(Settings(**given) if given else None)
 
 
 @app.command()
@@ -93,8 +92,9 @@ def sources_list() -> None:
     from lienthong.registry import load_registry
     from lienthong.settings import get_settings
 
+    settings = get_settings()
     table = Table("id", "organisation", "dataset", "connector", "schedule", "title")
-    for s in load_registry(get_settings().sources_dir).values():
+    for s in load_registry(settings.sources_dir, settings.registry_variables()).values():
         table.add_row(s.id, s.organisation, s.dataset, s.connector.type, s.schedule.cron or "manual", s.title)
     console.print(table)
 
@@ -157,7 +157,7 @@ def demo(
 
 
 def _sync_via_airflow(source_ids: list[str] | None) -> None:
-    from lienthong.cli.airflow_trigger import trigger_via_airflow
+    from lienthong.orchestration.airflow_trigger import trigger_via_airflow
     from lienthong.registry import load_registry
     from lienthong.settings import get_settings
 
@@ -165,7 +165,7 @@ def _sync_via_airflow(source_ids: list[str] | None) -> None:
     if not settings.airflow_api_url:
         console.print("[red]AIRFLOW_API_URL is not set[/]: point it at the Airflow api-server (see docs/airflow.md)")
         raise typer.Exit(2)
-    registry = load_registry(settings.sources_dir)
+    registry = load_registry(settings.sources_dir, settings.registry_variables())
     for source_id in source_ids or list(registry):
         if source_id not in registry:
             console.print(f"[red]unknown source {source_id!r}[/]")

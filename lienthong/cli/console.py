@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from rich.console import Console
-
+from lienthong.console import console, err_console
 from lienthong.errors import HubError
 
-console = Console()
-err_console = Console(stderr=True)
+__all__ = ["console", "err_console", "show_error"]
 
 
 def show_error(exc: HubError) -> None:

@@ -16,21 +16,22 @@ from lienthong.cli.runs import run_sources, summary_table
 from lienthong.demo.environment import prepare_demo
 from lienthong.demo.member_api import serve_member_api
 from lienthong.hub import Hub
-from lienthong.settings import Settings
+from lienthong.settings import get_settings
 
 
 def run_demo(*, seed: int = 7, scale: int = 1) -> None:
-    settings = Settings()
+    settings = get_settings()
     home = settings.home.resolve()
-    os.environ["LIENTHONG_HOME"] = str(home)  # the registry's paths are ${LIENTHONG_HOME}/demo/...
+    settings = settings.model_copy(update={"home": home})  # the registry's paths are ${LIENTHONG_HOME}/demo/...
     with console.status("writing the demo sources"):
         env = prepare_demo(home / "demo", seed=seed, scale=scale)
     console.print(f"demo sources written to {env.folder} ({sum(env.counts.values()):,} rows in "
                   f"{len(env.counts)} sources)")
-    token = secrets.token_urlsafe(24)  # a secret for this run only, handed over through the environment
+    token = secrets.token_urlsafe(24)  # a secret for this run only, handed over as every secret: by variable name
     with serve_member_api(env.api_records, token=token) as api:
-        os.environ["LIENTHONG_DEMO_API_URL"] = api.url
-        os.environ["LIENTHONG_DEMO_API_TOKEN"] = token
+        settings = settings.model_copy(update={"source_variables": {**settings.source_variables,
+                                                                    "LIENTHONG_DEMO_API_URL": api.url}})
+        os.environ["LIENTHONG_DEMO_API_TOKEN"] = token  # the source's bearer token_env (tests/test_layers.py)
         console.print(f"simulated Women's Union API at {api.members_url}")
         hub = Hub.open(settings, require_init=False)
         hub.initialise()

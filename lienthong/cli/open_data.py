@@ -52,7 +52,7 @@ def forget(
     """Erase a person's personal data from every zone (published, staging, quarantine, raw) and audit it."""
     from lienthong.hub import Hub
     from lienthong.open_data.build import build_open_data
-    from lienthong.open_data.pseudonymise import key_from_settings
+    from lienthong.pseudonymise import key_from_settings
     from lienthong.warehouse.erasure import forget as erase
 
     if not yes:

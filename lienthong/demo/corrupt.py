@@ -20,9 +20,9 @@ import pyarrow.compute as pc
 
 from catalog.model import match_key
 from lienthong.cleaning.addresses import legacy_ward_table
-from lienthong.cleaning.legacy_encodings import encode_tcvn3, encode_viqr, encode_vni
 from lienthong.cleaning.phones import CONVERSION_2018
 from lienthong.demo.generator import generate_members
+from lienthong.vietnamese.legacy_encodings import encode_tcvn3, encode_viqr, encode_vni
 
 ENCODINGS = ("unicode", "tcvn3", "vni", "viqr")
 _ENCODERS = {"tcvn3": encode_tcvn3, "vni": encode_vni, "viqr": encode_viqr}

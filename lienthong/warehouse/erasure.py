@@ -34,7 +34,7 @@ from connectors.base import MEDIA_NDJSON
 from connectors.formats import read_payload, to_ndjson
 from lienthong.cleaning.identity import mask
 from lienthong.errors import HubError
-from lienthong.open_data.pseudonymise import pseudonymise
+from lienthong.pseudonymise import pseudonymise
 from lienthong.registry import SourceConfig
 from lienthong.warehouse import tables_match as T
 from lienthong.warehouse.audit import append_audit

@@ -10,40 +10,26 @@ freeze each derivation, so a contract change needs a new migration (``make migra
 from __future__ import annotations
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Column,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import BYTEA, JSONB
 from sqlalchemy.types import TypeEngine
 
+# The tables of the HTTP API (keys, audit) and of entity resolution live beside their rooms' code, in the same
+# metadata (tables_base): importing this module registers them all, e.g. for Alembic.
+from lienthong.warehouse import tables_api, tables_match  # noqa: F401
+from lienthong.warehouse.tables_base import Blob, Json, Timestamp, metadata
 from schemas import CONTRACTS, Contract, FieldKind
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-Json = JSON().with_variant(JSONB(), "postgresql")
-Blob = LargeBinary().with_variant(BYTEA(), "postgresql")
-Timestamp = DateTime(timezone=True)
 
 source_state = Table(
     "source_state",
@@ -204,6 +190,3 @@ def contract_columns(contract: type[Contract]) -> list[str]:
     """The columns a dataset table holds for the contract's fields, in order."""
     return contract.field_names()
 
-
-# Tables of the HTTP API (keys, audit) and of entity resolution live beside their rooms' code but in this metadata.
-from lienthong.warehouse import tables_api, tables_match  # noqa: E402, F401

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table
 
-from lienthong.warehouse.tables import Json, Timestamp, metadata
+from lienthong.warehouse.tables_base import Json, Timestamp, metadata
 
 api_key = Table(
     "api_key",

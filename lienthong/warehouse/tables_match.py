@@ -40,8 +40,7 @@ from sqlalchemy import (
 )
 
 from lienthong.warehouse.bulk import insert_arrow
-from lienthong.warehouse.publishing import lock_publishing, republish_records
-from lienthong.warehouse.tables import Json, Timestamp, metadata
+from lienthong.warehouse.tables_base import Json, Timestamp, metadata
 
 match_entity = Table(
     "match_entity", metadata,
@@ -204,6 +203,8 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links_rows: list
     a new ``published_seq`` in the same transaction, so consumers following the change feed see the change."""
     now = _now()
     with engine.begin() as conn:
+        from lienthong.warehouse.publishing import lock_publishing, republish_records  # it imports tables
+
         lock_publishing(conn, dataset)  # first: records whose entity changes get a new published_seq below
         if merges:  # the absorbed entities' records change entity_id: republished before their links move
             republish_records(conn, dataset, select(match_link.c.record_key).where(
@@ -275,6 +276,8 @@ def decide_review(engine: Engine, review_id: int, status: str, by: str) -> dict[
 def split_record(engine: Engine, dataset: str, record_key: str, new_entity_id: str, run_id: int) -> None:
     """Move one record out of its entity into a new one (after a rejection), recorded as a split."""
     now = _now()
+    from lienthong.warehouse.publishing import lock_publishing, republish_records  # it imports tables
+
     with engine.begin() as conn:
         lock_publishing(conn, dataset)
         republish_records(conn, dataset, select(match_link.c.record_key).where(

@@ -2,7 +2,8 @@
 
 Server-rendered HTML (Jinja2) on the API's own app, signed in with the same API keys: upload a feed (or only
 check it) and read the result with a Vietnamese reason on every bad cell, download the rejects as Excel, watch
-quality on a dashboard, browse the dataset catalogue. ``router`` is included by ``lienthong.api.app``.
+quality on a dashboard, browse the dataset catalogue. ``router`` is mounted on the API's app by
+:func:`lienthong.web.app.create_app`, the app `lienthong serve` runs.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from lienthong.cli.airflow_trigger import AirflowTriggerError, trigger_via_airflow
+from lienthong.orchestration.airflow_trigger import AirflowTriggerError, trigger_via_airflow
 
 pytestmark = pytest.mark.integration
 

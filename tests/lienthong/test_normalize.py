@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from lienthong.cleaning.legacy_encodings import encode_tcvn3
 from lienthong.demo.corrupt import NORMALIZE_HEADERS, corrupt_members, measure_accuracy
+from lienthong.vietnamese.legacy_encodings import encode_tcvn3
 
 
 @pytest.mark.slow

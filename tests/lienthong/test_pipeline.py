@@ -140,7 +140,7 @@ def test_raw_payload_is_kept_and_can_be_processed_again(make_hub, tmp_path):
 
 def test_a_feed_typed_in_the_tcvn3_font_is_published_in_unicode(make_hub, warehouse_url, tmp_path):
     """Old Excel files from provincial staff: TCVN3 (ABC) bytes, headers included, old addresses, no ward code."""
-    from lienthong.cleaning.legacy_encodings import encode_tcvn3
+    from lienthong.vietnamese.legacy_encodings import encode_tcvn3
 
     header = HEADER.replace("Mã xã", "Mã xã").split(";")
     rows = [

@@ -14,10 +14,10 @@ import pytest
 import uvicorn
 import yaml
 
-from lienthong.api import create_app
 from lienthong.hub import Hub
 from lienthong.settings import Settings
 from lienthong.warehouse.api_keys import create_key
+from lienthong.web.app import create_app
 from tests.lienthong.conftest import file_source
 
 PSEUDONYM_KEY = "test-pseudonym-key-0123456789abcdef"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from lienthong.api import create_app
 from lienthong.warehouse.api_keys import create_key
+from lienthong.web.app import create_app
 from tests.lienthong.api.conftest import Server
 from tests.lienthong.conftest import GOOD_ROWS, HubFactory, file_source, members_csv
 

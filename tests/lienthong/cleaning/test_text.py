@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from catalog.lists import get_code_list
-from lienthong.cleaning import legacy_encodings as le
 from lienthong.cleaning.names import family_names
 from lienthong.cleaning.text import (
     ISSUES,
@@ -25,6 +24,7 @@ from lienthong.cleaning.text import (
     normalize_text,
     normalize_tone_placement,
 )
+from lienthong.vietnamese import legacy_encodings as le
 from tests.lienthong.cleaning.test_legacy_encodings import FAMILY, GIVEN, MIDDLE, vietnamese_names
 
 ENCODERS = {"tcvn3": le.encode_tcvn3, "vni": le.encode_vni, "viqr": le.encode_viqr}

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from lienthong.match.benchdata import MatchSample, generate_match_sample
+from lienthong.demo.match_sample import MatchSample, generate_match_sample
 from lienthong.match.config import MatchConfig
 from lienthong.match.run import MatchResult, match_records
 

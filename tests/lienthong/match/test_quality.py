@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lienthong.match.benchdata import pairwise_scores
+from lienthong.demo.match_sample import pairwise_scores
 from lienthong.match.model import match_weights
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from lienthong.match.benchdata import pairwise_scores
+from lienthong.demo.match_sample import pairwise_scores
 from lienthong.match.features import build_features
 from lienthong.match.incremental import attach, entity_id_for
 from lienthong.match.run import match_records

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from lienthong.errors import ConfigError
-from lienthong.open_data.pseudonymise import key_from_settings, pseudonymise
+from lienthong.pseudonymise import key_from_settings, pseudonymise
 from lienthong.settings import Settings
 
 KEY = b"a-test-key-of-sufficient-length"

@@ -9,8 +9,8 @@ import pytest
 
 from catalog import load_code_lists
 from lienthong.cleaning.addresses import legacy_ward_table
-from lienthong.cleaning.legacy_encodings import encode_tcvn3
 from lienthong.stages.clean import clean_batch
+from lienthong.vietnamese.legacy_encodings import encode_tcvn3
 from schemas import Member
 
 LISTS = load_code_lists()

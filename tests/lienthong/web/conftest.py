@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from lienthong.api import create_app
 from lienthong.hub import Hub
 from lienthong.warehouse.api_keys import create_key
+from lienthong.web.app import create_app
 from tests.lienthong.conftest import HubFactory, file_source
 
 ORGS = (("hlhpn_push", "HLHPN"), ("hnd_push", "HND"))
