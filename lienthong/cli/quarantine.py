@@ -26,15 +26,32 @@ def list_(
 
     hub = Hub.open()
     table = Table("source", "batch", "row", "field", "value", "reason", title="Quarantine", title_justify="left")
+    row_of = _file_rows(hub.engine)
     for q in quarantined(hub.engine, source_id=source, batch_id=batch, limit=limit):
         for r in q["reasons"]:
-            table.add_row(q["source_id"], q["batch_id"], str(q["row_no"] + 1), r["column"], r["value"] or "",
+            table.add_row(q["source_id"], q["batch_id"], str(row_of(q)), r["column"], r["value"] or "",
                           r["message_en"] if english else r["message_vi"])
     console.print(table)
 
 
+def _file_rows(engine):  # noqa: ANN001, ANN202 - Engine -> (quarantined row -> int)
+    """The row number the file shows for a quarantined row, as every other door numbers it (``file_row``)."""
+    from functools import cache
+
+    from connectors.formats import file_row
+    from lienthong.warehouse.queries import batch_status
+
+    layout = cache(lambda batch_id: batch_status(engine, batch_id) or {})
+
+    def row_of(q: dict) -> int:
+        b = layout(q["batch_id"])
+        return file_row(q["row_no"], b.get("media_type", ""), b.get("read_options"))
+
+    return row_of
+
+
 @app.command()
-def show(batch: str, row: Annotated[int, typer.Argument(help="Row number in the batch, from 1.")]) -> None:
+def show(batch: str, row: Annotated[int, typer.Argument(help="Row number as the file shows it (as `list`).")]) -> None:
     """One quarantined row: its reasons, and its mapped values with personal fields masked."""
     from lienthong.hub import Hub
     from lienthong.warehouse.queries import quarantined
@@ -42,7 +59,8 @@ def show(batch: str, row: Annotated[int, typer.Argument(help="Row number in the 
     from schemas import get_contract
 
     hub = Hub.open()
-    found = [q for q in quarantined(hub.engine, batch_id=batch) if q["row_no"] == row - 1]
+    row_of = _file_rows(hub.engine)
+    found = [q for q in quarantined(hub.engine, batch_id=batch) if row_of(q) == row]
     if not found:
         console.print(f"no open quarantined row {row} in batch {batch}")
         raise typer.Exit(1)

@@ -82,3 +82,24 @@ def test_a_new_code_list_version_then_quarantine_retry(cli_env, tmp_path):
     retry = _run(["quarantine", "retry"], cli_env)
     assert "1 released, 0 still quarantined" in retry.stdout
     assert "paused" not in _run(["quarantine", "list"], cli_env).stdout
+
+
+def test_quarantine_numbers_rows_as_check_and_the_file_do(cli_env, tmp_path):
+    """One row numbering everywhere: `quarantine list`/`show` give the row the file shows, as `check --json` does."""
+    import json
+    import sqlite3
+
+    file = tmp_path / "drop" / "a.csv"
+    file.write_text(members_csv(GOOD_ROWS + BAD_ROWS), encoding="utf-8")
+    checked = _run(["check", str(file), "--source", "hlhpn_files", "--json"], cli_env)
+    rows = [f["row"] for f in json.loads(checked.stdout)["failing"]]
+    assert rows == [len(GOOD_ROWS) + 2 + i for i in range(len(BAD_ROWS))]  # header on line 1, data from line 2
+    assert _run(["init"], cli_env).returncode == 0
+    assert _run(["sync"], cli_env).returncode == 0
+    with sqlite3.connect(tmp_path / "home" / "lienthong.db") as db:
+        [(batch_id,)] = db.execute("SELECT DISTINCT batch_id FROM quarantine").fetchall()
+    listed = _run(["quarantine", "list"], cli_env).stdout
+    for row in rows:
+        shown = _run(["quarantine", "show", batch_id, str(row)], cli_env)
+        assert shown.returncode == 0 and json.loads(shown.stdout)["row"] == row, shown.stdout
+        assert f" {row} " in listed
