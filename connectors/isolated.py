@@ -112,7 +112,7 @@ class IsolatedReader:
             os.environ.setdefault(name, value)
         # spawn: the server has threads, and a forked copy of a threaded process may deadlock
         return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_cap_memory, initargs=(self.memory_bytes,))
+                                   initializer=_cap_memory, initargs=(self.memory_bytes, os.getpid()))
 
     def _discard(self, executor: ProcessPoolExecutor) -> None:
         with self._lock:
@@ -174,11 +174,31 @@ def isolated_reader(memory_bytes: int, workers: int = 1) -> IsolatedReader:
 
 # --- in the worker -----------------------------------------------------------------------------------------
 
-def _cap_memory(memory_bytes: int) -> None:
+def exit_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """End this worker process once ``parent``, the process that started it, is gone (a killed server leaves no
+    orphan).
+
+    A watcher thread compares the parent's pid: an orphan is re-parented, so its ``getppid()`` changes. ``parent``
+    is passed by the pool's creator, not read here: a server killed while the worker was still importing has
+    already left it re-parented. Not ``prctl(PR_SET_PDEATHSIG)``: that follows the *thread* that spawned the
+    worker, and a pool spawns from whichever request thread submitted first, which may end before the server does.
+    """
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _cap_memory(memory_bytes: int, parent: int) -> None:
     import resource
 
     import pyarrow as pa
 
+    exit_with_parent(parent)
     resource.setrlimit(resource.RLIMIT_DATA, (memory_bytes, memory_bytes))
     pa.set_memory_pool(pa.system_memory_pool())  # also for pyarrow's Python calls, whatever the environment
     # each thread's stack counts against the cap: Arrow's default pools have one per core, and eight for I/O

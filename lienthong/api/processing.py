@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
+from connectors.isolated import exit_with_parent
 from lienthong.errors import HubError, MalformedInput
 from lienthong.hub import Hub
 from lienthong.settings import Settings
@@ -182,8 +183,9 @@ _worker_hub: Hub | None = None
 WORKER_NICENESS = 10  # processing yields the CPU to the server's request threads: readers stay fast
 
 
-def _open_worker(settings: Settings) -> None:
+def _open_worker(settings: Settings, server: int) -> None:
     global _worker_hub  # noqa: PLW0603 - one hub per worker process, opened once
+    exit_with_parent(server)
     if hasattr(os, "nice"):
         os.nice(WORKER_NICENESS)
     _worker_hub = Hub.open(settings)
@@ -235,7 +237,7 @@ class ProcessingPool:
         # Workers start with the first batches (a few seconds: imports, hub), not with the server: a server that
         # only serves reads never pays for them.
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_open_worker, initargs=(self.hub.settings,))
+                                   initializer=_open_worker, initargs=(self.hub.settings, os.getpid()))
 
     def submit(self, source_id: str, batch_id: str) -> Future[Outcome]:
         """Process (or hand to Airflow) a landed batch; the job already under way when it is queued."""

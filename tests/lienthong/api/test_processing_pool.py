@@ -158,3 +158,27 @@ def test_the_server_sweeps_batches_left_landed(pg_url: str, tmp_path: Path) -> N
         [report] = s.wait_final("hlhpn_push", {batch_id}).values()
     assert report["status"] == "failed" and "not processed within" in report["failure"]["message"]
     assert "gửi lại tệp" in report["failure"]["message_vi"]
+
+
+def test_a_killed_server_leaves_no_worker_behind(served: Served) -> None:
+    """The parsing and processing workers end with the server, even when it is killed with SIGKILL (no orphans
+    holding memory and database connections)."""
+    with served.client("hlhpn") as c:
+        r = c.post(UPLOAD, content=members_csv(member_rows("W", 5)).encode(), headers=CSV, params={"wait": "true"})
+        assert r.status_code == 201, r.text
+    workers = served.worker_pids()
+    assert len(workers) == 2 + 1, "the processing workers and the upload-parsing worker were started"
+    served.proc.kill()
+    served.proc.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    assert not [pid for pid in workers if _alive(pid)], "workers outlived their server"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended; only its exit status is left
+    except FileNotFoundError:
+        return False
