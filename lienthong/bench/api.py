@@ -156,8 +156,12 @@ class _server:  # noqa: N801 - used as a context manager
         raise RuntimeError(msg)
 
     def __exit__(self, *exc: object) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+        self.proc.terminate()  # graceful: the batches its workers are processing finish first
+        try:
+            self.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
 
 
 def _full_pull(base: str, token: str, fmt: str, rows: int, advance) -> dict:  # noqa: ANN001
