@@ -39,18 +39,24 @@ async def current_key(
     if key.expired():
         raise ApiError(401, "expired_key", f"API key {key.key_id} expired on {key.expires_at:%Y-%m-%d}",
                        f"Khóa API {key.key_id} đã hết hạn ngày {key.expires_at:%d/%m/%Y}", headers=_CHALLENGE)
+    await admit(ctx, key, who=f"key {key.key_id}", who_vi=f"Khóa {key.key_id}")
+    return key
+
+
+async def admit(ctx: ApiContext, key: ApiKey, *, who: str, who_vi: str) -> None:
+    """Rate-limit an authenticated caller (429 with Retry-After) and note when its key was last used, at most once a
+    minute. ``who`` names the caller in the refusal (an API key, an X-Road client)."""
     rate = key.rate_per_minute or ctx.settings.api_rate_per_minute
     wait = ctx.limiter.take(key.key_id, rate)
     if wait > 0:
         ctx.metrics.inc("rate_limited_total", key=key.key_id)
-        raise ApiError(429, "rate_limited", f"rate limit of {rate} requests/minute exceeded for key {key.key_id}",
-                       f"Khóa {key.key_id} gửi quá {rate} yêu cầu/phút; hãy thử lại sau",
+        raise ApiError(429, "rate_limited", f"rate limit of {rate} requests/minute exceeded for {who}",
+                       f"{who_vi} gửi quá {rate} yêu cầu/phút; hãy thử lại sau",
                        headers={"Retry-After": str(max(1, math.ceil(wait)))})
     now = time.monotonic()
     if now - ctx.touched.get(key.key_id, -math.inf) > TOUCH_EVERY_S:
         ctx.touched[key.key_id] = now
         await run_in_threadpool(touch_key, ctx.hub.engine, key.key_id)
-    return key
 
 
 def caller_detail(request: Request) -> dict[str, Any]:

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-import math
-import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -32,11 +30,11 @@ from starlette.concurrency import run_in_threadpool
 from catalog.agency_ids import is_agency_id
 from connectors.xroad import XRoadIdentifierError, parse_id
 from lienthong.api import datasets
-from lienthong.api.auth import Context
+from lienthong.api.auth import Context, admit
 from lienthong.api.context import ApiContext, get_context
 from lienthong.api.errors import R404, R422, R429, ApiError, _example
 from lienthong.api.models import RecordPage
-from lienthong.warehouse.api_keys import ApiKey, find_xroad_grant, touch_key
+from lienthong.warehouse.api_keys import ApiKey, find_xroad_grant
 from schemas import CONTRACTS
 
 router = APIRouter(prefix="/xroad", tags=["x-road"])
@@ -88,17 +86,7 @@ async def xroad_caller(request: Request, ctx: Annotated[ApiContext, Depends(get_
                        f"X-Road client {client} has {state} on this hub: ask the hub's operator for one "
                        f"(`lienthong keys create --xroad-client {client} --scope read:<dataset>`)",
                        f"Hệ thống {client} chưa được cấp quyền (hoặc quyền đã bị thu hồi/hết hạn) trên nền tảng")
-    rate = key.rate_per_minute or ctx.settings.api_rate_per_minute
-    wait = ctx.limiter.take(key.key_id, rate)
-    if wait > 0:
-        ctx.metrics.inc("rate_limited_total", key=key.key_id)
-        raise ApiError(429, "rate_limited", f"rate limit of {rate} requests/minute exceeded for {client}",
-                       f"Hệ thống {client} gửi quá {rate} yêu cầu/phút; hãy thử lại sau",
-                       headers={"Retry-After": str(max(1, math.ceil(wait)))})
-    now = time.monotonic()
-    if now - ctx.touched.get(key.key_id, -math.inf) > 60:
-        ctx.touched[key.key_id] = now
-        await run_in_threadpool(touch_key, ctx.hub.engine, key.key_id)
+    await admit(ctx, key, who=client, who_vi=f"Hệ thống {client}")
     request.state.xroad = {"client": client, "security_server": peer} | {
         name: request.headers[h][:200] for name, h in _HEADERS.items() if request.headers.get(h)}
     if is_agency_id(client_id.parts[2]):  # a Vietnamese body's member code is its agency identifier (QĐ 20/2020)
