@@ -27,11 +27,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from lienthong.demo.member_api import MEMBERS_PATH, MemberApi
+from lienthong.demo.stand_in import serve_in_thread
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -183,41 +183,9 @@ class StandInGateway:
 def serve_gateway(*, token_lifetime_s: float = 3600, port: int = 0) -> Iterator[StandInGateway]:
     """Run the stand-in gateway on 127.0.0.1 in a daemon thread for the ``with`` block (port 0: a free one)."""
     gateway = StandInGateway(token_lifetime_s=token_lifetime_s)
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(gateway))
-    httpd.daemon_threads = True
-    gateway.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), name="stand-in-gateway", daemon=True)
-    thread.start()
-    try:
+    with serve_in_thread(gateway, name="stand-in-gateway", port=port):
         yield gateway
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
-
-def _handler_for(gateway: StandInGateway) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            status, out_headers, data = gateway.answer(self.command, self.path, headers, body)
-            self.send_response(status)
-            for name, value in out_headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = _serve  # noqa: N815 - the names http.server dispatches to
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
-            pass
-
-    return Handler
 
 
 def _json(status: int, body: Any) -> Answer:

@@ -31,11 +31,11 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from connectors.xroad import PROTOCOL, XRoadId, XRoadIdentifierError, parse_id
+from lienthong.demo.stand_in import serve_in_thread
 
 Answer = tuple[int, dict[str, str], bytes]
 METASERVICES = ("listMethods", "allowedMethods", "getOpenAPI")
@@ -206,41 +206,10 @@ def serve_security_server(*, source_address: str = "127.0.0.1", port: int = 0) -
         port: TCP port; 0 picks a free one (read it from ``server.url``).
     """
     ss = StandInSecurityServer(source_address=source_address)
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(ss))
-    httpd.daemon_threads = True
-    ss.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), name="stand-in-security-server", daemon=True)
-    thread.start()
-    try:
+    with serve_in_thread(ss, name="stand-in-security-server", port=port,
+                         methods=("GET", "POST", "PUT", "PATCH", "DELETE")):
         yield ss
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
-
-def _handler_for(ss: StandInSecurityServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            status, out_headers, data = ss.answer(self.command, self.path, headers, body)
-            self.send_response(status)
-            for name, value in out_headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815 - names http.server dispatches to
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
-            pass
-
-    return Handler
 
 
 def _error(kind: str, message: str, status: int | None = None) -> Answer:
