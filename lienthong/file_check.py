@@ -7,7 +7,7 @@ decides what a load quarantines. So the rows ``check`` reports are, by construct
 would quarantine, with the same reasons and the same row numbers (:func:`connectors.formats.file_row`).
 
 Without a source, the file is checked against a files source built from its headers: each contract field is
-found by name or by one of the usual Vietnamese labels (:data:`lienthong.header_labels.HEADER_LABELS`).
+found by name or by one of the usual Vietnamese labels (:data:`lienthong.vietnamese.header_labels.HEADER_LABELS`).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from connectors.files import MEDIA_BY_SUFFIX, FilesConfig, media_type_of, read_l
 from connectors.formats import file_row, read_feed
 from connectors.limits import DEFAULT_LIMITS
 from lienthong.errors import MalformedInput
-from lienthong.header_labels import match_headers
 from lienthong.registry import SourceConfig
 from lienthong.stages.map import check_columns
 from lienthong.stages.process import Checked, check_records
+from lienthong.vietnamese.header_labels import match_headers
 
 CHECK_SOURCE_ID = "tep_kiem_tra"  # the source a file is checked against when none is named
 ROW_ID_COLUMN = "(số dòng)"  # a file without member ids: each row is told apart by its row number

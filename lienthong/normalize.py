@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 from catalog import get_code_list
 from lienthong.cleaning.addresses import named_candidates
 from lienthong.cleaning.base import merge_issues
-from lienthong.header_labels import HEADER_LABELS, match_headers  # noqa: F401 - re-exported for callers
 from lienthong.stages.clean import ISSUES
+from lienthong.vietnamese.header_labels import HEADER_LABELS, match_headers  # noqa: F401 - re-exported for callers
 from quality.reasons import Reason
 
 # Usual headers of each field in member lists, matched case-, diacritic- and spacing-insensitively.

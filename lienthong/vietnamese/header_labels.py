@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from catalog.model import match_key
 from lienthong.errors import MalformedInput
+from lienthong.vietnamese.folding import match_key
 from lienthong.vietnamese.legacy_encodings import decode_tcvn3, decode_viqr, decode_vni
 
 HEADER_LABELS: dict[str, tuple[str, ...]] = {
@@ -50,3 +50,13 @@ def match_headers(columns: list[str], mapping: Mapping[str, str] | None = None) 
                 found[name] = by_key[match_key(label)]
                 break
     return found
+
+
+def header_field(cell: str) -> str | None:
+    """The contract field a header cell names, by any of its usual labels or legacy readings, else None.
+
+    The readers use it to tell a header row from the title block above it (``connectors.formats``).
+    """
+    keys = {match_key(reading) for reading in (cell, decode_tcvn3(cell), decode_vni(cell), decode_viqr(cell))}
+    return next((name for name, labels in HEADER_LABELS.items()
+                 if any(match_key(label) in keys for label in (name, *labels))), None)
