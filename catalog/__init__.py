@@ -1,8 +1,8 @@
 """Shared electronic code lists (danh mục điện tử dùng chung), as versioned data.
 
-The lists live in ``catalog/data`` (CSV files + the manifest ``lists.yml``); the 2025 administrative units
-come from the installed ``vietnam-provinces`` package. See docs/catalog.md for the lists, their sources
-and how they were checked.
+The lists live in ``catalog/data`` (CSV files + the manifest ``lists.yml``; the 2025 administrative units
+frozen from ``vietnam-provinces`` by ``scripts/freeze_admin_units.py``), beside the frozen legacy → 2025 ward
+crosswalk (``catalog.crosswalk``). See docs/catalog.md for the lists, their sources and how they were checked.
 
 Public API:
     load_code_lists() -> dict[str, CodeList]

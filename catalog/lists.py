@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from catalog.admin_units import build_provinces, build_wards
 from catalog.csv_io import read_code_list_csv
-from catalog.manifest import DATA_DIR, PACKAGE_SOURCE, ListSpec, read_manifest
+from catalog.manifest import DATA_DIR, ListSpec, read_manifest
 from catalog.model import CodeList
-
-_PACKAGE_BUILDERS = {"provinces": build_provinces, "wards": build_wards}
 
 
 def load_code_lists() -> dict[str, CodeList]:
-    """All code lists by name: the CSV lists of the manifest and the 2025 units from vietnam-provinces.
+    """All code lists by name, as the manifest declares them (each a CSV file of ``catalog/data``).
 
     Returns:
         A new dict on each call (the lists in it are shared and immutable), in manifest order.
@@ -55,14 +52,6 @@ def _load_all() -> tuple[tuple[str, CodeList], ...]:
 
 
 def _load_one(spec: ListSpec, loaded: dict[str, CodeList]) -> CodeList:
-    if spec.source == PACKAGE_SOURCE:
-        try:
-            builder = _PACKAGE_BUILDERS[spec.name]
-        except KeyError:
-            only = ", ".join(_PACKAGE_BUILDERS)
-            msg = f"lists.yml: {spec.name!r} cannot come from {PACKAGE_SOURCE}; only {only} do"
-            raise ValueError(msg) from None
-        return builder(spec)
     parents = loaded["provinces"].codes if spec.name == "legacy_provinces" and "provinces" in loaded else None
     return read_code_list_csv(
         DATA_DIR / str(spec.file),

@@ -89,8 +89,8 @@ def legacy_to_2025_province(old_code: str) -> str:
 
 def _wards() -> WardList:
     wards = get_code_list("wards")
-    if not isinstance(wards, WardList):  # pragma: no cover - lists.yml must build wards from the package
-        msg = "the 'wards' list must be built from vietnam-provinces (lists.yml: source: vietnam-provinces)"
+    if not isinstance(wards, WardList):  # pragma: no cover - read_code_list_csv types the "wards" list
+        msg = "the 'wards' code list is not a WardList; load it with catalog.read_code_list_csv"
         raise TypeError(msg)
     return wards
 

@@ -12,32 +12,30 @@ import yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 MANIFEST_PATH = DATA_DIR / "lists.yml"
-PACKAGE_SOURCE = "vietnam-provinces"  # the only non-file source: the 2025 administrative units
 
 
 @dataclass(frozen=True)
 class ListSpec:
-    """One manifest entry. Exactly one of ``file`` (a CSV in ``data/``) or ``source`` is set."""
+    """One manifest entry: a CSV file in ``data/`` and its metadata."""
 
     name: str
     title_vi: str
     title_en: str
     valid_from: date
     basis: str
-    version: str | None = None  # required for files; computed from the package for ``source`` lists
-    file: str | None = None
-    source: str | None = None
+    version: str
+    file: str
 
 
-_REQUIRED = ("name", "title_vi", "title_en", "valid_from", "basis")
+_REQUIRED = ("name", "file", "version", "title_vi", "title_en", "valid_from", "basis")
 
 
 def read_manifest(path: Path = MANIFEST_PATH) -> tuple[ListSpec, ...]:
     """The manifest's entries, checked.
 
     Raises:
-        ValueError: naming the entry and field, when a field is missing or of the wrong type, a name repeats,
-            or an entry has both or neither of ``file`` and ``source``.
+        ValueError: naming the entry and field, when a field is missing, unknown or of the wrong type, or a
+            name repeats.
     """
     with path.open(encoding="utf-8") as f:
         document = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -68,17 +66,7 @@ def _read_entry(path: Path, index: int, entry: Any) -> ListSpec:
     if not isinstance(entry["valid_from"], date):
         msg = f"{where}: valid_from must be a date written YYYY-MM-DD, got {entry['valid_from']!r}"
         raise ValueError(msg)
-    file, source = entry.get("file"), entry.get("source")
-    if (file is None) == (source is None):
-        msg = f"{where}: give exactly one of 'file' (a CSV in {DATA_DIR.name}/) or 'source: {PACKAGE_SOURCE}'"
-        raise ValueError(msg)
-    if source is not None and source != PACKAGE_SOURCE:
-        msg = f"{where}: unknown source {source!r}; the only package source is {PACKAGE_SOURCE!r}"
-        raise ValueError(msg)
-    if file is not None and not entry.get("version"):
-        msg = f"{where}: a list read from a file needs a 'version'"
-        raise ValueError(msg)
-    unknown = set(entry) - {*_REQUIRED, "version", "file", "source"}
+    unknown = set(entry) - set(_REQUIRED)
     if unknown:
         msg = f"{where}: unknown field(s) {', '.join(sorted(unknown))}"
         raise ValueError(msg)
@@ -88,7 +76,6 @@ def _read_entry(path: Path, index: int, entry: Any) -> ListSpec:
         title_en=str(entry["title_en"]),
         valid_from=entry["valid_from"],
         basis=" ".join(str(entry["basis"]).split()),
-        version=str(entry["version"]) if entry.get("version") else None,
-        file=file,
-        source=source,
+        version=str(entry["version"]),
+        file=str(entry["file"]),
     )

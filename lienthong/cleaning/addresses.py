@@ -3,29 +3,29 @@
 Addresses come in two shapes: the pre-July-2025 three-level form ("Số 12, ngõ 34, P. Trúc Bạch, Q. Ba Đình, Hà
 Nội": 63 provinces, districts, ~10,000 wards) and today's two-level form ("Phường Ba Đình, Thành phố Hà Nội").
 The knowledge of both — every unit's names, abbreviations and keywords, and which old ward went into which new
-ward — is ``vietnamadminunits``' data tables, read here as data. Its functions are *not* called: they re-compile
-regular expressions on every call (~0.55 ms per address), for an old ward that was split they silently pick a
-default new ward, and for a split ward with a street they ask an online geocoder (ArcGIS) — a member's address
-would leave the hub. This module matches the same keywords offline with pre-built indexes, flags every split
-ward with its candidates instead of guessing, and returns the catalog's ward codes. See docs/addresses.md.
+ward — is frozen catalog data (``catalog.crosswalk``: generated from the public packages ``vietnamadminunits``
+and ``vietnam-provinces``, neither needed at run time). The package's functions are never used: they
+re-compile regular expressions on every call (~0.55 ms per address), silently pick a default new ward for a
+split old ward, and geocode a split ward with a street online (ArcGIS) — a member's address would leave the hub.
+This module matches the same keywords offline with pre-built indexes, flags every split ward with its
+candidates instead of guessing — and every old ward on which the two sources disagree, with both readings as
+candidates — and returns the catalog's ward codes. See docs/addresses.md.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib.util import find_spec
-from pathlib import Path
 from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from catalog import get_code_list, ward_lookup
+from catalog import get_code_list
+from catalog.crosswalk import CrosswalkRow, address_keywords, ward_crosswalk
 from lienthong.cleaning.base import IssueType, RuleResult, Severity
 
 ISSUES: dict[str, IssueType] = {
@@ -40,6 +40,13 @@ ISSUES: dict[str, IssueType] = {
             "address_ward_split", Severity.FLAGGED,
             "Xã/phường cũ đã tách thành nhiều xã/phường mới: chọn một trong các mã trong danh sách ứng viên.",
             "The old ward was split across several 2025 wards: no guess is made, pick one of the candidates.",
+        ),
+        IssueType(
+            "address_ward_sources_disagree", Severity.FLAGGED,
+            "Hai nguồn dữ liệu công khai không thống nhất xã/phường cũ này đã vào xã/phường mới nào (có bị tách hay "
+            "không): danh sách ứng viên gồm cả hai cách đọc, chọn một mã.",
+            "The public sources (vietnamadminunits, vietnam-provinces) disagree on which 2025 ward(s) this old ward "
+            "went into: no guess is made, the candidates are both readings together.",
         ),
         IssueType(
             "address_ward_ambiguous", Severity.FLAGGED,
@@ -182,26 +189,33 @@ def map_addresses(text: pa.Array, *, province_hint: pa.Array | None = None) -> A
 
 
 def legacy_ward_table() -> pa.Table:
-    """Every pre-July-2025 ward (from vietnamadminunits' tables) and the 2025 ward(s) it went into.
+    """Every pre-July-2025 ward (the frozen crosswalk, ``catalog.crosswalk``) and the 2025 ward(s) it went into.
 
     Columns: legacy_province_code, legacy_province, legacy_district_code, legacy_district, legacy_ward_code,
     legacy_ward (strings, official names and codes of the 63-province generation), province_code (2025),
-    ward_codes (list<string>: the 2025 catalog codes; one unless split), split (bool). The five island
-    districts that had no wards (Côn Đảo, Lý Sơn, …) are not rows: their addresses stop at the district.
+    ward_codes (list<string>: the 2025 catalog codes either public source names; one unless split or disputed),
+    split (bool: more than one), sources_disagree (bool: the two sources name different 2025 wards),
+    ward_codes_vietnamadminunits and ward_codes_vietnam_provinces (list<string>: each source's reading; null
+    where vietnam-provinces does not list the old ward). Sorted by old ward code. The five island districts that
+    had no wards (Côn Đảo, Lý Sơn, …) are not rows: their addresses stop at the district.
     """
-    g = _gazetteer()
-    rows = sorted((dict(r) for r in g.legacy_rows), key=lambda r: r["legacy_ward_code"])
-    for row in rows:
-        row["ward_codes"] = list(g.convert[row.pop("key")])
-        row["province_code"] = g.province_code[g.new_of_old[row.pop("old_province_key")]]
-        row["split"] = len(row["ward_codes"]) > 1
-    return pa.Table.from_pylist(rows, schema=_LEGACY_SCHEMA)
+    rows = [
+        {"legacy_province_code": r.legacy_province_code, "legacy_province": r.legacy_province,
+         "legacy_district_code": r.legacy_district_code, "legacy_district": r.legacy_district,
+         "legacy_ward_code": r.legacy_ward_code, "legacy_ward": r.legacy_ward, "province_code": r.province_code,
+         "ward_codes": list(r.ward_codes), "split": len(r.ward_codes) > 1, "sources_disagree": r.status == "disputed",
+         "ward_codes_vietnamadminunits": list(r.by_vietnamadminunits),
+         "ward_codes_vietnam_provinces": None if r.by_vietnam_provinces is None else list(r.by_vietnam_provinces)}
+        for r in ward_crosswalk() if r.legacy_ward_code
+    ]
+    return pa.Table.from_pylist(sorted(rows, key=lambda r: r["legacy_ward_code"]), schema=_LEGACY_SCHEMA)
 
 
 _LEGACY_SCHEMA = pa.schema(
     [(name, pa.string()) for name in ("legacy_province_code", "legacy_province", "legacy_district_code",
                                       "legacy_district", "legacy_ward_code", "legacy_ward", "province_code")]
-    + [("ward_codes", CANDIDATES_TYPE), ("split", pa.bool_())]
+    + [("ward_codes", CANDIDATES_TYPE), ("split", pa.bool_()), ("sources_disagree", pa.bool_()),
+       ("ward_codes_vietnamadminunits", CANDIDATES_TYPE), ("ward_codes_vietnam_provinces", CANDIDATES_TYPE)]
 )
 
 
@@ -286,96 +300,41 @@ def _within(units: set | None, scope: set | None) -> set:
     return units if scope is None else {u for u in units if u[:-1] in scope}
 
 
-def _package_data(name: str) -> dict:
-    """One of vietnamadminunits' JSON tables, read without importing the package (which imports a geocoder)."""
-    spec = find_spec("vietnamadminunits")
-    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a declared dependency
-        msg = "vietnamadminunits is not installed: pip install vietnamadminunits==1.0.4"
-        raise RuntimeError(msg)
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / f"{name}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 class _Gazetteer:
-    """The package's tables, indexed for offline look-ups, with its 2025 codes replaced by the catalog's."""
+    """The frozen address keywords and crosswalk (``catalog.crosswalk``), indexed for offline look-ups.
+
+    Units are keyed by codes: an old province ``(code,)``, an old district ``(province, district)``, an old ward
+    ``(province, district, ward)`` (ward ``""`` for an island district without wards), a 2025 province
+    ``(code,)`` and a 2025 ward ``(catalog code,)``. Old and 2025 province codes reuse the same numbers (44 was
+    Quảng Bình, is Quảng Trị), so the two generations have separate indexes.
+    """
 
     def __init__(self) -> None:
-        legacy, new, conv = (_package_data(n) for n in ("parser_legacy", "parser_from_2025", "converter_2025"))
         self.old_provinces, self.new_provinces = _Index(), _Index()
-        for key, p in legacy["DICT_PROVINCE"].items():
-            self.old_provinces.add((key,), p["provinceKeywords"])
-        for key, p in new["DICT_PROVINCE"].items():
-            self.new_provinces.add((key,), p["provinceKeywords"])
-        self.new_of_old = {old: key for key, olds in conv["DICT_PROVINCE"].items() for old in olds}
-        self.olds_of_new = conv["DICT_PROVINCE"]
-        self.province_code = {key: p["provinceCode"] for key, p in new["DICT_PROVINCE"].items()}
-        self.key_of_code = {code: key for key, code in self.province_code.items()}
         self.districts: dict[str, _Index] = defaultdict(_Index)  # old province -> (old province, district)
-        for pkey, districts in legacy["DICT_PROVINCE_DISTRICT"].items():
-            for dkey, d in districts.items():
-                self.districts[pkey].add((pkey, dkey), d["districtKeywords"])
-        for pkey, divided in legacy["DICT_PROVINCE_DISTRICT_DIVIDED"].items():
-            for group in divided.values():  # an old district name now shared by several districts
-                for dkey in group["districts"]:
-                    self.districts[pkey].add((pkey, dkey), group["dividedDistrictKeywords"])
         self.legacy_wards: dict[str, _Index] = defaultdict(_Index)  # old province -> (province, district, ward)
-        self.wardless: set[tuple[str, str]] = set()  # island districts without wards
-        self.legacy_rows: list[dict] = []
-        names = {"DICT_PROVINCE_DISTRICT_WARD_NO_ACCENTED": False, "DICT_PROVINCE_DISTRICT_WARD_ACCENTED": True,
-                 "DICT_PROVINCE_DISTRICT_WARD_SHORT_ACCENTED": True}
-        seen: set[str] = set()
-        for table, accented in names.items():
-            for pkey, districts in legacy[table].items():
-                for dkey, wards in districts.items():
-                    for wkey, w in wards.items():
-                        if wkey == "NaN":
-                            self.wardless.add((pkey, dkey))
-                            continue
-                        self.legacy_wards[pkey].add((pkey, dkey, wkey), w["wardKeywords"], accented=accented)
-                        if f"{pkey}_{dkey}_{wkey}" not in seen:
-                            seen.add(f"{pkey}_{dkey}_{wkey}")
-                            self.legacy_rows.append(self._legacy_row(legacy, pkey, dkey, wkey, w))
         self.new_wards: dict[str, _Index] = defaultdict(_Index)  # 2025 province -> (catalog ward code,)
-        new_code: dict[tuple[str, str], str] = {}
-        for table, accented in (("DICT_PROVINCE_WARD_NO_ACCENTED", False), ("DICT_PROVINCE_WARD_ACCENTED", True),
-                                ("DICT_PROVINCE_WARD_SHORT_ACCENTED", True)):
-            for pkey, wards in new[table].items():
-                for wkey, w in wards.items():
-                    code = _catalog_code(self.province_code[pkey], w["wardCode"], w["ward"])
-                    new_code[pkey, wkey] = code
-                    self.new_wards[pkey].add((code,), w["wardKeywords"], accented=accented)
-        self.convert: dict[str, tuple[str, ...]] = {}  # "oldprovince_district_ward" -> 2025 codes
-        for pkey, wards in conv["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
-            for wkey, olds in wards.items():
-                self.convert.update(dict.fromkeys(olds, (new_code[pkey, wkey],)))
-        for pkey, olds in conv["DICT_PROVINCE_WARD_DIVIDED"].items():
-            for old, targets in olds.items():
-                self.convert[old] = tuple(sorted({new_code[pkey, t["newWardKey"]] for t in targets}))
-
-    @staticmethod
-    def _legacy_row(legacy: dict, pkey: str, dkey: str, wkey: str, w: dict) -> dict:
-        p, d = legacy["DICT_PROVINCE"][pkey], legacy["DICT_PROVINCE_DISTRICT"][pkey][dkey]
-        return {"key": f"{pkey}_{dkey}_{wkey}", "legacy_province_code": p["provinceCode"],
-                "legacy_province": p["province"], "legacy_district_code": d["districtCode"],
-                "legacy_district": d["district"], "legacy_ward_code": w["wardCode"], "legacy_ward": w["ward"],
-                "province_code": None, "old_province_key": pkey}
-
-
-def _catalog_code(province: str, code: str, name: str) -> str:
-    """The catalog's code for a 2025 ward of the package: its own when the catalog agrees, else by name."""
-    labels = _catalog_labels()
-    if labels.get(code) == (province, _plain(name)):
-        return code
-    found = ward_lookup(province, name)
-    if found is None:  # pragma: no cover - checked by the tests for every ward of the package
-        msg = f"vietnamadminunits' ward {name} ({code}, province {province}) is not in the catalog"
-        raise RuntimeError(msg)
-    return found
-
-
-@cache
-def _catalog_labels() -> dict[str, tuple[str, str]]:
-    return {v.code: (v.parent or "", _plain(v.label_vi)) for v in get_code_list("wards").values}
+        self.new_of_old: dict[str, str] = {}
+        olds_of_new: dict[str, list[str]] = defaultdict(list)
+        for unit in address_keywords():
+            if unit.level == "province" and unit.generation == "legacy":
+                self.old_provinces.add((unit.code,), unit.keywords)
+                self.new_of_old[unit.code] = unit.parent
+                olds_of_new[unit.parent].append(unit.code)
+            elif unit.level == "province":
+                self.new_provinces.add((unit.code,), unit.keywords)
+            elif unit.level == "district":
+                self.districts[unit.province_code].add((unit.province_code, unit.code), unit.keywords)
+            else:
+                index, key = ((self.legacy_wards, (unit.province_code, unit.district_code, unit.code))
+                              if unit.generation == "legacy" else (self.new_wards, (unit.code,)))
+                index[unit.province_code].add(key, unit.keywords)
+                index[unit.province_code].add(key, unit.accented_keywords, accented=True)
+        self.olds_of_new = dict(olds_of_new)
+        self.crosswalk: dict[tuple[str, str, str], CrosswalkRow] = {
+            (r.legacy_province_code, r.legacy_district_code, r.legacy_ward_code): r for r in ward_crosswalk()
+        }
+        self.wardless = {unit[:2] for unit in self.crosswalk if not unit[2]}  # island districts without wards
 
 
 @cache
@@ -396,7 +355,7 @@ def _map_one(text: str | None, hint: str | None) -> _Mapped:
         return _Mapped(None, None, None, None, None)  # a null (or empty) address stays null
     g = _gazetteer()
     parts = _components(text)
-    hint_key = g.key_of_code.get(hint.strip().zfill(2)) if hint else None
+    hint_key = hint.strip().zfill(2) if hint and hint.strip().zfill(2) in g.olds_of_new else None
     old_ps, new_ps, end = _province_part(g, parts)
     named = bool(old_ps or new_ps)
     if not named and hint_key:
@@ -413,17 +372,20 @@ def _map_one(text: str | None, hint: str | None) -> _Mapped:
         issues.insert(0, "address_province_only" if province else "address_unparsed")
         return _Mapped(None, province, form, None, ";".join(issues))
     if found.form == "legacy":
-        codes = sorted({c for unit in found.units for c in g.convert.get("_".join(unit), ())})
+        rows = [g.crosswalk[unit] for unit in found.units if unit in g.crosswalk]
+        codes = sorted({c for row in rows for c in row.ward_codes})
         issue = "address_ward_split" if len(found.units) == 1 else "address_ward_ambiguous"
         if len(codes) == 1:
             issue = "address_legacy_converted"
+        if len(rows) == 1 and rows[0].status == "disputed":  # both readings are candidates, none is picked
+            issues.insert(0, "address_ward_sources_disagree")
     else:
         codes = sorted(code for (code,) in found.units)
         issue = None if len(codes) == 1 else "address_ward_ambiguous"
     if issue:
         issues.insert(0, issue)
     ward = codes[0] if len(codes) == 1 else None
-    province = g.province_code[g.new_of_old[next(iter(found.units))[0]]] if found.form == "legacy" else province
+    province = g.new_of_old[next(iter(found.units))[0]] if found.form == "legacy" else province
     return _Mapped(ward, province, found.form, tuple(codes) if ward is None else None, ";".join(issues) or None)
 
 
@@ -491,7 +453,7 @@ def _by_keywords(
 
 
 def _province_code(g: _Gazetteer, old_ps: set, new_ps: set) -> str | None:
-    codes = {g.province_code[k] for k in new_ps} | {g.province_code[g.new_of_old[k]] for k in old_ps}
+    codes = new_ps | {g.new_of_old[k] for k in old_ps}
     return codes.pop() if len(codes) == 1 else None
 
 

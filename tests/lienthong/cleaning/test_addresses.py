@@ -64,7 +64,7 @@ def test_old_province_maps_to_its_2025_province(legacy: list[dict]) -> None:
 
 
 def test_split_ward_is_flagged_with_candidates_never_guessed(legacy: list[dict]) -> None:
-    row = next(r for r in legacy if r["split"])
+    row = next(r for r in legacy if r["split"] and not r["sources_disagree"])
     got = one(f"Số 3, đường Lê Lợi, {row['legacy_ward']}, {row['legacy_district']}, {row['legacy_province']}")
     assert got["values"] is None
     assert got["candidates"] == row["ward_codes"] and len(got["candidates"]) > 1
@@ -74,12 +74,43 @@ def test_split_ward_is_flagged_with_candidates_never_guessed(legacy: list[dict])
 
 def test_every_split_ward_is_flagged(legacy: list[dict]) -> None:
     split = [r for r in legacy if r["split"]]
-    assert len(split) == 471
+    assert len(split) == 473  # 436 split in both sources' reading + 37 on which they disagree
     addresses = [f"{r['legacy_ward']}, {r['legacy_district']}, {r['legacy_province']}" for r in split]
     result = map_addresses(pa.array(addresses))
     assert result.values.null_count == len(split)
-    assert result.issues.to_pylist() == ["address_ward_split"] * len(split)
+    assert result.issues.to_pylist() == [
+        "address_ward_split;address_ward_sources_disagree" if r["sources_disagree"] else "address_ward_split"
+        for r in split
+    ]
     assert result.candidates.to_pylist() == [r["ward_codes"] for r in split]
+
+
+@pytest.mark.parametrize(
+    ("ward", "district", "province", "vietnamadminunits", "vietnam_provinces"),
+    [
+        # vietnamadminunits: not split; vietnam-provinces: split between Quảng Hòa and Độc Lập
+        ("Xã Hồng Quang", "Huyện Quảng Hòa", "Tỉnh Cao Bằng", ["01636"], ["01636", "01648"]),
+        # vietnamadminunits: split; vietnam-provinces: all of it went into one ward
+        ("Xã Hồng Phong", "Huyện Bình Gia", "Tỉnh Lạng Sơn", ["06079", "06184"], ["06079"]),
+        # both: split, but not into the same wards
+        ("Xã Cổ Bi", "Huyện Gia Lâm", "Thành phố Hà Nội", ["00136", "00541", "00565"],
+         ["00136", "00541", "00562", "00565"]),
+    ],
+)
+def test_a_ward_the_sources_disagree_on_is_flagged_with_both_readings(
+    ward: str, district: str, province: str, vietnamadminunits: list[str], vietnam_provinces: list[str],
+    legacy: list[dict],
+) -> None:
+    (row,) = [r for r in legacy if (r["legacy_ward"], r["legacy_district"], r["legacy_province"])
+              == (ward, district, province)]
+    assert row["sources_disagree"] and row["split"]
+    assert (row["ward_codes_vietnamadminunits"], row["ward_codes_vietnam_provinces"]) == (
+        vietnamadminunits, vietnam_provinces)
+    got = one(f"Thôn 2, {ward}, {district}, {province}")
+    assert got["values"] is None  # neither reading is picked
+    assert got["issues"] == "address_ward_split;address_ward_sources_disagree"
+    assert got["candidates"] == sorted({*vietnamadminunits, *vietnam_provinces})
+    assert ISSUES["address_ward_sources_disagree"].severity is Severity.FLAGGED
 
 
 def test_diacritic_free_name_of_two_wards_is_ambiguous() -> None:
@@ -140,7 +171,8 @@ def test_no_socket_is_ever_opened(monkeypatch: pytest.MonkeyPatch, legacy: list[
     addresses += [f"12 Lê Lợi, {r['legacy_ward']}, {r['legacy_district']}, {r['legacy_province']}"
                   for r in legacy if r["split"]]
     result = map_addresses(pa.array(addresses))
-    assert result.issues.to_pylist().count("address_ward_split") >= 471
+    flagged = [i for i in result.issues.to_pylist() if i and i.startswith("address_ward_split")]
+    assert len(flagged) >= 473
 
 
 # ------------------------------------------------------------------------------------ measured accuracy
