@@ -25,6 +25,7 @@ class ListSpec:
     basis: str
     version: str
     file: str
+    generated_by: str | None = None  # the script that writes the file (read without the hand-edit checks)
 
 
 _REQUIRED = ("name", "file", "version", "title_vi", "title_en", "valid_from", "basis")
@@ -66,7 +67,7 @@ def _read_entry(path: Path, index: int, entry: Any) -> ListSpec:
     if not isinstance(entry["valid_from"], date):
         msg = f"{where}: valid_from must be a date written YYYY-MM-DD, got {entry['valid_from']!r}"
         raise ValueError(msg)
-    unknown = set(entry) - set(_REQUIRED)
+    unknown = set(entry) - {*_REQUIRED, "generated_by"}
     if unknown:
         msg = f"{where}: unknown field(s) {', '.join(sorted(unknown))}"
         raise ValueError(msg)
@@ -78,4 +79,5 @@ def _read_entry(path: Path, index: int, entry: Any) -> ListSpec:
         basis=" ".join(str(entry["basis"]).split()),
         version=str(entry["version"]),
         file=str(entry["file"]),
+        generated_by=str(entry["generated_by"]) if entry.get("generated_by") else None,
     )

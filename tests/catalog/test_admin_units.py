@@ -5,11 +5,15 @@ from __future__ import annotations
 import csv
 from collections import Counter
 
-import pytest
-from vietnam_provinces import Ward
+import importlib.util
+import sys
+from pathlib import Path
 
-from catalog.admin_units import WARD_CORRECTIONS_PATH, WardList
+import pytest
+
+from catalog.admin_units import WardList
 from catalog.lists import get_code_list
+from catalog.manifest import DATA_DIR
 from catalog.lookups import legacy_to_2025_province, province_of_ward, ward_lookup
 from catalog.text import clean_text, spelling_key
 
@@ -40,6 +44,7 @@ MERGED = {
     "93": "92", "94": "92",  # Hậu Giang, Sóc Trăng -> Cần Thơ
     "95": "96",  # Bạc Liêu -> Cà Mau
 }
+WARD_CORRECTIONS_PATH = DATA_DIR / "ward_code_corrections.csv"
 UNCHANGED = ["01", "04", "08", "11", "12", "14", "19", "20", "22", "25", "31", "33", "37", "38", "40", "42",
              "46", "48", "51", "56", "66", "68", "75", "79", "86", "92", "96"]
 
@@ -85,7 +90,32 @@ def test_wards_carry_the_official_codes_where_the_package_differs(code: str, lab
     assert get_code_list("wards").label(code) == label
 
 
+def _freeze_script():  # noqa: ANN202 - the module scripts/freeze_admin_units.py
+    path = Path(__file__).resolve().parents[2] / "scripts" / "freeze_admin_units.py"
+    spec = importlib.util.spec_from_file_location("freeze_admin_units", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("freeze_admin_units", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_frozen_unit_lists_are_what_the_script_builds_from_the_package(tmp_path: Path) -> None:
+    script = _freeze_script()
+    reason = script.missing_package()
+    if reason:
+        pytest.skip(f"cannot rebuild the 2025 unit lists here: {reason}")
+    script.build(tmp_path)
+    for name in ("provinces.csv", "wards.csv"):
+        assert (tmp_path / name).read_bytes() == (DATA_DIR / name).read_bytes(), f"{name}: rebuild and commit it"
+    versions = {get_code_list(n).version for n in ("provinces", "wards")}
+    assert versions == {script.units_version()}, "catalog/data/lists.yml: set the units' version it prints"
+
+
 def test_every_code_correction_names_a_ward_of_the_package() -> None:
+    if _freeze_script().missing_package():
+        pytest.skip(_freeze_script().missing_package())
+    from vietnam_provinces import Ward
+
     corrections = _corrections()
     assert len(corrections) == 122
     package = {(f"{int(w.province_code):02d}", spelling_key(clean_text(w.name))) for w in Ward.iter_all()}
@@ -209,3 +239,14 @@ def test_a_ward_list_rebuilt_as_a_plain_code_list_gets_its_type_back() -> None:
     typed = typed_code_list(plain)
     assert isinstance(typed, WardList) and typed.lookup("Phường Hoàn Kiếm") is None
     assert typed_code_list(get_code_list("sexes")) is get_code_list("sexes")
+
+
+@pytest.mark.parametrize("name", ["provinces", "wards"])
+def test_a_generated_unit_list_reads_as_the_checked_csv_reader_reads_it(name: str) -> None:
+    from catalog.csv_io import read_code_list_csv
+
+    loaded = get_code_list(name)
+    checked = read_code_list_csv(DATA_DIR / f"{name}.csv", name=name, version=loaded.version,
+                                 title_vi=loaded.title_vi, title_en=loaded.title_en, valid_from=loaded.valid_from,
+                                 basis=loaded.basis, parents=get_code_list("provinces").codes)
+    assert checked == loaded and type(checked) is type(loaded)

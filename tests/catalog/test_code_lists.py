@@ -1,4 +1,4 @@
-"""The shared code lists as loaded from catalog/data and vietnam-provinces: names, counts, formats."""
+"""The shared code lists as loaded from catalog/data: names, counts, formats."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 import time
-from importlib.metadata import version
 
 import pytest
 
@@ -106,7 +105,7 @@ def test_every_contract_code_list_exists() -> None:
 
 
 def test_unit_lists_are_versioned_by_the_package_the_units_date_and_our_corrections() -> None:
-    expected = f"{version('vietnam-provinces')}/2025-07-01+"
+    expected = "2025.10.1/2025-07-01+"  # frozen from vietnam-provinces 2025.10.1 (scripts/freeze_admin_units.py)
     digest = hashlib.sha256((DATA_DIR / "ward_code_corrections.csv").read_bytes()).hexdigest()[:8]
     assert get_code_list("provinces").version == expected + digest
     assert get_code_list("wards").version == expected + digest
@@ -131,7 +130,7 @@ def test_load_code_lists_returns_a_fresh_dict_of_shared_lists() -> None:
 
 def test_loading_everything_takes_under_half_a_second() -> None:
     start = time.perf_counter()
-    _load_all.__wrapped__()  # the uncached loader: manifest, CSV files and vietnam-provinces
+    _load_all.__wrapped__()  # the uncached loader: manifest and CSV files
     assert time.perf_counter() - start < 0.5
 
 

@@ -88,7 +88,7 @@ def test_every_split_ward_is_flagged(legacy: list[dict]) -> None:
 @pytest.mark.parametrize(
     ("ward", "district", "province", "vietnamadminunits", "vietnam_provinces"),
     [
-        # vietnamadminunits: not split; vietnam-provinces: split between Quảng Hòa and Độc Lập
+        # vietnamadminunits: not split; vietnam-provinces: split between Bế Văn Đàn and Phục Hòa
         ("Xã Hồng Quang", "Huyện Quảng Hòa", "Tỉnh Cao Bằng", ["01636"], ["01636", "01648"]),
         # vietnamadminunits: split; vietnam-provinces: all of it went into one ward
         ("Xã Hồng Phong", "Huyện Bình Gia", "Tỉnh Lạng Sơn", ["06079", "06184"], ["06079"]),
