@@ -5,8 +5,8 @@ Reads two public sources, installed as the dev-only extra ``crosswalk`` (never n
 * ``vietnamadminunits`` — its JSON tables (read as data; the package is not imported: its ``__init__`` builds an
   online geocoder): names and keywords of the units of both generations, and which old ward went into which
   2025 ward(s), a split ward listing several.
-* ``vietnam-provinces`` ≥ 2026.1 — ``_ward_conversion_2025.OLD_TO_NEW``, its reading of the official
-  conversion table: the 2025 ward(s) of each old ward, and whether the old ward was only partly merged.
+* ``vietnam-provinces`` ≥ 2026.1 — ``_ward_conversion_2025.OLD_TO_NEW`` (generated, its module says, from a
+  conversion table): the 2025 ward(s) of each old ward, and whether the old ward was only partly merged.
 
 2025 ward codes are turned into the catalog's (``catalog/data/wards.csv``): by code when the catalog has that
 code for the same name in the same province, else by name in the province. Where the two readings name
