@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import csv
-from collections import Counter
-
 import importlib.util
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from catalog.admin_units import WardList
 from catalog.lists import get_code_list
-from catalog.manifest import DATA_DIR
 from catalog.lookups import legacy_to_2025_province, province_of_ward, ward_lookup
+from catalog.manifest import DATA_DIR
 from catalog.text import clean_text, spelling_key
 
 # The merges of 1 July 2025 as written in /work/shared/VIETNAMESE_DATA.md (old code -> 2025 code), typed here
@@ -112,8 +111,9 @@ def test_the_frozen_unit_lists_are_what_the_script_builds_from_the_package(tmp_p
 
 
 def test_every_code_correction_names_a_ward_of_the_package() -> None:
-    if _freeze_script().missing_package():
-        pytest.skip(_freeze_script().missing_package())
+    reason = _freeze_script().missing_package()
+    if reason:
+        pytest.skip(f"cannot read the package the corrections apply to: {reason}")
     from vietnam_provinces import Ward
 
     corrections = _corrections()
