@@ -438,15 +438,16 @@ def _by_keywords(
             old_ps, new_ps = set(g.olds_of_new[hint_key]), {hint_key}
         else:
             return None, old_ps, new_ps
-    for p in old_ps:
+    ward_key = key
+    for p in sorted(old_ps):  # sorted, and each province reads the whole key: the answer must not depend on set order
         districts, at = g.districts[p].rightmost(key)
         if districts:
             wards, _ = g.legacy_wards[p].rightmost(key[:at], districts)
             if wards:
                 return _Found("legacy", wards), old_ps, new_ps
-            key = key[:at]  # a district name must not be read as a 2025 ward ("Quận Ba Đình")
-    for p in new_ps:
-        wards, _ = g.new_wards[p].rightmost(key)
+            ward_key = min(ward_key, key[:at], key=len)  # a district is not a 2025 ward ("Quận Ba Đình")
+    for p in sorted(new_ps):
+        wards, _ = g.new_wards[p].rightmost(ward_key)
         if wards:
             return _Found("2025", wards), old_ps, new_ps
     return None, old_ps, new_ps
