@@ -66,16 +66,17 @@ def join_address(parts: list[tuple[str, str, pa.Array]]) -> pa.Array:
     """One address text from its parts, each ``(part, header, values)``, given most precise first (street,
     hamlet, ward, district, province: the order :func:`lienthong.cleaning.addresses.map_addresses` reads).
 
-    A bare name under a header of one unit type gets that type ("Tân Lập" under "Xã" -> "Xã Tân Lập"; "5" under
-    "Phường" -> "Phường 5"); under a header of several types ("Xã/Phường") it stays bare, for the mapper to
-    resolve. A bare hamlet gets the first type of its header ("Tân Lập" under "Thôn/Xóm" -> "Thôn Tân Lập"): any
-    hamlet word tells the mapper it is below the ward, while a bare name could be read as a ward's. A province
-    keeps its bare name (the names are unique).
+    A bare name under a header of one unit type gets that type ("Tân Lập" under "Xã" -> "Xã Tân Lập"). Under a
+    header of several types a bare ward stays bare ("Xã/Phường": the mapper resolves it), but a bare hamlet or
+    district gets the first type its header names ("Tân Lập" under "Thôn/Xóm" -> "Thôn Tân Lập", "Đan Phượng"
+    under "Huyện/Quận" -> "Huyện Đan Phượng"): the word tells the mapper the level, which it reads the name at
+    whatever the word, while a bare hamlet or district name could be read as a ward of the same name. A bare
+    number is a "Phường 5" or a "Quận 3" (only those are numbered). A province keeps its bare name (unique).
     """
     n = len(parts[0][2])
     out = pa.nulls(n, pa.string())
     for part, header, values in parts:
-        typed = _with_type(_filled(values, n), _type_word(part, header))
+        typed = _with_type(_filled(values, n), part, header)
         out = pc.coalesce(pc.binary_join_element_wise(out, typed, ", "), out, typed)
     return out
 
@@ -86,6 +87,7 @@ _TYPES = {
     "address_ward": ("Thị trấn", "Đặc khu", "Phường", "Xã"),
     "address_district": ("Thành phố", "Thị xã", "Huyện", "Quận"),
 }
+_NUMBERED = {"address_ward": "Phường", "address_district": "Quận"}  # "Phường 5", "Quận 3": no numbered xã/huyện
 # A value that already says its type, in full, abbreviated ("P.", "TX", "Q1") or without diacritics ("Xa", "Thon").
 _TYPED = re.compile(
     r"^(?:(?:số|ngõ|ngách|hẻm|kiệt|đường|phố|tổ dân phố|tổ|thôn|xóm|ấp|bản|khóm|khu phố|khu|làng|xã|phường|"
@@ -96,24 +98,29 @@ _TYPED = re.compile(
 
 
 def _type_word(part: str, header: str) -> str | None:
-    """The one unit type a part's header names ("Xã" -> "Xã"), else None (ambiguous, or no type to add); for a
-    hamlet the first one its header names."""
+    """The unit type a bare value of ``part`` is given under ``header`` (see :func:`join_address`), or None."""
     types = _TYPES.get(part, ())
     child = header.rpartition(" / ")[2].casefold()
-    named = [t for t in types if t.casefold() in child]
-    if part == "address_hamlet":
-        return min(named, key=lambda t: child.index(t.casefold())) if named else None
+    named = sorted((t for t in types if t.casefold() in child), key=lambda t: child.index(t.casefold()))
+    if part in ("address_hamlet", "address_district"):
+        return named[0] if named else None
     words = {w.strip() for w in re.split(r"[/,;]|\bhoặc\b", child) if w.strip()}
     return named[0] if len(named) == 1 and len(words) == 1 else None
 
 
-def _with_type(values: pa.Array, type_word: str | None) -> pa.Array:
-    if type_word is None or len(values) == 0:
+def _with_type(values: pa.Array, part: str, header: str) -> pa.Array:
+    type_word, numbered = _type_word(part, header), _NUMBERED.get(part)
+    if (type_word is None and numbered is None) or len(values) == 0:
         return values
     encoded = values.dictionary_encode()  # few distinct units per column: decided once each
-    typed = pa.array([v if v is None or _says_type(v) else f"{type_word} {v}"
-                      for v in encoded.dictionary.to_pylist()], pa.string())
-    return typed.take(encoded.indices)
+
+    def typed(value: str | None) -> str | None:
+        if value is None or _says_type(value):
+            return value
+        word = numbered if value.isdigit() and numbered else type_word
+        return f"{word} {value}" if word else value
+
+    return pa.array([typed(v) for v in encoded.dictionary.to_pylist()], pa.string()).take(encoded.indices)
 
 
 def _says_type(value: str) -> bool:
