@@ -89,9 +89,8 @@ class SourceConfig(BaseModel):
             msg = f"fields both mapped and constant: {', '.join(both)}"
             raise ValueError(msg)
         by_sex = {"date_of_birth_male", "date_of_birth_female"} & set(self.mapping)
-        if by_sex and {"date_of_birth", "sex"} & set(self.mapping):
-            msg = (f"{', '.join(sorted(by_sex))} give the date of birth and the sex: map either them or "
-                   "date_of_birth/sex, not both")
+        if by_sex and "sex" in self.mapping:
+            msg = f"{', '.join(sorted(by_sex))} give the sex: map either them or sex, not both"
             raise ValueError(msg)
         missing = [
             f.name for f in contract.fields()

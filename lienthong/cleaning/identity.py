@@ -104,9 +104,11 @@ ISSUES: dict[str, IssueType] = {
 
 _SEPARATORS = r"[\s\x{00a0}\x{2007}\x{202f}.\-–_]"
 _SCIENTIFIC = r"^\d+(?:[.,]\d+)?[eE][+]?\d+$"
-# A program's exact form of a number ("1.2345678901E+11" has all its digits): at least 10 significant digits,
-# where Excel's display of a number keeps 6 ("1.23457E+11") and the rest are lost for good.
-_EXACT_SCIENTIFIC = re.compile(r"^\s*(\d)[.,](\d{9,})[eE]\+?(\d{1,2})\s*$")
+# A number in scientific notation that kept its digits: every digit written ("2.60628417E+8"), or at least 10
+# significant ones ("1.2345678901E+11": a program's shortest form drops only trailing zeros), where Excel's
+# display keeps 6 ("1.23457E+11") and the rest are lost for good.
+_EXACT_SCIENTIFIC = re.compile(r"^\s*(\d)[.,](\d+)[eE]\+?(\d{1,2})\s*$")
+_PROGRAM_DIGITS = 10
 _NULL = pa.scalar(None, pa.string())
 
 
@@ -302,9 +304,9 @@ def _expanded(value: str | None) -> str | None:
     m = _EXACT_SCIENTIFIC.match(value) if value else None
     if m is None:
         return value
-    lead, decimals, exponent = m.group(1), m.group(2), int(m.group(3))
-    if len(decimals) > exponent:
-        return value  # a fraction is no ID number: left for the lossy-notation refusal
+    lead, decimals, exponent = m.group(1), m.group(2).rstrip("0"), int(m.group(3))
+    if len(decimals) > exponent or (len(decimals) < exponent and len(decimals) + 1 < _PROGRAM_DIGITS):
+        return value  # a fraction, or digits rounded away: left for the lossy-notation refusal
     return lead + decimals.ljust(exponent, "0")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lienthong.cleaning import columns as parts
 from lienthong.cleaning.base import merge_issues
@@ -110,7 +111,10 @@ def map_records(records: pa.Table, source: SourceConfig) -> pa.Table:
     male, female = column("date_of_birth_male"), column("date_of_birth_female")
     if male is not None or female is not None:
         date, sex = parts.date_and_sex(male, female)
-        columns["date_of_birth"], columns["sex"] = date, sex.values
+        # A date column of its own beside ticks in the "Nam | Nữ" columns gives the date.
+        columns["date_of_birth"] = pc.coalesce(column("date_of_birth"), date) if "date_of_birth" in source.mapping \
+            else date
+        columns["sex"] = sex.values
         issues.append(sex.issues)
     split = [(name, source.mapping[name], col) for name in ADDRESS_PARTS if (col := column(name)) is not None]
     if split:

@@ -143,12 +143,12 @@ def header_field(cell: str) -> str | None:
 
 
 def _conflicts(name: str, fields: Mapping[str, str]) -> bool:
-    """A part is not read beside the whole field it is part of where they would overwrite each other: the sex
-    and date columns of a "Nam | Nữ" pair stand instead of a "Giới tính" / "Ngày sinh" column."""
-    if name in ("date_of_birth", "sex"):
+    """The columns of a "Nam | Nữ" pair give the sex: they are not read beside a "Giới tính" column. (A "Ngày
+    sinh" column may stand beside them, when they hold ticks: it gives the date, the ticks the sex.)"""
+    if name == "sex":
         return "date_of_birth_male" in fields or "date_of_birth_female" in fields
     if name in ("date_of_birth_male", "date_of_birth_female"):
-        return "date_of_birth" in fields
+        return "sex" in fields
     return False
 
 

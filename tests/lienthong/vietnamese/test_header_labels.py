@@ -65,9 +65,11 @@ def test_the_best_match_wins_and_no_column_is_claimed_twice() -> None:
     assert found.fields == {"address_ward": "Nơi ở hiện nay / Xã", "ward_code": "Mã xã"}, "the home, not the birthplace"
 
 
-def test_the_sex_columns_stand_instead_of_a_date_and_a_sex_column() -> None:
-    found = match_headers(["Họ và tên", "Ngày sinh / Nam", "Ngày sinh / Nữ", "Ngày sinh", "Giới tính"])
+def test_the_sex_columns_stand_instead_of_a_sex_column() -> None:
+    found = match_headers(["Họ và tên", "Ngày sinh / Nam", "Ngày sinh / Nữ", "Giới tính"])
     assert set(found.fields) == {"full_name", "date_of_birth_male", "date_of_birth_female"}
+    found = match_headers(["Họ và tên", "Ngày sinh", "Giới tính / Nam", "Giới tính / Nữ"])  # ticks, and a date
+    assert set(found.fields) == {"full_name", "date_of_birth", "date_of_birth_male", "date_of_birth_female"}
 
 
 def test_an_explicit_mapping_wins_field_by_field() -> None:
