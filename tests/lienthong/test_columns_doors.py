@@ -9,6 +9,10 @@ columns.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -104,6 +108,24 @@ def test_check_and_normalize_read_the_list_with_no_mapping(tmp_path: Path) -> No
             for m, r in rows.items() if m not in REFUSED]
     refused = {out[row]["Mã hội viên"]: {r.rule for r in reasons} for row, reasons in normalized.reasons.items()}
     _assert_expected(kept, refused)
+
+
+@pytest.mark.slow
+def test_check_says_which_columns_it_guessed_and_a_mapping_overrides(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "danh_sach.csv")
+
+    def check(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "lienthong.cli", "check", str(path), *args],
+                              capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
+
+    shown = check()
+    assert shown.returncode == 1, shown.stderr  # the row with a date in both sex columns
+    assert "Đoán cột: 'Họ, tên' → full_name" in shown.stdout and "--mapping" in shown.stdout
+    assert "Ngày sinh được ghi ở cả cột Nam và cột Nữ" in shown.stdout
+    assert json.loads(check("--json").stdout)["guessed"] == {"full_name": "Họ, tên"}
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text(yaml.safe_dump({"full_name": "Họ, tên"}, allow_unicode=True), encoding="utf-8")
+    assert "Đoán cột" not in check("--mapping", str(mapping)).stdout
 
 
 @pytest.mark.slow
