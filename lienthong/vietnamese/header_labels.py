@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from lienthong.errors import MalformedInput
 from lienthong.vietnamese.folding import match_key
@@ -159,10 +160,8 @@ def _scores(column: str) -> dict[str, int]:
     for reading in dict.fromkeys((column, decode_tcvn3(column), decode_vni(column), decode_viqr(column))):
         header = clean_header(reading)
         parent, _, child = header.rpartition(" / ")
-        if parent:
-            found = _child_scores(parent, child)
-        else:
-            found = {**_label_scores(header, HEADER_LABELS), **_part_scores(header)}
+        found = (_child_scores(parent, child) if parent
+                 else {**_label_scores(header, "fields"), **_part_scores(header)})
         for name, score in found.items():
             best[name] = max(best.get(name, 0), score)
     return best
@@ -171,7 +170,7 @@ def _scores(column: str) -> dict[str, int]:
 def _child_scores(parent: str, child: str) -> dict[str, int]:
     """A two-row header: the child names a part of the parent's field ("Ngày sinh / Nam", "Địa chỉ / Xã"), or,
     under a parent that is no field ("Thông tin cá nhân / Họ và tên"), a field of its own."""
-    of_parent = _label_scores(parent, HEADER_LABELS)
+    of_parent = _label_scores(parent, "fields")
     parts = _part_scores(child)
     if "date_of_birth" in of_parent or "sex" in of_parent:
         return {name: score for name, score in parts.items() if name.startswith("date_of_birth_")}
@@ -181,7 +180,7 @@ def _child_scores(parent: str, child: str) -> dict[str, int]:
         return {name: score - rank for name, score in parts.items() if name in ADDRESS_PARTS}
     if of_parent:
         return {}  # a field over sub-columns this module does not know: nothing is guessed
-    return {**_label_scores(child, HEADER_LABELS), **parts}
+    return {**_label_scores(child, "fields"), **parts}
 
 
 def _part_scores(header: str) -> dict[str, int]:
@@ -192,34 +191,57 @@ def _part_scores(header: str) -> dict[str, int]:
         return {"date_of_birth_female": _EXACT * 100}
     # Unit names are short words ("Xã", "Tổ"): only an exact or re-punctuated label counts, never one inside a
     # longer header ("Mã xã" is a code, "Giới tính" is not a "Tỉnh").
-    return {name: s for name, s in _label_scores(header, PART_LABELS).items() if s >= _LOOSE * 100 - 99}
+    return {name: s for name, s in _label_scores(header, "parts").items() if s >= _LOOSE * 100 - 99}
 
 
-def _label_scores(header: str, labels: Mapping[str, tuple[str, ...]]) -> dict[str, int]:
+def _label_scores(header: str, table: str) -> dict[str, int]:
+    """Field (``table`` "fields") or part ("parts") -> the best score of ``header`` for it."""
     key, loose = match_key(header), _loose(header)
     bare = _loose(_PARENTHETICAL.sub(" ", header))  # "Ngày sinh (dd/mm/yyyy)" is a "Ngày sinh"
     scores: dict[str, int] = {}
-    for name, names in labels.items():
-        for rank, label in enumerate((name, *names)):
-            level = _level(key, loose, bare, label)
-            if level:
-                scores[name] = max(scores.get(name, 0), level * 100 - rank)
+    for label in _labels(table):
+        level = _level(key, loose, bare, label)
+        if level:
+            scores[label.name] = max(scores.get(label.name, 0), level * 100 - label.rank)
     return scores
 
 
-def _level(key: str, loose: str, bare: str, label: str) -> int:
-    if key == match_key(label):
+@dataclass(frozen=True)
+class _Label:
+    name: str  # the field or part
+    rank: int  # 0 for the field's own name, then its labels in order: the earlier, the better
+    key: str  # match_key of the label
+    loose: str  # its words without punctuation or fillers
+    containable: bool  # may be found inside a longer header
+
+
+@cache
+def _labels(table: str) -> list[_Label]:
+    out = []
+    for name, names in {"fields": HEADER_LABELS, "parts": PART_LABELS}[table].items():
+        for rank, label in enumerate((name, *names)):
+            loose = _loose(label)
+            out.append(_Label(name, rank, match_key(label), loose,
+                              len(loose.split()) > 1 or loose in _CONTAINABLE_ACRONYMS))
+    return out
+
+
+def _level(key: str, loose: str, bare: str, label: _Label) -> int:
+    if key == label.key:
         return _EXACT
-    wanted = _loose(label)
+    wanted = label.loose
     if not wanted:
         return 0
     if wanted in (loose, bare):
         return _LOOSE
-    words = wanted.split()
-    if (len(words) > 1 or wanted in _CONTAINABLE_ACRONYMS) and f" {wanted} " in f" {bare} ":
+    # Inside a longer header, the label must be at least half of it: "Số CCCD của hội viên" is an ID number,
+    # "Ghi chú của chi hội về hội viên" is no branch.
+    if label.containable and f" {wanted} " in f" {bare} " and 2 * len(wanted.split()) >= len(bare.split()):
         return _CONTAINED
-    if len(wanted) >= 6 and difflib.SequenceMatcher(None, bare, wanted).ratio() >= _NEAR_RATIO:
-        return _NEAR
+    if len(wanted) >= 6 and abs(len(bare) - len(wanted)) <= len(wanted) // 4:  # a typo, not another header
+        matcher = difflib.SequenceMatcher(None, bare, wanted)
+        if matcher.quick_ratio() >= _NEAR_RATIO and matcher.ratio() >= _NEAR_RATIO:
+            return _NEAR
     return 0
 
 

@@ -57,6 +57,10 @@ def test_the_year_column_is_not_the_male_column() -> None:
     assert match_headers(["Họ và tên", "Năm"]).fields == {"full_name": "Họ và tên"}
 
 
+def test_a_label_lost_in_a_long_header_is_not_taken() -> None:
+    assert match_headers(["Họ và tên", "Ghi chú của chi hội về hội viên"]).fields == {"full_name": "Họ và tên"}
+
+
 def test_the_best_match_wins_and_no_column_is_claimed_twice() -> None:
     found = match_headers(["Họ tên cha", "Họ và tên", "Số CCCD của cha", "Số CCCD"])
     assert found.fields == {"full_name": "Họ và tên", "id_number": "Số CCCD"}, "exact labels beat contained ones"
