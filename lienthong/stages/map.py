@@ -19,7 +19,7 @@ from lienthong.cleaning.legacy_encodings import decode_tcvn3, decode_vni
 from lienthong.errors import MalformedInput
 from lienthong.registry import SourceConfig
 from lienthong.stages.clean import MAP_ISSUES
-from lienthong.vietnamese.header_labels import ADDRESS_PARTS
+from lienthong.vietnamese.header_labels import ADDRESS_PARTS, COLUMN_PARTS
 from schemas import get_contract
 
 
@@ -87,7 +87,8 @@ def check_columns(records: pa.Table, source: SourceConfig, origin: str) -> None:
 
 def map_records(records: pa.Table, source: SourceConfig) -> pa.Table:
     """A table with one string column per mappable contract field (null where the source has no such field, or
-    the batch lacks the column of an optional one), plus ``map_issues`` when the source maps parts of fields."""
+    the batch lacks the column of an optional one); when the source maps parts of fields, also each part as sent
+    and ``map_issues``."""
     by_norm = _by_name(records.column_names)
     n = records.num_rows
 
@@ -121,7 +122,11 @@ def map_records(records: pa.Table, source: SourceConfig) -> pa.Table:
         whole = [("address", source.mapping.get("address", ""), columns["address"])]
         columns["address"] = parts.join_address(whole + split)
     table = pa.table(columns)
-    if any(name in source.mapping for name in ("date_of_birth_male", "date_of_birth_female", *ADDRESS_PARTS)):
+    mapped_parts = [name for name in COLUMN_PARTS if name in source.mapping]
+    for name in mapped_parts:  # kept as sent: a quarantined row and its rejects file show every cell
+        col = column(name)
+        table = table.append_column(name, col if col is not None else pa.nulls(n, pa.string()))
+    if mapped_parts:
         table = table.append_column(MAP_ISSUES, merge_issues(*issues) if issues else pa.nulls(n, pa.string()))
     elif MAP_ISSUES in records.column_names:  # a quarantined record, mapped before, checked again (stages.retry)
         table = table.append_column(MAP_ISSUES, records.column(MAP_ISSUES).cast(pa.string()))

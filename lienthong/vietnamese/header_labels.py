@@ -191,7 +191,7 @@ def _part_scores(header: str) -> dict[str, int]:
         return {"date_of_birth_female": _EXACT * 100}
     # Unit names are short words ("Xã", "Tổ"): only an exact or re-punctuated label counts, never one inside a
     # longer header ("Mã xã" is a code, "Giới tính" is not a "Tỉnh").
-    return {name: s for name, s in _label_scores(header, "parts").items() if s >= _LOOSE * 100 - 99}
+    return {name: s for name, s in _label_scores(header, "parts").items() if s > _CONTAINED * 100}
 
 
 def _label_scores(header: str, table: str) -> dict[str, int]:

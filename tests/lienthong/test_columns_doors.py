@@ -157,5 +157,11 @@ def test_an_api_push_reads_them_alike(start_server: Callable[..., Server], tmp_p
         r = c.post("/api/v1/feeds/hnd_columns/batches", content=_csv(tmp_path / "danh_sach.csv").read_bytes(),
                    headers={"Content-Type": "text/csv"}, params={"wait": "true"})
         assert r.status_code == 201, r.text
-        assert [q["row"] for q in r.json()["quarantined"]] == [5]
+        report = r.json()
+        assert [q["row"] for q in report["quarantined"]] == [5]
+        # The refused row as the clerk sent it: both dates in their columns, in the report and the rejects file.
+        record = report["quarantined"][0]["record"]
+        assert (record[HEADER[2]], record[HEADER[3]]) == ("01/01/1970", "02/02/1971")
+        rejects = c.get(f"/api/v1/feeds/hnd_columns/batches/{report['batch_id']}/rejects.csv").text
+        assert "01/01/1970" in rejects and "02/02/1971" in rejects
     _assert_expected(*_warehouse(server.hub.engine))
