@@ -6,14 +6,16 @@ its columns are checked as a sync checks them (:func:`lienthong.stages.map.check
 decides what a load quarantines. So the rows ``check`` reports are, by construction, the rows loading the file
 would quarantine, with the same reasons and the same row numbers (:func:`connectors.formats.file_row`).
 
-Without a source, the file is checked against a files source built from its headers: each contract field is
-found by name or by one of the usual Vietnamese labels (:data:`lienthong.vietnamese.header_labels.HEADER_LABELS`).
+Without a source, the file is checked against a files source built from its headers: each contract field (or
+part of one: the "Nam | Nữ" columns of a date of birth, the levels of an address) is found by name or by one of
+the usual Vietnamese labels (:func:`lienthong.vietnamese.header_labels.match_headers`, the one matching of every
+door); the columns taken by anything but an exact label are reported as guessed, and ``--mapping`` overrides them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ from lienthong.errors import MalformedInput
 from lienthong.registry import SourceConfig
 from lienthong.stages.map import check_columns
 from lienthong.stages.process import Checked, check_records
-from lienthong.vietnamese.header_labels import match_headers
+from lienthong.vietnamese.header_labels import COLUMN_PARTS, ColumnMatch, match_headers
 
 CHECK_SOURCE_ID = "tep_kiem_tra"  # the source a file is checked against when none is named
 ROW_ID_COLUMN = "(số dòng)"  # a file without member ids: each row is told apart by its row number
@@ -51,6 +53,7 @@ class FileCheck:
     source: SourceConfig
     batch: Batch
     checked: Checked
+    guessed: dict[str, str] = field(default_factory=dict)  # field -> column taken by a guess, not an exact label
 
     @property
     def rows(self) -> int:
@@ -62,14 +65,14 @@ class FileCheck:
 
     @property
     def failing(self) -> list[FailingRow]:
-        columns = self.source.mapping
-        return [FailingRow(self.row_of(q.row_no), _column_of(q.reasons, columns), q.reasons)
+        return [FailingRow(self.row_of(q.row_no), _column_of(q.reasons, self.source.mapping), q.reasons)
                 for q in self.checked.rejected]
 
     def to_json(self) -> dict[str, Any]:
-        """``{"rows": N, "failing": [{"row": R, "column": ..., "reasons": [...]}]}`` for ``check --json``."""
+        """``{"rows": N, "failing": [{"row": R, "column": ..., "reasons": [...]}], "guessed": {field: column}}``
+        for ``check --json``."""
         return {"rows": self.rows, "failing": [
-            {"row": f.row, "column": f.column, "reasons": f.reasons} for f in self.failing]}
+            {"row": f.row, "column": f.column, "reasons": f.reasons} for f in self.failing], "guessed": self.guessed}
 
 
 def read_file(path: Path, source: SourceConfig | None = None) -> Batch:
@@ -99,24 +102,37 @@ def read_file(path: Path, source: SourceConfig | None = None) -> Batch:
     return Batch(payload, media, str(path), records, read_options=options)
 
 
-def source_for(columns: list[str], mapping: Mapping[str, str] | None = None) -> SourceConfig:
-    """A files source of members whose mapping is ``mapping`` or the usual labels found among ``columns``; the
-    file's other columns are ignored (a clerk's own notes do not fail a check).
+def source_for(columns: list[str], mapping: Mapping[str, str | None] | None = None) -> SourceConfig:
+    """A files source of members whose mapping is the usual labels found among ``columns``, ``mapping`` winning
+    field by field; the file's other columns are ignored (a clerk's own notes do not fail a check).
 
     Raises:
         MalformedInput: a column of ``mapping`` is not in the file, or no column for a required field.
     """
+    return source_of(columns, match_headers(columns, mapping))
 
-    found = match_headers(columns, mapping)
-    if "full_name" not in found:
+
+def source_of(columns: list[str], found: ColumnMatch) -> SourceConfig:
+    """The files source of :func:`source_for`, from the columns ``found`` (raises as it does)."""
+    if "full_name" not in found.fields:
         msg = "no column for the full name (e.g. 'Họ và tên'); pass --mapping to say which column it is"
         raise MalformedInput(msg, message_vi="Không tìm thấy cột Họ và tên. Hãy dùng --mapping để chỉ rõ cột.")
-    used = set(found.values())
+    used = set(found.fields.values())
     return SourceConfig(
         id=CHECK_SOURCE_ID, title="Tệp kiểm tra", organisation="MTTQ", dataset="members",
-        connector={"type": "files", "path": "."}, mapping={"member_id": ROW_ID_COLUMN, **found},
+        connector={"type": "files", "path": "."}, mapping={"member_id": ROW_ID_COLUMN, **found.fields},
         constants={"organisation": "MTTQ"}, ignore_columns=[c for c in columns if c not in used],
     )
+
+
+def guess_lines(guessed: Mapping[str, str]) -> list[str]:
+    """What ``check`` and ``normalize`` print about guessed columns, Vietnamese first."""
+    if not guessed:
+        return []
+    lines = [f"Đoán cột: '{column}' → {name}" for name, column in guessed.items()]
+    lines.append("Nếu đoán sai, hãy dùng --mapping (tệp YAML: trường: tên cột), hoặc mapping: trong cấu hình "
+                 "nguồn / columns guessed, not exact labels: --mapping (or the source YAML's mapping:) overrides")
+    return lines
 
 
 def check_file(
@@ -128,19 +144,22 @@ def check_file(
     Args:
         path: the file.
         source: the registered source the file is meant for.
-        mapping: without a source, contract field -> column of the file (default: the usual labels).
+        mapping: without a source, contract field -> column of the file, overriding the usual labels field by
+            field (a field mapped to nothing is not read).
         code_lists: the lists to check codes against (default: the packaged ones, as ``lienthong init`` stores).
 
     Raises:
         MalformedInput: the file cannot be read, cannot be a feed, or its columns are not the source's.
     """
     batch = read_file(path, source)
+    guessed: dict[str, str] = {}
     if source is None:
-        source = source_for(batch.records.column_names, mapping)
+        found = match_headers(batch.records.column_names, mapping)
+        source, guessed = source_of(batch.records.column_names, found), found.guessed
         batch = replace(batch, records=with_row_ids(batch.records, source))
     check_columns(batch.records, source, batch.origin)
     checked = check_records(batch.records, source, code_lists or load_code_lists())
-    return FileCheck(source, batch, checked)
+    return FileCheck(source, batch, checked, guessed)
 
 
 def _read_options(path: Path, media: str, source: SourceConfig | None) -> dict[str, Any]:
@@ -157,10 +176,14 @@ def _read_options(path: Path, media: str, source: SourceConfig | None) -> dict[s
 
 
 def _column_of(reasons: list[dict[str, Any]], mapping: Mapping[str, str]) -> str | None:
+    """The file's column of the first reason: the field's own, or the columns of the parts it was made of."""
     for reason in reasons:
         column = reason.get("column") or ""
         if column in mapping:
             return mapping[column]
+        parts = [mapping[part] for part, fed in COLUMN_PARTS.items() if column in fed and part in mapping]
+        if parts:
+            return " | ".join(parts)
     return None
 
 

@@ -21,7 +21,7 @@ from catalog import get_code_list
 from lienthong.cleaning.addresses import named_candidates
 from lienthong.cleaning.base import merge_issues
 from lienthong.stages.clean import ISSUES
-from lienthong.vietnamese.header_labels import HEADER_LABELS, match_headers  # noqa: F401 - re-exported for callers
+from lienthong.vietnamese.header_labels import HEADER_LABELS, match_headers  # noqa: F401 - HEADER_LABELS re-exported
 from quality.reasons import Reason
 
 # Usual headers of each field in member lists, matched case-, diacritic- and spacing-insensitively.
@@ -39,17 +39,19 @@ class Normalized:
     issue_counts: Counter[str] = field(default_factory=Counter)
     unmapped: dict[str, Counter[str]] = field(default_factory=dict)  # field -> values no code list knows
     reasons: dict[int, list[Reason]] = field(default_factory=dict)  # row -> why a value was refused
+    guessed: dict[str, str] = field(default_factory=dict)  # field -> column taken by a guess, not an exact label
 
 
-def normalize_table(table: pa.Table, mapping: Mapping[str, str] | None = None) -> Normalized:
+def normalize_table(table: pa.Table, mapping: Mapping[str, str | None] | None = None) -> Normalized:
     """Put the member fields found in ``table`` through the pipeline's map → clean → validate
-    (:func:`lienthong.file_check.source_for` its headers), nothing written; keep every input column and add the
-    cleaned fields, the candidate wards and ``issues``. ``reasons`` are those loading the table would quarantine
-    its rows for."""
-    from lienthong.file_check import source_for, with_row_ids
+    (:func:`lienthong.file_check.source_of` its headers, ``mapping`` winning field by field), nothing written;
+    keep every input column and add the cleaned fields, the candidate wards and ``issues``. ``reasons`` are those
+    loading the table would quarantine its rows for; ``guessed`` the columns not taken by an exact label."""
+    from lienthong.file_check import source_of, with_row_ids
     from lienthong.stages.process import check_records
 
-    source = source_for(table.column_names, mapping)
+    found = match_headers(table.column_names, mapping)
+    source = source_of(table.column_names, found)
     checked = check_records(with_row_ids(table, source), source, _code_lists())
     cleaned = checked.cleaned
     assert cleaned is not None  # noqa: S101 - check_records always returns the cleaned table
@@ -83,7 +85,7 @@ def normalize_table(table: pa.Table, mapping: Mapping[str, str] | None = None) -
     encodings = {fields[name]: enc for name, enc in cleaned.encodings.items() if name in fields}
     reasons = {q.row_no: [Reason(**r) for r in q.reasons] for q in checked.rejected}
     return Normalized(out, fields, {c: encodings.get(c, "unicode") for c in fields.values()}, counts, unmapped,
-                      reasons)
+                      reasons, found.guessed)
 
 
 def rejected_rows(result: Normalized) -> list[tuple[int, list[str]]]:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from catalog.agency_ids import AgencyId, agency_id_of
 from connectors import ConnectorSpec
 from lienthong.errors import ConfigError
+from lienthong.vietnamese.header_labels import COLUMN_PARTS
 from schemas import CONTRACTS, get_contract
 
 _ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
@@ -51,7 +52,9 @@ class SourceConfig(BaseModel):
     )
     dataset: str
     connector: ConnectorSpec
-    mapping: dict[str, str] = Field(description="Contract field -> source column.")
+    mapping: dict[str, str] = Field(description="Contract field -> source column; also a part of a field spread "
+                                    "over columns -> its column (date_of_birth_male/_female, address_hamlet, "
+                                    "address_ward, …: lienthong.vietnamese.header_labels.COLUMN_PARTS).")
     constants: dict[str, str] = Field(default_factory=dict, description="Contract field -> fixed value.")
     ignore_columns: list[str] = Field(default_factory=list, description="Source columns known and not used.")
     on_new_column: Literal["refuse", "ignore"] = Field(
@@ -76,13 +79,18 @@ class SourceConfig(BaseModel):
             raise ValueError(msg)
         contract = get_contract(self.dataset)
         mappable = set(contract.mappable_fields())
-        unknown = sorted((set(self.mapping) | set(self.constants)) - mappable)
+        parts = {part for part, fed in COLUMN_PARTS.items() if set(fed) <= mappable}
+        unknown = sorted((set(self.mapping) - mappable - parts) | (set(self.constants) - mappable))
         if unknown:
             msg = f"fields not in the {self.dataset} contract (or derived by the hub): {', '.join(unknown)}"
             raise ValueError(msg)
         both = sorted(set(self.mapping) & set(self.constants))
         if both:
             msg = f"fields both mapped and constant: {', '.join(both)}"
+            raise ValueError(msg)
+        by_sex = {"date_of_birth_male", "date_of_birth_female"} & set(self.mapping)
+        if by_sex and "sex" in self.mapping:
+            msg = f"{', '.join(sorted(by_sex))} give the sex: map either them or sex, not both"
             raise ValueError(msg)
         missing = [
             f.name for f in contract.fields()

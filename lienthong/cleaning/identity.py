@@ -22,6 +22,7 @@ masked sentence for the clerk and the engineer (the ID number is never shown in 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cache
 
 import pyarrow as pa
@@ -42,9 +43,10 @@ ISSUES: dict[str, IssueType] = {
         ),
         IssueType(
             "id_leading_zero_restored", _CHANGED,
-            "Số CCCD bị Excel bỏ mất số 0 ở đầu; đã thêm lại vì số sau khi thêm đúng cấu trúc CCCD. "
-            "Lần sau hãy định dạng cột là Văn bản (Text) trước khi nhập.",
-            "CCCD lost its leading zero(s) (stored as a number); restored because the result is a consistent CCCD.",
+            "Số CCCD/CMND bị Excel bỏ mất số 0 ở đầu (lưu dạng số): đã thêm số 0 đầu vì số sau khi thêm đúng cấu "
+            "trúc CCCD/CMND. Lần sau hãy định dạng cột là Văn bản (Text) trước khi nhập.",
+            "CCCD/CMND lost its leading zero(s) (stored as a number); restored because the result is a consistent "
+            "CCCD (or a 9-digit CMND).",
         ),
         IssueType(
             "id_excel_scientific", _REJECTED,
@@ -102,6 +104,11 @@ ISSUES: dict[str, IssueType] = {
 
 _SEPARATORS = r"[\s\x{00a0}\x{2007}\x{202f}.\-–_]"
 _SCIENTIFIC = r"^\d+(?:[.,]\d+)?[eE][+]?\d+$"
+# A number in scientific notation that kept its digits: every digit written ("2.60628417E+8"), or at least 10
+# significant ones ("1.2345678901E+11": a program's shortest form drops only trailing zeros), where Excel's
+# display keeps 6 ("1.23457E+11") and the rest are lost for good.
+_EXACT_SCIENTIFIC = re.compile(r"^\s*(\d)[.,](\d+)[eE]\+?(\d{1,2})\s*$")
+_PROGRAM_DIGITS = 10
 _NULL = pa.scalar(None, pa.string())
 
 
@@ -117,9 +124,10 @@ def normalize_id_number(arr: pa.Array) -> RuleResult:
     Spaces, dots, dashes and an Excel apostrophe or ``.0`` suffix are removed. 12 digits is a CCCD (or a
     12-digit CMND, which has the same structure), 9 digits a CMND (kept, ``id_cmnd_legacy``). 11 or 10 digits
     are a CCCD that Excel stored as a number: the leading zero(s) are put back (``id_leading_zero_restored``)
-    only when the result has a real place-of-birth code and a possible century/year; otherwise, like every
-    other length, the value is null with ``id_length``. Scientific notation ("1.23457E+11") has lost digits
-    and is refused (``id_excel_scientific``).
+    only when the result has a real place-of-birth code and a possible century/year; 8 digits not starting with
+    0 are a CMND that lost its "0" (restored the same way); otherwise, like every other length, the value is null
+    with ``id_length``. Scientific notation that kept every digit ("1.2345678901E+11", from a program) is
+    written out; Excel's ("1.23457E+11") has lost digits and is refused (``id_excel_scientific``).
 
     Args:
         arr: a string (or integer) array of ID numbers as sent.
@@ -127,10 +135,10 @@ def normalize_id_number(arr: pa.Array) -> RuleResult:
     Returns:
         The digits-only ID numbers (null when missing or refused) and the issue codes.
     """
-    text = pc.utf8_trim_whitespace(_as_text(arr))
+    text = _expand_exact_scientific(pc.utf8_trim_whitespace(_as_text(arr)))
     scientific = _true(pc.match_substring_regex(text, _SCIENTIFIC))
     text = pc.replace_substring_regex(text, r"^'", "")  # Excel's text marker: '001185012345
-    text = pc.replace_substring_regex(text, r"^(\d{8,11})\.0$", r"\1")  # a float's str: 1090012345.0
+    text = pc.replace_substring_regex(text, r"^(\d{8,12})\.0+$", r"\1")  # a float's str: 1090012345.0
     digits = pc.replace_substring_regex(text, _SEPARATORS, "")
     present = _true(pc.not_equal(digits, ""))
     all_digits = _true(pc.match_substring_regex(digits, r"^\d+$"))
@@ -138,6 +146,10 @@ def normalize_id_number(arr: pa.Array) -> RuleResult:
     restored = pc.if_else(pc.equal(length, 11), pc.binary_join_element_wise("0", digits, ""),
                           pc.if_else(pc.equal(length, 10), pc.binary_join_element_wise("00", digits, ""), _NULL))
     restorable = pc.and_(all_digits, _true(_consistent_cccd(restored)))
+    # An 8-digit CMND lost its "0" too: every 9-digit CMND of the 0x police ranges (01 Hà Nội …) starts with it.
+    cmnd_restorable = _true(pc.and_(pc.equal(length, 8), pc.invert(pc.starts_with(digits, "0"))))
+    restored = pc.if_else(cmnd_restorable, pc.binary_join_element_wise("0", digits, ""), restored)
+    restorable = pc.or_(restorable, cmnd_restorable)
     bad_format = pc.and_(pc.and_(present, pc.invert(scientific)), pc.invert(all_digits))
     cccd = pc.and_(all_digits, pc.equal(length, 12))
     cmnd = pc.and_(all_digits, pc.equal(length, 9))
@@ -279,6 +291,23 @@ def _consistent_cccd(candidate: pa.Array) -> pa.Array:
     plausible = pc.and_(pc.less_equal(digit4, 3),
                         pc.or_(pc.invert(this_century), pc.less_equal(yy, dt.date.today().year % 100)))
     return pc.and_(known, plausible)
+
+
+def _expand_exact_scientific(text: pa.Array) -> pa.Array:
+    """Scientific notation that kept every digit ("1.2345678901E+11") written out; the lossy kind is left."""
+    if not pc.any(_true(pc.match_substring_regex(text, _SCIENTIFIC))).as_py():
+        return text
+    return pa.array([_expanded(v) for v in text.to_pylist()], pa.string())
+
+
+def _expanded(value: str | None) -> str | None:
+    m = _EXACT_SCIENTIFIC.match(value) if value else None
+    if m is None:
+        return value
+    lead, decimals, exponent = m.group(1), m.group(2).rstrip("0"), int(m.group(3))
+    if len(decimals) > exponent or (len(decimals) < exponent and len(decimals) + 1 < _PROGRAM_DIGITS):
+        return value  # a fraction, or digits rounded away: left for the lossy-notation refusal
+    return lead + decimals.ljust(exponent, "0")
 
 
 def _birth_year(date_of_birth: pa.Array | None, n: int) -> pa.Array:

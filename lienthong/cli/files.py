@@ -22,7 +22,8 @@ def normalize(
     file: Path,
     out: Annotated[Path, typer.Option("--out", help="Where to write the cleaned rows (UTF-8 CSV).")],
     dataset: Annotated[str, typer.Option(help="Contract of the file's rows.")] = "members",
-    mapping: Annotated[Path | None, typer.Option(help="YAML: contract field -> column of the file.")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="YAML: contract field -> column of the file; "
+                                                      "overrides the guessed columns, field by field.")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Take the columns of this registered source.")]
     = None,
 ) -> None:
@@ -47,6 +48,7 @@ def normalize(
                   f"(xem `lienthong check`). / {table.num_rows:,} rows cleaned to {out}; {refused:,} would be "
                   "quarantined on loading.")
     console.print("Cột đã dùng / columns used: " + ", ".join(f"{k}←{v}" for k, v in result.fields.items()))
+    _guesses(result.guessed)
     legacy = {c: e for c, e in result.encodings.items() if e not in ("unicode", "ascii")}
     if legacy:
         console.print("Đã chuyển phông cũ / legacy encodings converted: "
@@ -62,7 +64,8 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help='Print {"rows": N, "failing": [{"row", "column", '
                                           '"reasons"}]} instead of a table.')] = False,
     dataset: Annotated[str, typer.Option(help="Contract of the file's rows.")] = "members",
-    mapping: Annotated[Path | None, typer.Option(help="YAML: contract field -> column of the file.")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="YAML: contract field -> column of the file; "
+                                                      "overrides the guessed columns, field by field.")] = None,
     limit: Annotated[int, typer.Option(help="Show at most this many failing rows.")] = 50,
 ) -> None:
     """Kiểm tra tệp trước khi gửi: những dòng nào sẽ bị giữ lại và vì sao, đúng như khi nạp (nothing is loaded).
@@ -74,6 +77,8 @@ def check(
     registered = _registered(source) if source else None
     result = _refusing(lambda: check_file(file, registered, mapping=_mapping(mapping)))
     failing = result.failing
+    if not as_json:
+        _guesses(result.guessed)
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False, default=str))
         if failing:
@@ -90,6 +95,13 @@ def check(
     if len(failing) > limit:
         console.print(f"… và {len(failing) - limit:,} dòng khác (--limit)")
     raise typer.Exit(1)
+
+
+def _guesses(guessed: dict[str, str]) -> None:
+    from lienthong.file_check import guess_lines
+
+    for line in guess_lines(guessed):
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def _read(file: Path):  # noqa: ANN202 - connectors.base.Batch, imported lazily

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog.model import CodeList
-from lienthong.cleaning import addresses, dates, identity, names, phones, text
+from lienthong.cleaning import addresses, columns, dates, identity, names, phones, text
 from lienthong.cleaning.base import IssueType, RuleResult, Severity, merge_issues
 from lienthong.spreadsheet_safety import unneutralise_array
 from quality.reasons import Reason, mask_value
@@ -38,7 +38,9 @@ from schemas import Contract, FieldKind, FieldSpec
 
 ISSUES: dict[str, IssueType] = {
     **text.ISSUES, **names.ISSUES, **identity.ISSUES, **phones.ISSUES, **dates.ISSUES, **addresses.ISSUES,
+    **columns.ISSUES,
 }
+MAP_ISSUES = "map_issues"  # what the map stage found putting a field's parts together (stages.map)
 _DEFAULT_OFFSET = "+0700"  # timestamps without a zone are Vietnam local time
 _TEXT_KINDS = {FieldKind.TEXT, FieldKind.NAME, FieldKind.CODE}  # where legacy-font text turns up
 _NULL = pa.scalar(None, pa.string())
@@ -83,6 +85,11 @@ def clean_batch(mapped: pa.Table, contract: type[Contract], code_lists: Mapping[
     for f in done.values():
         for row, rs in f.reasons.items():
             reasons.setdefault(row, []).extend(rs)
+    if MAP_ISSUES in mapped.column_names and "date_of_birth" in done:
+        # A date in both sex columns is refused here, with the row's other reasons (dob_in_both_sex_columns).
+        found = mapped.column(MAP_ISSUES).combine_chunks()
+        issues.append(found)
+        _note_rejected(done["date_of_birth"].text, found, contract.field("date_of_birth"), _explain, reasons)
     dob = done.get("date_of_birth")
     if dob is not None and dob.parsed is not None:
         # Born in the future or over 110: a typing error, refused with the date as written.

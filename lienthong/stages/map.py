@@ -1,14 +1,25 @@
-"""Map: rename a source's columns onto the contract's fields, after checking the columns are the expected ones."""
+"""Map: rename a source's columns onto the contract's fields, after checking the columns are the expected ones.
+
+A field may also come from several columns, each holding a part of it (``COLUMN_PARTS`` of
+:mod:`lienthong.vietnamese.header_labels`): the date of birth written in the column of the person's sex, an address
+split by level. They are put together here (:mod:`lienthong.cleaning.columns`), and what that found is kept in a
+``map_issues`` column for the clean stage, which files it with the row's other issues and reasons.
+"""
 
 from __future__ import annotations
 
 import unicodedata
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from lienthong.cleaning import columns as parts
+from lienthong.cleaning.base import merge_issues
 from lienthong.cleaning.legacy_encodings import decode_tcvn3, decode_vni
 from lienthong.errors import MalformedInput
 from lienthong.registry import SourceConfig
+from lienthong.stages.clean import MAP_ISSUES
+from lienthong.vietnamese.header_labels import ADDRESS_PARTS, COLUMN_PARTS
 from schemas import get_contract
 
 
@@ -72,19 +83,51 @@ def check_columns(records: pa.Table, source: SourceConfig, origin: str) -> None:
     )
 
 
+
+
 def map_records(records: pa.Table, source: SourceConfig) -> pa.Table:
     """A table with one string column per mappable contract field (null where the source has no such field, or
-    the batch lacks the column of an optional one)."""
+    the batch lacks the column of an optional one); when the source maps parts of fields, also each part as sent
+    and ``map_issues``."""
     by_norm = _by_name(records.column_names)
     n = records.num_rows
+
+    def column(name: str) -> pa.Array | None:
+        found = _find(by_norm, source.mapping[name]) if name in source.mapping else None
+        if found is None:
+            return None
+        col = records.column(found).combine_chunks()
+        return col.cast(pa.string()) if col.type != pa.string() else col
+
     columns: dict[str, pa.Array] = {}
+    issues: list[pa.Array] = []
     for field in get_contract(source.dataset).mappable_fields():
-        found = _find(by_norm, source.mapping[field]) if field in source.mapping else None
-        if found is not None:
-            col = records.column(found)
-            columns[field] = col.cast(pa.string()) if col.type != pa.string() else col
+        col = column(field)
+        if col is not None:
+            columns[field] = col
         elif field in source.constants:
             columns[field] = pa.array([source.constants[field]] * n, pa.string())
         else:
             columns[field] = pa.nulls(n, pa.string())
-    return pa.table(columns)
+    male, female = column("date_of_birth_male"), column("date_of_birth_female")
+    if male is not None or female is not None:
+        date, sex = parts.date_and_sex(male, female)
+        # A date column of its own beside ticks in the "Nam | Nữ" columns gives the date.
+        columns["date_of_birth"] = pc.coalesce(column("date_of_birth"), date) if "date_of_birth" in source.mapping \
+            else date
+        columns["sex"] = sex.values
+        issues.append(sex.issues)
+    split = [(name, source.mapping[name], col) for name in ADDRESS_PARTS if (col := column(name)) is not None]
+    if split:
+        whole = [("address", source.mapping.get("address", ""), columns["address"])]
+        columns["address"] = parts.join_address(whole + split)
+    table = pa.table(columns)
+    mapped_parts = [name for name in COLUMN_PARTS if name in source.mapping]
+    for name in mapped_parts:  # kept as sent: a quarantined row and its rejects file show every cell
+        col = column(name)
+        table = table.append_column(name, col if col is not None else pa.nulls(n, pa.string()))
+    if mapped_parts:
+        table = table.append_column(MAP_ISSUES, merge_issues(*issues) if issues else pa.nulls(n, pa.string()))
+    elif MAP_ISSUES in records.column_names:  # a quarantined record, mapped before, checked again (stages.retry)
+        table = table.append_column(MAP_ISSUES, records.column(MAP_ISSUES).cast(pa.string()))
+    return table

@@ -8,6 +8,7 @@ from itertools import groupby
 import pyarrow as pa
 
 from lienthong.hub import Hub
+from lienthong.stages.clean import MAP_ISSUES
 from lienthong.stages.process import check_records
 from lienthong.warehouse.queries import quarantined
 from lienthong.warehouse.staging import QuarantinedRow, release_from_quarantine
@@ -37,7 +38,9 @@ def retry_quarantine(hub: Hub, *, source_id: str | None = None) -> list[RetryRes
         fields = contract.mappable_fields()
         # The stored record is already mapped: feed it back through an identity mapping.
         identity = source.model_copy(update={"mapping": {f: f for f in fields}, "constants": {}})
-        records = pa.table({f: pa.array([q["record"].get(f) for q in group], pa.string()) for f in fields})
+        # ... with what mapping found (a date in both sex columns stays refused: stages.map, MAP_ISSUES).
+        kept = [*fields, *([MAP_ISSUES] if any(MAP_ISSUES in q["record"] for q in group) else [])]
+        records = pa.table({f: pa.array([q["record"].get(f) for q in group], pa.string()) for f in kept})
         checked = check_records(records, identity, hub.code_lists)
         row_nos = [q["row_no"] for q in group]
         valid = checked.valid.set_column(

@@ -49,12 +49,15 @@ def test_place_codes_are_the_63_old_provinces_zero_padded():
     ("1185012345", "001185012345", "id_leading_zero_restored"),  # Hà Nội's 001 lost two zeros
     ("1090012345.0", "001090012345", "id_leading_zero_restored"),  # …and came back as a float's text
     ("1.23457E+11", None, "id_excel_scientific"),
-    ("7.9190123456e+10", None, "id_excel_scientific"),
+    ("7.9190123456e+10", "079190123456", "id_leading_zero_restored"),  # a program's notation keeps every digit
+    ("1.2345678901E+11", "123456789010", None),  # (a 12-digit number, then judged as any other)
+    ("012345678901.0", "012345678901", None),  # a float's text of a 12-digit number
     ("1,23457E+11", None, "id_excel_scientific"),  # Vietnamese Excel's decimal comma
     ("99190123456", None, "id_length"),  # 0 + 99… is no place code: not restored
     ("79990123456", None, "id_length"),  # 0 + 79 9…: century 2300–2399 is impossible
     ("79399123456", None, "id_length"),  # born 2099: in the future
-    ("12345678", None, "id_length"),  # a CMND that lost its 0 cannot be told apart
+    ("12345678", "012345678", "id_leading_zero_restored"),  # a CMND that lost its 0 (01 Hà Nội … 09)
+    ("01234567", None, "id_length"),  # 8 digits that kept a leading 0 lost something else: not invented
     ("0011850123456", None, "id_length"),
     ("B1234567", None, "id_format"),  # a passport number
     ("001185O12345", None, "id_format"),  # letter O for zero
