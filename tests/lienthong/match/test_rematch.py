@@ -15,7 +15,7 @@ from lienthong.match.stage import default_model, match_dataset
 from lienthong.warehouse import tables_match as T
 from lienthong.warehouse.tables import PUBLISHED, publication
 from tests.lienthong.match.conftest import VI
-from tests.lienthong.match.test_stage import _publish, engine  # noqa: F401 - the engine fixture (SQLite, PostgreSQL)
+from tests.lienthong.match.test_stage import _publish
 
 
 def _key(sample, record_id: str) -> str:
@@ -56,7 +56,7 @@ def _history(engine) -> list[tuple]:
 
 
 @pytest.mark.slow
-def test_a_corrected_record_joins_its_person_and_a_changed_one_leaves(engine, sample):  # noqa: F811
+def test_a_corrected_record_joins_its_person_and_a_changed_one_leaves(engine, sample):
     people = _people(sample)
     # a person whose records all carry one CCCD and the same birth date: what a correction restores
     join = next(recs for recs in people.values() if len(recs) >= 2 and all(
