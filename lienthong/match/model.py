@@ -10,8 +10,9 @@ Comparisons (each skipped when its column is empty in the data):
   only the year, else.
 * sex; ward (exact, same province, else); phone; CCCD/CMND (exact, one digit apart, two different CCCDs — strong
   evidence against —, else: a CCCD against an old CMND says little); e-mail (exact only, and left out when the
-  addresses are built from the names, :func:`lienthong.match.features.email_built_from_names`); for ``generic``
-  data also postcode, locality and address.
+  addresses are built from the names, :func:`lienthong.match.features.email_built_from_names`).
+* ``generic`` data (any other locale) has its own set (:func:`_generic_comparisons`): names with a "swapped"
+  level and two fuzzy levels, dates with transpositions, postcode, locality, region and the address's words.
 
 Blocking keeps the comparison count near-linear in the records: pairs must share an ID number, a phone, an
 e-mail, (given name, date of birth), (family + middle name, date of birth), (full name, birth year, province),
@@ -198,8 +199,9 @@ def blocking_rules(present: set[str], locale: str = "vi") -> list[Any]:
     """The blocking rules whose columns all have values.
 
     With ``generic`` data (family names spread out, often no middle name) also (family name, date of birth),
-    which catches a typo in the given name; with Vietnamese data that block would hold every Nguyễn born on a
-    day, so the middle name is added to it instead.
+    which catches a typo in the given name — with Vietnamese data that block would hold every Nguyễn born on a
+    day, so the middle name is added to it instead —, the date of birth alone, the names with the postcode or
+    locality, the address with the postcode, and given name and surname swapped.
     """
     if locale != "generic":
         return [block_on(*cols) for cols in _BLOCKING if set(cols) <= present]
