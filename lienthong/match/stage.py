@@ -289,9 +289,10 @@ def _rules(links: pa.Table) -> dict[str, str]:
 
 
 # EM needs thousands of comparisons to estimate anything: below this many records a new registry is matched with the
-# model shipped in data/ (trained on the generated demo registry), and trained on its own records once it has grown.
+# model shipped in data/ (trained on generated people by scripts/train_default_match_model.py), and trained on its
+# own records once it has grown.
 MIN_TRAINING_RECORDS = 2_000
-_DEFAULT_NOTE = ("shipped default model (trained on the generated demo registry); the dataset's own model is trained "
+_DEFAULT_NOTE = ("shipped default model (trained on generated people); the dataset's own model is trained "
                  f"once it has {MIN_TRAINING_RECORDS:,} records")
 
 
