@@ -54,7 +54,8 @@ def match(
     if report:
         from lienthong.match.report import write_match_report
 
-        console.print(f"report: {write_match_report(report, result.model, result.stats, f'Match of {input_csv.name}')}")
+        written = write_match_report(report, result.model, result.stats, f"Match of {input_csv.name}", mapping.locale)
+        console.print(f"report: {written}")
 
 
 def match_stage(
@@ -113,11 +114,16 @@ def _decide(item_id: int, status: str, by: str) -> None:
 def bench_match(
     records: Annotated[int, typer.Option(help="Records of the generated benchmark.")] = 100_000,
     out: Annotated[Path, typer.Option(help="Where to write the figures.")] = bench_cmd.BENCHMARKS,
+    locale: Annotated[str, typer.Option(help="vi: Vietnamese members; generic: English-locale FEBRL-style people."
+                                        )] = "vi",
 ) -> None:
     """Entity resolution on generated people: ours and plain Splink on the raw fields, side by side."""
     from lienthong.bench.match import run_bench
 
-    figures = run_bench(records=records, out=out)
+    if locale not in ("vi", "generic"):
+        console.print(f"[red]--locale must be vi or generic, not {locale!r}[/]")
+        raise typer.Exit(2)
+    figures = run_bench(records=records, out=out, locale=locale)
     for mode, run in figures["runs"].items():
         console.print(f"{mode:12} P {run['precision']:.4f} R {run['recall']:.4f} F1 {run['f1']:.4f} "
                       f"{run['seconds']:.1f} s {run['peak_mib']:,.0f} MiB")

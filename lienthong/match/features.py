@@ -53,10 +53,7 @@ def build_features(table: pa.Table, config: MatchConfig) -> pa.Table:
         names = cols.get(role)
         if not names:
             return None
-        arrays = [_text(table.column(c)) for c in names]
-        if len(arrays) == 1:
-            return arrays[0]
-        return pc.binary_join_element_wise(*arrays, ", ", null_handling="skip")
+        return _join_present([_text(table.column(c)) for c in names])
 
     unique_id = _text(table.column(cols["record_id"][0]))
     if pc.any(pc.is_null(unique_id)).as_py() or pc.count_distinct(unique_id).as_py() != n:
@@ -98,6 +95,18 @@ def _text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
         arr = pc.cast(arr, pa.string())
     arr = pc.utf8_trim_whitespace(arr.cast(pa.string()))
     return pc.if_else(pc.equal(arr, ""), _NULL, arr)
+
+
+def _join_present(arrays: list[pa.Array]) -> pa.Array:
+    """Row-wise ", "-join of the non-null parts; null where every part is.
+
+    Folded by hand: ``binary_join_element_wise(..., null_handling="skip")`` drops the all-null rows in pyarrow 26
+    and returns a shorter array (an address of several columns, some empty, crashed the matcher).
+    """
+    joined = arrays[0]
+    for part in arrays[1:]:
+        joined = pc.coalesce(pc.binary_join_element_wise(joined, part, ", "), joined, part)
+    return joined
 
 
 def _or_nulls(arr: pa.Array | None, n: int) -> pa.Array:

@@ -10,8 +10,9 @@ Comparisons (each skipped when its column is empty in the data):
   only the year, else.
 * sex; ward (exact, same province, else); phone; CCCD/CMND (exact, one digit apart, two different CCCDs — strong
   evidence against —, else: a CCCD against an old CMND says little); e-mail (exact only, and left out when the
-  addresses are built from the names, :func:`lienthong.match.features.email_built_from_names`); for ``generic``
-  data also postcode, locality and address.
+  addresses are built from the names, :func:`lienthong.match.features.email_built_from_names`).
+* ``generic`` data (any other locale) has its own set (:func:`_generic_comparisons`): names with a "swapped"
+  level and two fuzzy levels, dates with transpositions, postcode, locality, region and the address's words.
 
 Blocking keeps the comparison count near-linear in the records: pairs must share an ID number, a phone, an
 e-mail, (given name, date of birth), (family + middle name, date of birth), (full name, birth year, province),
@@ -58,8 +59,10 @@ def _present(features: pa.Table) -> set[str]:
     return {name for name in features.column_names if pc.any(pc.is_valid(features.column(name))).as_py()}
 
 
-def comparisons(present: set[str]) -> list[Any]:
+def comparisons(present: set[str], locale: str = "vi") -> list[Any]:
     """The comparisons for the columns that have values (see the module docstring)."""
+    if locale == "generic":
+        return _generic_comparisons(present)
     out: list[Any] = []
     if "given" in present:
         out.append(cl.JaroWinklerAtThresholds("given", [0.92]).configure(term_frequency_adjustments=True))
@@ -67,15 +70,7 @@ def comparisons(present: set[str]) -> list[Any]:
         if name in present:
             out.append(cl.JaroWinklerAtThresholds(name, [0.9]).configure(term_frequency_adjustments=True))
     if "dob_year" in present:
-        out.append(cl.CustomComparison(output_column_name="date_of_birth", comparison_levels=[
-            cll.NullLevel("dob_year"),
-            cll.ExactMatchLevel("dob"),
-            cll.CustomLevel("dob_l = dob_swap_r", "day and month swapped", _D),
-            cll.CustomLevel("levenshtein(dob_l, dob_r) <= 1", "one character apart", _D),
-            cll.CustomLevel("(dob_l IS NULL OR dob_r IS NULL) AND dob_year_l = dob_year_r",
-                            "same year, one side year only", _D),
-            cll.ElseLevel(),
-        ]))
+        out.append(_dob_comparison("levenshtein"))
     if "sex" in present:
         out.append(cl.ExactMatch("sex"))
     if "ward" in present:
@@ -99,15 +94,93 @@ def comparisons(present: set[str]) -> list[Any]:
     if "email" in present:
         out.append(cl.ExactMatch("email"))
     if "postcode" in present:
-        out.append(cl.CustomComparison(output_column_name="postcode", comparison_levels=[
-            cll.NullLevel("postcode"), cll.ExactMatchLevel("postcode"),
-            cll.CustomLevel("substr(postcode_l, 1, 3) = substr(postcode_r, 1, 3)", "same area", _D),
-            cll.ElseLevel(),
-        ]))
+        out.append(_postcode_comparison())
     if "locality" in present:
         out.append(cl.ExactMatch("locality"))
     if "address" in present:
         out.append(cl.JaroWinklerAtThresholds("address", [0.9]))
+    return out
+
+
+def _dob_comparison(typo_distance: str) -> Any:
+    return cl.CustomComparison(output_column_name="date_of_birth", comparison_levels=[
+        cll.NullLevel("dob_year"),
+        cll.ExactMatchLevel("dob"),
+        cll.CustomLevel("dob_l = dob_swap_r", "day and month swapped", _D),
+        cll.CustomLevel(f"{typo_distance}(dob_l, dob_r) <= 1", "one character apart", _D),
+        cll.CustomLevel("(dob_l IS NULL OR dob_r IS NULL) AND dob_year_l = dob_year_r",
+                        "same year, one side year only", _D),
+        cll.ElseLevel(),
+    ])
+
+
+def _postcode_comparison() -> Any:
+    return cl.CustomComparison(output_column_name="postcode", comparison_levels=[
+        cll.NullLevel("postcode"), cll.ExactMatchLevel("postcode"),
+        cll.CustomLevel("substr(postcode_l, 1, 3) = substr(postcode_r, 1, 3)", "same area", _D),
+        cll.ElseLevel(),
+    ])
+
+
+def _name_comparison(name: str, other: str) -> Any:
+    """A name part: exact (term frequencies), written in the other name's place (given name and surname swapped,
+    a typo allowed), Jaro-Winkler ≥ 0.92 (a typo), ≥ 0.8 (two typos, a short name's typo), else."""
+    swapped = (f"jaro_winkler_similarity({name}_l, {other}_r) >= 0.92 "
+               f"AND jaro_winkler_similarity({other}_l, {name}_r) >= 0.92")
+    return cl.CustomComparison(output_column_name=name, comparison_levels=[
+        cll.NullLevel(name),
+        cll.ExactMatchLevel(name, term_frequency_adjustments=True),
+        cll.CustomLevel(swapped, f"swapped with the {other} name", _D),
+        cll.JaroWinklerLevel(name, 0.92),
+        cll.JaroWinklerLevel(name, 0.8),
+        cll.ElseLevel(),
+    ])
+
+
+def _generic_comparisons(present: set[str]) -> list[Any]:
+    """For any locale: Jaro-Winkler on names with swaps, dates with transpositions, words of the address.
+
+    Public person data (FEBRL-like: given name, surname, street number and address lines, suburb, postcode,
+    state) has typos anywhere, given name and surname swapped, fields dropped; a surname is as telling as a
+    given name, so both get term frequencies and two fuzzy levels.
+    """
+    out: list[Any] = []
+    if "given" in present:
+        out.append(_name_comparison("given", "family"))
+    if "family" in present:
+        out.append(_name_comparison("family", "given"))
+    if "middle" in present:
+        out.append(cl.JaroWinklerAtThresholds("middle", [0.9]).configure(term_frequency_adjustments=True))
+    if "dob_year" in present:
+        out.append(_dob_comparison("damerau_levenshtein"))
+    if "sex" in present:
+        out.append(cl.ExactMatch("sex"))
+    if "id_number" in present:
+        out.append(cl.CustomComparison(output_column_name="id_number", comparison_levels=[
+            cll.NullLevel("id_number"), cll.ExactMatchLevel("id_number"),
+            cll.DamerauLevenshteinLevel("id_number", 1), cll.DamerauLevenshteinLevel("id_number", 2),
+            cll.ElseLevel(),
+        ]))
+    for name in ("phone", "email"):
+        if name in present:
+            out.append(cl.ExactMatch(name))
+    if "postcode" in present:
+        out.append(_postcode_comparison())
+    if "locality" in present:
+        out.append(cl.JaroWinklerAtThresholds("locality", [0.9]).configure(term_frequency_adjustments=True))
+    if "province" in present:
+        out.append(cl.ExactMatch("province"))
+    if "address" in present:
+        words = "string_split(address_{}, ' ')"
+        shared = f"len(list_intersect({words.format('l')}, {words.format('r')}))"
+        out.append(cl.CustomComparison(output_column_name="address", comparison_levels=[
+            cll.NullLevel("address"), cll.ExactMatchLevel("address"),
+            cll.JaroWinklerLevel("address", 0.9),
+            cll.CustomLevel(f"{shared} * 2 >= greatest(len({words.format('l')}), len({words.format('r')}))",
+                            "half the words or more in common", _D),
+            cll.CustomLevel(f"{shared} >= 1", "a word in common", _D),
+            cll.ElseLevel(),
+        ]))
     return out
 
 
@@ -118,15 +191,24 @@ _BLOCKING = (
 )
 
 
+_GENERIC_BLOCKING = (("family", "dob"), ("dob",), ("given", "family"), ("family", "postcode"),
+                     ("given", "postcode"), ("address", "postcode"), ("family", "locality"))
+_SWAPPED_NAMES = "l.given = r.family AND l.family = r.given"
+
 def blocking_rules(present: set[str], locale: str = "vi") -> list[Any]:
     """The blocking rules whose columns all have values.
 
     With ``generic`` data (family names spread out, often no middle name) also (family name, date of birth),
-    which catches a typo in the given name; with Vietnamese data that block would hold every Nguyễn born on a
-    day, so the middle name is added to it instead.
+    which catches a typo in the given name — with Vietnamese data that block would hold every Nguyễn born on a
+    day, so the middle name is added to it instead —, the date of birth alone, the names with the postcode or
+    locality, the address with the postcode, and given name and surname swapped.
     """
-    rules = [*_BLOCKING, ("family", "dob")] if locale == "generic" else _BLOCKING
-    return [block_on(*cols) for cols in rules if set(cols) <= present]
+    if locale != "generic":
+        return [block_on(*cols) for cols in _BLOCKING if set(cols) <= present]
+    rules: list[Any] = [block_on(*cols) for cols in (*_BLOCKING, *_GENERIC_BLOCKING) if set(cols) <= present]
+    if {"given", "family"} <= present:  # given name and surname swapped
+        rules.append(_SWAPPED_NAMES)
+    return rules
 
 
 def settings_for(features: pa.Table, config: MatchConfig) -> tuple[SettingsCreator, list[str]]:
@@ -140,7 +222,7 @@ def settings_for(features: pa.Table, config: MatchConfig) -> tuple[SettingsCreat
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
-        comparisons=comparisons(present),
+        comparisons=comparisons(present, config.locale),
         blocking_rules_to_generate_predictions=blocking_rules(present, config.locale),
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
@@ -165,29 +247,74 @@ def db_api(backend: str = "duckdb") -> Any:
 
 
 def train(features: pa.Table, config: MatchConfig, *, seed: int = 1) -> tuple[TrainedModel, Linker]:
-    """Estimate the model on ``features``: λ from deterministic rules, u by random sampling, m by EM.
+    """Estimate the model on ``features``: λ from deterministic rules, u by random sampling, m by EM and labels.
 
-    EM runs twice, on pairs sharing (given name, date of birth) and on pairs sharing a phone (or, without
-    phones, an ID number), so that each comparison is estimated in at least one session.
+    m is estimated twice and averaged by Splink: by EM on pairs sharing (given name, date of birth) (generic
+    data: the date of birth alone, since given name and surname may be swapped), which fixes the name and date
+    comparisons; and by *counting* the levels among the pairs an identity number links (same ID, names and
+    birth year not contradicting it), which gives every comparison but the ID its m. The second estimate used
+    to be EM on pairs sharing an ID number: nearly all of them are matches, so EM had nothing to separate and
+    put the few true matches with a typo into the non-match class, driving every rare level's m to 0 (m of the
+    exact level 1.0, of a near match the floor 0.001: a given name with a typo weighed *against* a match).
     """
     settings, notes = settings_for(features, config)
     api = db_api(config.backend)
     linker = Linker(api.register(features), settings, log_level=logging.ERROR)
     present = _present(features)
-    rules = [r for r in ("l.id_number = r.id_number AND l.id_kind = 'cccd'",
-                         "l.given = r.given AND l.family = r.family AND l.dob = r.dob")
+    generic = config.locale == "generic"
+    id_rule = "l.id_number = r.id_number" + ("" if generic else " AND l.id_kind = 'cccd'")
+    rules = [r for r in (id_rule, "l.given = r.given AND l.family = r.family AND l.dob = r.dob")
              if ("id_number" in present or "l.id" not in r) and ("dob" in present or "dob" not in r)]
     linker.training.estimate_probability_two_random_records_match(rules, recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
-    sessions = [("given", "dob")] if {"given", "dob"} <= present else [("family", "given")]
-    second = "id_number" if "id_number" in present else ("phone" if "phone" in present else "ward")
-    sessions.append((second,))
-    for cols in sessions:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on(*cols), estimate_without_term_frequencies=True, max_pairs=1.5e6)
+    first = ("dob",) if generic and "dob" in present else \
+        (("given", "dob") if {"given", "dob"} <= present else ("family", "given"))
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on(*first), estimate_without_term_frequencies=True, max_pairs=1.5e6)
+    labels = _id_labelled_pairs(features, generic=generic) if "id_number" in present else None
+    if labels is not None and labels.num_rows >= 50:
+        _m_from_labels(linker, api, labels)
+    else:  # no identity numbers to count on: a second EM session, on the ward or the phone
+        second = "phone" if "phone" in present else ("ward" if "ward" in present else "postcode")
+        if second in present:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(second), estimate_without_term_frequencies=True, max_pairs=1.5e6)
+        notes.append(f"m estimated by EM only (too few records share an ID number): sessions on {first} and "
+                     f"{second}")
     settings_dict = _floor_m(linker.misc.save_model_to_json())
     model = TrainedModel(settings=settings_dict, notes=notes, training_rows=features.num_rows)
     return model, linker_for(model, features, config.backend)
+
+
+def _id_labelled_pairs(features: pa.Table, *, generic: bool) -> pa.Table:
+    """Pairs taken as matches to count m on: the same ID number (a CCCD for Vietnamese data), birth years not
+    more than one apart, and the given or the family name alike (an ID typed on the wrong person has neither)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("f", features.select(["unique_id", "id_number", "id_kind", "given", "family", "dob_year"]))
+    kind = "" if generic else "AND l.id_kind = 'cccd'"
+    return con.sql(f"""SELECT l.unique_id AS unique_id_l, r.unique_id AS unique_id_r FROM f l JOIN f r
+        ON l.id_number = r.id_number AND l.unique_id < r.unique_id {kind}
+        WHERE coalesce(abs(l.dob_year - r.dob_year) <= 1, true)
+          AND (coalesce(jaro_winkler_similarity(l.given, r.given) >= 0.8, false)
+               OR coalesce(jaro_winkler_similarity(l.family, r.family) >= 0.8, false)
+               OR coalesce(l.given = r.family AND l.family = r.given, false))
+        USING SAMPLE 200000 ROWS""").to_arrow_table()
+
+
+def _m_from_labels(linker: Linker, api: Any, labels: pa.Table) -> None:
+    """m of every comparison but the ID number, counted among ``labels`` (the ID comparison's levels are held
+    fixed meanwhile: among pairs chosen for sharing an ID its m would be 1)."""
+    id_levels = [level for c in linker._settings_obj.comparisons  # noqa: SLF001 - no public way to fix m per level
+                 if c.output_column_name == "id_number" for level in c._comparison_levels_excluding_null]  # noqa: SLF001
+    for level in id_levels:
+        level._fix_m_probability = True  # noqa: SLF001
+    try:
+        linker.training.estimate_m_from_pairwise_labels(api.register(labels))
+    finally:
+        for level in id_levels:
+            level._fix_m_probability = False  # noqa: SLF001
 
 
 M_FLOOR = 1e-3

@@ -28,6 +28,13 @@ _NO_SHARED_ID = "NOT coalesce(l.id_number = r.id_number, false)"
 VETO = (f"(l.id_kind = 'cccd' AND r.id_kind = 'cccd' AND l.id_number <> r.id_number) "
         f"OR (l.given IS NOT NULL AND r.given IS NOT NULL AND NOT {_GIVEN_ALIKE} AND {_NO_SHARED_ID}) "
         f"OR (abs(l.dob_year - r.dob_year) > 1 AND {_NO_SHARED_ID})")
+# Generic data (any locale): a name typo may fall under 0.8 on a short name, and given name and surname swapped
+# may carry a typo too; relatives are told apart there by the date and the other fields the model weighs.
+_GIVEN_ALIKE_GENERIC = ("(l.given = r.given OR jaro_winkler_similarity(l.given, r.given) >= 0.8 "
+                        "OR damerau_levenshtein(l.given, r.given) <= 1 "
+                        "OR (jaro_winkler_similarity(l.given, r.family) >= 0.9 "
+                        "AND jaro_winkler_similarity(l.family, r.given) >= 0.9))")
+VETO_GENERIC = VETO.replace(_GIVEN_ALIKE, _GIVEN_ALIKE_GENERIC)
 _SAME_CCCD = (f"l.id_kind = 'cccd' AND l.id_number = r.id_number "
               f"AND (l.dob_year IS NULL OR r.dob_year IS NULL OR l.dob_year = r.dob_year) "
               f"AND (l.given IS NULL OR r.given IS NULL OR {_GIVEN_ALIKE})")
@@ -54,13 +61,15 @@ def deterministic_links(features: pa.Table, other: pa.Table | None = None) -> pa
                            FROM ({sql}) GROUP BY ALL ORDER BY 1, 2""").to_arrow_table()
 
 
-def apply_vetoes(edges: pa.Table, left: pa.Table, right: pa.Table | None = None) -> tuple[pa.Table, int]:
+def apply_vetoes(edges: pa.Table, left: pa.Table, right: pa.Table | None = None, *, locale: str = "vi"
+                 ) -> tuple[pa.Table, int]:
     """``edges`` without the vetoed pairs, and how many were vetoed.
 
     Args:
         edges: scored pairs (``unique_id_l``, ``unique_id_r``, ...).
         left: features of the records named in ``unique_id_l``; ``right`` of those in ``unique_id_r``
             (default: the same table).
+        locale: ``generic`` tolerates a short name's typo and a swap with a typo in the given-name veto.
     """
     con = duckdb.connect()
     con.register("e", edges)
@@ -68,5 +77,6 @@ def apply_vetoes(edges: pa.Table, left: pa.Table, right: pa.Table | None = None)
     con.register("fr", right if right is not None else left)
     kept = con.sql(f"""SELECT e.* FROM e JOIN fl l ON l.unique_id = e.unique_id_l
                            JOIN fr r ON r.unique_id = e.unique_id_r
-                           WHERE NOT coalesce({VETO}, false)""").to_arrow_table()
+                           WHERE NOT coalesce({VETO_GENERIC if locale == "generic" else VETO}, false)
+                        """).to_arrow_table()
     return kept, edges.num_rows - kept.num_rows

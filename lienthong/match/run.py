@@ -81,7 +81,7 @@ def decide(features: pa.Table, scored: pa.Table, rule_links: pa.Table, config: M
            cannot_link: Iterable[tuple[str, str]] = (), must_link: Iterable[tuple[str, str]] = (),
            groups: pa.Array | None = None) -> dict[str, Any]:
     """Vetoes, thresholds and clustering over scored pairs: links, review pairs and clusters."""
-    kept, vetoed = apply_vetoes(scored, features)
+    kept, vetoed = apply_vetoes(scored, features, locale=config.locale)
     prob = kept.column("match_probability")
     strong = kept.filter(pc.greater_equal(prob, config.thresholds.link))
     review = kept.filter(pc.less(prob, config.thresholds.link))

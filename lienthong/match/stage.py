@@ -16,6 +16,8 @@ import io
 import json
 import logging
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,8 @@ from lienthong.match import model as M
 from lienthong.match.config import MatchConfig, Thresholds, members_config
 from lienthong.match.features import build_features
 from lienthong.match.golden import golden_record
-from lienthong.match.incremental import attach, entity_id_for
+from lienthong.match.incremental import Attachment, attach, entity_id_for
+from lienthong.match.rematch import regroup
 from lienthong.match.report import write_match_report
 from lienthong.match.run import match_records
 from lienthong.warehouse import tables_match as T
@@ -69,17 +72,22 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     up_to = max(rows.column("published_seq").to_pylist(), default=since)
     new = rows.filter(pc.invert(pc.is_in(rows.column("record_key"), value_set=known.column("record_key"))))
     mode = "full" if known.num_rows == 0 else "incremental"
+    changed = _changed_since_linked(engine, dataset, rows, known) if mode == "incremental" else rows.slice(0, 0)
+    new = pa.concat_tables([new, changed]) if changed.num_rows else new
     run_id = T.start_run(engine, dataset, up_to, mode, new.num_rows)
     accepted, rejected = T.decisions(engine, dataset)
     saved = None if retrain else T.latest_model(engine, dataset)
     registry_size = known.num_rows + new.num_rows
     if saved is None or _time_to_train(T.latest_model_rows(engine, dataset), registry_size):
         saved = _trained_or_default(engine, dataset, config, registry_size)
-    stats: dict[str, Any] = {"mode": mode, "records": new.num_rows}
+    stats: dict[str, Any] = {"mode": mode, "records": new.num_rows, "records_changed": changed.num_rows}
     if new.num_rows == 0:
         T.write_outcome(engine, dataset, run_id, links_rows=[], merges=[], entities=[], review=[], stats=stats)
         return stats
     extra = {"org_member": _org_member(new)}
+    relinked: list[str] = []
+    splits: list[tuple[str, str, dict]] = []
+    left_behind: set[str] = set()
     if mode == "full":
         result = match_records(new, config, model=saved, cannot_link=rejected, must_link=accepted, extra=extra)
         smallest = result.clusters.column("cluster_id").to_pylist()
@@ -93,34 +101,104 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
         registry = _registry_features(engine, dataset, config, known, cache_dir)
         order = pc.index_in(registry.column("unique_id"), value_set=known.column("record_key"))
         entity_of = known.column("entity_id").take(order)
+        if changed.num_rows:  # a changed record is matched again like a new one, its old features left out
+            stay = pc.invert(pc.is_in(registry.column("unique_id"), value_set=changed.column("record_key")))
+            registry, entity_of = registry.filter(stay), entity_of.filter(stay)
         batch = build_features(new, config).append_column("org_member", extra["org_member"])
         done = attach(registry, entity_of, batch, model, config, namespace=dataset, cannot_link=rejected,
                       must_link=accepted)
         assignment, merges, links_table, review = done.assignment, done.merges, done.links, done.review
+        if changed.num_rows:
+            regrouped = _regroup(done, changed, known, registry, entity_of, model, config, dataset, rejected,
+                                 accepted)
+            assignment, merges, splits = regrouped.assignment, [*merges, *regrouped.merges], regrouped.splits
+            relinked, left_behind = regrouped.relinked, regrouped.left
     rule_of = _rules(links_table)
     created = set(assignment.column("entity_id").to_pylist()) - set(known.column("entity_id").to_pylist())
+    known = known.filter(pc.invert(pc.is_in(known.column("record_key"), value_set=pa.array(relinked, pa.string()))))
+    moved_by_split = sorted(set(relinked) - set(new.column("record_key").to_pylist()))
+    if moved_by_split:  # records moved by a split are not in this run's input: their rows are read for the links
+        moved_rows = _published(engine, dataset, keys=pa.array(moved_by_split, pa.string()))
+        new = pa.concat_tables([new, moved_rows.select(new.column_names).cast(new.schema)])
     organisation = dict(zip(new.column("record_key").to_pylist(), new.column("organisation").to_pylist(),
                             strict=True))
     links_rows = [{"record_key": r, "entity_id": e, "organisation": organisation.get(r),
                    "rule": "new" if e in created and rule_of.get(r) is None else (rule_of.get(r) or "model")}
                   for r, e in zip(assignment.column("record_id").to_pylist(),
                                   assignment.column("entity_id").to_pylist(), strict=True)]
-    touched = set(assignment.column("entity_id").to_pylist()) | {s for _, s in merges}
+    touched = set(assignment.column("entity_id").to_pylist()) | {s for _, s in merges} | left_behind
     entities = _golden(engine, dataset, touched, new, assignment, known, merges, priority)
     review_rows = [{"record_key_l": r["unique_id_l"], "record_key_r": r["unique_id_r"],
                     "match_probability": r["match_probability"]}
                    for r in review.select(["unique_id_l", "unique_id_r", "match_probability"]).to_pylist()]
     stats.update({"entities_created": len(created), "merges": len(merges), "review_pairs": len(review_rows),
                   "seconds": time.perf_counter() - started})
+    if changed.num_rows:
+        stats.update({"records_relinked": len(relinked), "splits": len(splits)})
     T.write_outcome(engine, dataset, run_id, links_rows=links_rows, merges=merges, entities=entities,
-                    review=review_rows, stats={k: v for k, v in stats.items() if isinstance(v, int | float | str)})
+                    review=review_rows, stats={k: v for k, v in stats.items() if isinstance(v, int | float | str)},
+                    relinked=relinked, splits=splits)
     if cache_dir is not None:
-        _store_cache(cache_dir, dataset, batch, append=mode == "incremental")
+        if changed.num_rows:  # the changed records' old columns are dropped from the cache, the new ones added
+            _store_cache(cache_dir, dataset, pa.concat_tables([registry, batch.cast(registry.schema)]), append=False)
+        else:
+            _store_cache(cache_dir, dataset, batch, append=mode == "incremental")
     if report_dir is not None:
         used = T.latest_model(engine, dataset)
         stats["report"] = str(write_match_report(report_dir / f"match-{dataset}-{run_id}.html", used, stats,
                                                  f"Match run {run_id} of {dataset}"))
     return stats
+
+
+def _changed_since_linked(engine: Engine, dataset: str, rows: pa.Table, known: pa.Table) -> pa.Table:
+    """The rows of ``rows`` already linked whose values changed after their link (``updated_at`` moves only
+    when a value changes; a record republished for its entity id keeps it)."""
+    linked = rows.filter(pc.is_in(rows.column("record_key"), value_set=known.column("record_key")))
+    if not linked.num_rows:
+        return linked
+    when = T.linked_at(engine, dataset, linked.column("record_key").to_pylist())
+    keep = [_utc(updated) > _utc(when[key]) for key, updated in
+            zip(linked.column("record_key").to_pylist(), linked.column("updated_at").to_pylist(), strict=True)]
+    return linked.filter(pa.array(keep, pa.bool_()))
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+@dataclass
+class _Regrouped:
+    assignment: pa.Table  # record_id, entity_id: the batch's records, then those a split moved
+    merges: list[tuple[str, str]]
+    splits: list[tuple[str, str, dict]]
+    relinked: list[str]  # already-linked records whose link is replaced
+    left: set[str]  # entities a record left: their golden records are rebuilt
+
+
+def _regroup(done: Attachment, changed: pa.Table, known: pa.Table, registry: pa.Table, entity_of: pa.Array,
+             model: dict[str, Any], config: MatchConfig, dataset: str, rejected: list, accepted: list) -> _Regrouped:
+    """Where the changed records went (:mod:`lienthong.match.rematch`), as the stage writes it."""
+    survivor = dict(done.merges)
+    before = dict(zip(known.column("record_key").to_pylist(), known.column("entity_id").to_pylist(), strict=True))
+    keys = set(changed.column("record_key").to_pylist())
+    assigned = dict(zip(done.assignment.column("record_id").to_pylist(),
+                        done.assignment.column("entity_id").to_pylist(), strict=True))
+    created = {e for e, c in zip(done.assignment.column("entity_id").to_pylist(),
+                                 done.assignment.column("created").to_pylist(), strict=True) if c}
+    changed_to = {k: survivor.get(assigned[k], assigned[k]) for k in keys}
+    old = {k: survivor.get(before[k], before[k]) for k in keys}
+    out = regroup(changed_to, created, old, registry, pc.fill_null(entity_of, ""), model, config,
+                  namespace=dataset, cannot_link=rejected, must_link=accepted)
+    final = {**assigned, **{k: (out.moved.get(k) or old[k]) for k in keys}}
+    moved_out = [(old[k], final[k], {"record_keys": [k], "why": "the record changed"}) for k in sorted(keys)
+                 if final[k] != old[k] and old[k] not in {a for a, _ in out.merges}]
+    others = {r: e for r, e in out.moved.items() if r not in keys}
+    ids = [*final, *others]
+    return _Regrouped(
+        assignment=pa.table({"record_id": pa.array(ids, pa.string()),
+                             "entity_id": pa.array([final.get(r) or others[r] for r in ids], pa.string())}),
+        merges=out.merges, splits=[*moved_out, *out.splits], relinked=[*sorted(keys), *others],
+        left={old[k] for k in keys if final[k] != old[k]})
 
 
 def _cache_path(cache_dir: Path, dataset: str) -> Path:
@@ -211,9 +289,10 @@ def _rules(links: pa.Table) -> dict[str, str]:
 
 
 # EM needs thousands of comparisons to estimate anything: below this many records a new registry is matched with the
-# model shipped in data/ (trained on the generated demo registry), and trained on its own records once it has grown.
+# model shipped in data/ (trained on generated people by scripts/train_default_match_model.py), and trained on its
+# own records once it has grown.
 MIN_TRAINING_RECORDS = 2_000
-_DEFAULT_NOTE = ("shipped default model (trained on the generated demo registry); the dataset's own model is trained "
+_DEFAULT_NOTE = ("shipped default model (trained on generated people); the dataset's own model is trained "
                  f"once it has {MIN_TRAINING_RECORDS:,} records")
 
 

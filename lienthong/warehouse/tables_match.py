@@ -156,6 +156,16 @@ def links(engine: Engine, dataset: str) -> pa.Table:
                      "entity_id": pa.array([r[1] for r in rows], pa.string())})
 
 
+def linked_at(engine: Engine, dataset: str, keys: list[str]) -> dict[str, datetime]:
+    """When each of ``keys`` (linked records) was last linked: a record updated since must be matched again."""
+    out: dict[str, datetime] = {}
+    with engine.connect() as conn:
+        for i in range(0, len(keys), 5_000):
+            out.update(conn.execute(select(match_link.c.record_key, match_link.c.linked_at).where(
+                match_link.c.dataset == dataset, match_link.c.record_key.in_(keys[i:i + 5_000]))).all())
+    return out
+
+
 def decisions(engine: Engine, dataset: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(accepted pairs, rejected pairs) of the review queue."""
     with engine.connect() as conn:
@@ -195,9 +205,13 @@ def start_run(engine: Engine, dataset: str, up_to_seq: int, mode: str, records: 
 
 def write_outcome(engine: Engine, dataset: str, run_id: int, *, links_rows: list[dict[str, Any]],
                   merges: list[tuple[str, str]], entities: list[dict[str, Any]], review: list[dict[str, Any]],
-                  stats: dict[str, Any]) -> None:
+                  stats: dict[str, Any], relinked: list[str] = (), splits: list[tuple[str, str, dict]] = ()
+                  ) -> None:
     """One transaction: new links, merges (links re-pointed, entity marked merged, history), golden records
     of the touched entities, new review pairs, and the run marked finished (which moves the cursor).
+
+    ``relinked``: records already linked whose link ``links_rows`` replaces (re-matched after a change, or moved
+    by a split); ``splits``: (entity, new entity, detail) history events of entities that came apart.
 
     The published records whose ``entity_id`` changes (linked for the first time, or in an absorbed entity) get
     a new ``published_seq`` in the same transaction, so consumers following the change feed see the change."""
@@ -210,7 +224,13 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links_rows: list
             republish_records(conn, dataset, select(match_link.c.record_key).where(
                 match_link.c.dataset == dataset, match_link.c.entity_id.in_([a for a, _ in merges])),
                 why="entity merged")
+        for chunk in range(0, len(relinked), 500):
+            conn.execute(delete(match_link).where(match_link.c.dataset == dataset,
+                                                  match_link.c.record_key.in_(list(relinked[chunk:chunk + 500]))))
         _bulk(conn, match_link, [{**r, "dataset": dataset, "run_id": run_id, "linked_at": now} for r in links_rows])
+        _bulk(conn, match_history, [{"dataset": dataset, "run_id": run_id, "event": "split", "entity_id": e,
+                                     "other_entity_id": other, "detail": detail, "at": now}
+                                    for e, other, detail in splits])
         if links_rows:  # records linked for the first time now carry an entity_id
             republish_records(conn, dataset, select(match_link.c.record_key).where(
                 match_link.c.dataset == dataset, match_link.c.run_id == run_id), why="entity assigned")

@@ -73,3 +73,24 @@ def test_emails_built_from_the_name_are_detected():
     features = pa.table({"email": ["nguyenvanan85@gmail.com", "lan.tran@x.vn", "abc@x.vn"],
                          "given": ["an", "lan", "minh"], "family": ["nguyen", "tran", "le"]})
     assert email_built_from_names(features) == pytest.approx(2 / 3)
+
+
+def test_address_of_several_columns_with_gaps_and_empty_columns():
+    """Empty cells, list columns with gaps and columns with no value at all keep one row per input row (pyarrow
+    26's element-wise join with null_handling="skip" drops the all-null rows: the matcher crashed on them)."""
+    table = pa.table({
+        "id": ["1", "2", "3", "4", "5"], "given": ["ann", "", None, "bob", "cy"],
+        "surname": ["lee", "kim", "", "", "o"],
+        "street_number": ["12", None, "", "7", None], "address_1": ["main street", None, "", "", None],
+        "address_2": [None, None, "unit 4", "", None], "suburb": pa.nulls(5, pa.string()),
+        "born": ["19800102", "", None, "not a date", "19991231"], "ssn": ["", None, "123", "4 5", None],
+    })
+    config = MatchConfig(record_id="id", given_name="given", family_name="surname",
+                         address=["street_number", "address_1", "address_2"], locality="suburb",
+                         date_of_birth="born", date_format="%Y%m%d", id_number="ssn", locale="generic")
+    f = build_features(table, config).to_pydict()
+    assert f["address"] == ["12 main street", None, "unit 4", "7", None]
+    assert f["locality"] == [None] * 5
+    assert f["given"] == ["ann", None, None, "bob", "cy"] and f["family"] == ["lee", "kim", None, None, "o"]
+    assert f["dob"] == ["1980-01-02", None, None, None, "1999-12-31"]
+    assert f["id_number"] == [None, None, "123", "45", None]

@@ -41,3 +41,20 @@ def test_trained_weights_follow_vietnamese_naming(matched):
 def test_email_built_from_names_is_left_out(matched):
     assert any("e-mail left out" in note for note in matched.model.notes)
     assert all(w["comparison"] != "email" for w in match_weights(matched.model))
+
+
+def test_trained_m_are_estimated_not_pinned_and_near_matches_count_for_a_match(matched):
+    """EM on pairs sharing an ID number (nearly all matches) used to pin every level's m at 1 or at the 0.001
+    floor, and weighed a given name with a typo *against* a match; m is now counted on those pairs."""
+    weights = match_weights(matched.model)
+    inside = [w for w in weights if w["m"] is not None and 0.002 < w["m"] < 0.998]
+    assert len(inside) >= len(weights) // 2
+    by_level = {(w["comparison"], w["level"]): w for w in weights}
+    assert 0.002 < by_level[("given", "Jaro-Winkler distance of given >= 0.92")]["m"] < 0.5
+    for comparison, near in (("given", "Jaro-Winkler distance of given >= 0.92"),
+                             ("family", "Jaro-Winkler distance of family >= 0.9"),
+                             ("middle", "Jaro-Winkler distance of middle >= 0.9"),
+                             ("date_of_birth", "one character apart"), ("date_of_birth", "day and month swapped"),
+                             ("ward", "same province")):
+        assert by_level[(comparison, near)]["weight"] > by_level[(comparison, "All other comparisons")]["weight"]
+    assert by_level[("given", "Jaro-Winkler distance of given >= 0.92")]["weight"] > 0

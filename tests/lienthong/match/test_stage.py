@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-import pytest
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import func, insert, select
 
 from lienthong.match.features import build_features
 from lienthong.match.review import apply_decision
 from lienthong.match.stage import match_dataset
 from lienthong.warehouse import tables_match as T
-from lienthong.warehouse.migrate import upgrade
 from lienthong.warehouse.tables import PUBLISHED
 from tests.lienthong.match.conftest import VI
 
@@ -35,14 +33,6 @@ def _publish(engine, sample, rows, seq):
     } for i, (r, c) in enumerate(zip(records.to_pylist(), f, strict=True))]
     with engine.begin() as conn:
         conn.execute(insert(PUBLISHED["members"]), values)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def engine(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    engine = create_engine(url)
-    upgrade(engine)
-    return engine
 
 
 def test_first_run_then_incremental_batch(engine, sample, tmp_path):
