@@ -1,7 +1,8 @@
 """The keys Vietnamese text is compared by: what is folded away, and what is kept.
 
 - :func:`match_key` folds case, diacritics (đ → d) and spacing: "Nữ" == "nu", "NGUYỄN  Thị" == "nguyen thi".
-  Labels, aliases, headers, code lists and the matcher's name keys use it.
+  Labels, aliases, headers and code lists use it; :func:`fold` is the same without the spacing, for words
+  (the matcher's name keys).
 - :func:`spelling_key` keeps every diacritic but ignores case, spacing, apostrophe and dash variants and *where*
   the tone mark sits ("Hoà" == "hòa"): two names that differ by a diacritic are different places ("Văn Lăng" is
   not "Văn Lang").
@@ -37,9 +38,14 @@ def without_diacritics(text: str) -> str:
     return unicodedata.normalize("NFC", _unmarked(text))
 
 
+def fold(text: str) -> str:
+    """``text`` without case and diacritics, đ made d, spacing as it is ("Nữ" -> "nu"): the key of one word."""
+    return _unmarked(text).casefold()
+
+
 def match_key(text: str) -> str:
     """Case-, diacritic- and whitespace-insensitive key used to look labels and aliases up ("Nữ" == "nu")."""
-    return " ".join(_unmarked(text).casefold().split())
+    return " ".join(fold(text).split())
 
 
 def clean_text(text: str) -> str:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from lienthong.vietnamese.folding import (
     PLAIN_LETTERS,
     clean_text,
+    fold,
     match_key,
     spelling_key,
     tone_on_first_of_pair,
@@ -70,6 +71,7 @@ def test_match_key_folds_case_diacritics_and_spacing() -> None:
     assert match_key("  NGUYỄN   Thị  Hoà ") == match_key("nguyen thi hòa") == "nguyen thi hoa"
     assert match_key("Nữ") == "nu" and match_key("Ðà Nẵng") == "da nang"
     assert match_key(unicodedata.normalize("NFD", "Đặng Thuỷ")) == "dang thuy"
+    assert fold("Ngô  Thị\x85") == "ngo  thi\x85"  # a word's key: spacing is not its business
 
 
 def test_spelling_key_ignores_tone_placement_but_keeps_diacritics() -> None:
