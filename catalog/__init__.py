@@ -21,7 +21,7 @@ from catalog.csv_io import CodeListFileError, read_code_list_csv
 from catalog.lists import get_code_list, load_code_lists
 from catalog.lookups import legacy_to_2025_province, province_of_ward, ward_lookup
 from catalog.model import CodeList, CodeValue, match_key
-from catalog.text import spelling_key
+from lienthong.vietnamese.folding import spelling_key
 
 __all__ = [
     "AgencyId",

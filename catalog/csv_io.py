@@ -18,7 +18,7 @@ from pathlib import Path
 
 from catalog.admin_units import typed_code_list
 from catalog.model import CodeList, CodeValue, match_key
-from catalog.text import clean_text, spelling_key
+from lienthong.vietnamese.folding import clean_text, spelling_key
 
 REQUIRED_COLUMNS = ("code", "label_vi")
 OPTIONAL_COLUMNS = ("label_en", "parent", "aliases", "valid_from", "valid_to")

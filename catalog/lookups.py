@@ -9,7 +9,7 @@ from functools import cache
 from catalog.admin_units import WARD_ABBREVIATIONS, WARD_PREFIXES, WardList
 from catalog.lists import get_code_list
 from catalog.model import match_key
-from catalog.text import spelling_key
+from lienthong.vietnamese.folding import spelling_key
 
 _AMBIGUOUS = ""  # an index key that names more than one ward of the province
 # Unit types a query may start with: full, abbreviated, and the abbreviation without its dot ("P Hoàn Kiếm").

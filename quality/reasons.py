@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from lienthong.masking import mask
 from schemas.base import Privacy
 
 
@@ -34,16 +35,13 @@ class Reason:
 
 
 def mask_value(value: object, privacy: Privacy) -> str | None:
-    """Mask a value for display according to its privacy class.
+    """A value for display according to its privacy class.
 
-    Direct identifiers keep only their first 2 and last 2 characters ("0912345678" -> "09******78"); other
-    classes are shown as they are, since a clerk needs to see e.g. the wrong date to fix it.
+    Direct identifiers are masked by the hub's one rule (:func:`lienthong.masking.mask`: "0912345678" ->
+    "*******678", "Nguyễn Văn An" -> "N***** V** A*"); other classes are shown as they are, since a clerk needs to
+    see e.g. the wrong date to fix it.
     """
     if value is None:
         return None
     text = str(value)
-    if privacy is not Privacy.DIRECT_IDENTIFIER:
-        return text
-    if len(text) <= 4:
-        return "*" * len(text)
-    return text[:2] + "*" * (len(text) - 4) + text[-2:]
+    return mask(text) if privacy is Privacy.DIRECT_IDENTIFIER else text

@@ -15,7 +15,6 @@ candidates — and returns the catalog's ward codes. See docs/addresses.md.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -27,6 +26,7 @@ import pyarrow.compute as pc
 from catalog import get_code_list
 from catalog.crosswalk import CrosswalkRow, address_keywords, ward_crosswalk
 from lienthong.cleaning.base import IssueType, RuleResult, Severity
+from lienthong.vietnamese.folding import PLAIN_LETTERS, tone_on_first_of_pair
 
 ISSUES: dict[str, IssueType] = {
     i.code: i
@@ -85,16 +85,9 @@ _ABBREVIATIONS = {
 }
 _ABBREVIATION_RE = re.compile(r"^(tp|tx|tt|đk|q|h|p|f|x|t)(?:\.\s*|\s+|(?=\d))", re.IGNORECASE)
 _SPLIT_RE = re.compile(r"\s*[,;|\n]\s*")
-_UNACCENT = str.maketrans(
-    "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ",
-    "aaaaaaaaaaaaaaaaaeeeeeeeeeeeiiiiiooooooooooooooooouuuuuuuuuuuyyyyyd",
-)
 _NON_KEY = re.compile(r"[^a-z0-9,]")
 _NON_WORD = re.compile(r"[\W_]")
 _LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
-# Tone on the first vowel of oa/oe/uy ("hòa", the package's spelling) and on the second ("hoà") both occur.
-_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
-_TONE_PLACEMENT = re.compile(r"([oòóỏõọ][aàáảãạeèéẻẽẹ])|([uùúủũụ][yỳýỷỹỵ])")
 
 
 class _Mapped(NamedTuple):
@@ -222,20 +215,14 @@ _LEGACY_SCHEMA = pa.schema(
 # ---------------------------------------------------------------------------------------------------- keys
 def _plain(text: str) -> str:
     """The package's key: lower case, no diacritics, letters and digits only ("Q. Ba Đình" -> "quanbadinh")."""
-    return _LEADING_ZEROS.sub("", _NON_KEY.sub("", text.lower().translate(_UNACCENT)))
-
-
-def _move_tone(match: re.Match[str]) -> str:
-    decomposed = unicodedata.normalize("NFD", match.group(0))
-    tones = "".join(c for c in decomposed if c in _TONE_MARKS)
-    base = "".join(c for c in decomposed if c not in _TONE_MARKS)
-    return unicodedata.normalize("NFC", base[0] + tones + base[1:])
+    return _LEADING_ZEROS.sub("", _NON_KEY.sub("", text.lower().translate(PLAIN_LETTERS)))
 
 
 def _keys(text: str) -> tuple[str, str]:
     """(plain key, accented key) of one address part; both have the same length so prefixes cut alike."""
-    accented = _TONE_PLACEMENT.sub(_move_tone, _LEADING_ZEROS.sub("", _NON_WORD.sub("", text.lower())))
-    plain = accented.translate(_UNACCENT)
+    # Tone on the first vowel of oa/oe/uy ("hòa", the package's spelling) and on the second ("hoà") both occur.
+    accented = tone_on_first_of_pair(_LEADING_ZEROS.sub("", _NON_WORD.sub("", text.lower())))
+    plain = accented.translate(PLAIN_LETTERS)
     if not plain.isascii():  # a letter outside Vietnamese: keep the plain key clean, give up the accented one
         plain = _NON_KEY.sub("", plain)
         accented = plain

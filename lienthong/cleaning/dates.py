@@ -199,7 +199,7 @@ def _parse_distinct(text: pa.Array, dayfirst: bool, pivot: int, rows: pa.Array |
     # Rewrites run only on the values that need them: a match is much cheaper than a replacement.
     t = _where(t, r"\s\s", [(r"\s+", " ")])
     t = _where(t, ":", [(r"[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?: ?(?:am|pm|sa|ch))?$", "")])
-    t = _where(t, "^[a-zđàáảãạâấầẩẫậăắằẳẵặêếềểễệôốồổỗộơớờởỡợ]", [
+    t = _where(t, r"^\pL", [  # starts with a letter: "ngày …", "tháng …", "năm …"
         (r"^ngày ?(\d{1,2}) ?tháng ?(\d{1,2}) ?năm ?(\d{4})$", r"\1/\2/\3"),
         (r"^(?:tháng|th\.?|t) ?(\d{1,2}) ?(?:năm ?|[/.\-] ?)(\d{4})$", r"\1/\2"),
         (r"^năm ?(\d{4})$", r"\1"),

@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 
 from catalog import get_code_list
 from lienthong.cleaning.base import IssueType, RuleResult, Severity, issues_where
+from lienthong.masking import mask
 
 _CHANGED, _FLAGGED, _REJECTED = Severity.CHANGED, Severity.FLAGGED, Severity.REJECTED
 
@@ -268,16 +269,6 @@ def explain(code: str, value: str | None, *, sex_code: str | None = None,
     suffix_vi = f" ({detail_vi})" if detail_vi else ""
     suffix_en = f" ({detail_en})" if detail_en else ""
     return f"Số giấy tờ {shown}{suffix_vi}: {issue.message_vi}", f"ID number {shown}{suffix_en}: {issue.message_en}"
-
-
-def mask(value: str | None) -> str:
-    """Keep the first and last two characters of an ID number ("001185012345" -> "00********45")."""
-    if not value:
-        return ""
-    text = value.strip()
-    if len(text) <= 4:
-        return "*" * len(text)
-    return text[:2] + "*" * (len(text) - 4) + text[-2:]
 
 
 def _consistent_cccd(candidate: pa.Array) -> pa.Array:

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from lienthong.cleaning.base import IssueType, RuleResult, Severity
 from lienthong.cleaning.text import map_distinct, map_words
+from lienthong.vietnamese.folding import fold
 
 ISSUES: dict[str, IssueType] = {
     i.code: i
@@ -65,7 +66,7 @@ def _words(filename: str) -> tuple[frozenset[str], frozenset[str]]:
     """(lowercase names, their unaccented keys) from a CSV in ``data/``."""
     with resources.files("lienthong.cleaning").joinpath("data", filename).open(encoding="utf-8") as f:
         names = {unicodedata.normalize("NFC", row["name"]).lower() for row in csv.DictReader(f)}
-    return frozenset(names), frozenset(_fold(n) for n in names)
+    return frozenset(names), frozenset(fold(n) for n in names)
 
 
 def family_names() -> frozenset[str]:
@@ -73,15 +74,10 @@ def family_names() -> frozenset[str]:
     return _words("family_names.csv")[0]
 
 
-def _fold(word: str) -> str:
-    decomposed = unicodedata.normalize("NFD", word.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("đ", "d").replace("ð", "d")
-
-
 def _is(word: str, filename: str) -> bool:
     exact, folded = _words(filename)
     low = unicodedata.normalize("NFC", word).lower()
-    return low in exact if not low.isascii() else _fold(low) in folded
+    return low in exact if not low.isascii() else fold(low) in folded
 
 
 def _clean_spaces(arr: pa.Array) -> pa.Array:
@@ -152,13 +148,13 @@ def _order_score(words: list[str]) -> float:
     family, *middle, given = words
     if _is_filler(given):
         return float("-inf")
-    score = 3 if _fold(family) in _COMMONEST else 1 if _is(family, "family_names.csv") else 0
+    score = 3 if fold(family) in _COMMONEST else 1 if _is(family, "family_names.csv") else 0
     if _is_filler(family):
         score -= 3
     score += sum(2 for w in middle if _is(w, "middle_names.csv"))
     if _is(given, "given_names.csv"):
         score += 2
-    elif _fold(given) in _COMMONEST:
+    elif fold(given) in _COMMONEST:
         score -= 3
     elif _is(given, "middle_names.csv"):
         score += 1
@@ -183,7 +179,7 @@ def reversed_order(full: pa.Array) -> RuleResult:
     def per_word(test: Callable[[str], bool]) -> np.ndarray:
         return np.array([test(w) for w in vocabulary], dtype=bool)[flat.indices.to_numpy(zero_copy_only=False)]
 
-    commonest = per_word(lambda w: _fold(w) in _COMMONEST)
+    commonest = per_word(lambda w: fold(w) in _COMMONEST)
     family = per_word(lambda w: _is(w, "family_names.csv"))
     filler = per_word(_is_filler)
     offsets = words.offsets.to_numpy()
@@ -218,7 +214,7 @@ def name_match_key(arr: pa.Array) -> pa.Array:
     """The key names are matched on: lowercase, no diacritics (so tone placement cannot matter), đ -> d,
     single spaces, no surrounding space; null for empty. "NGUYỄN  Thị Hoà" and "Nguyen Thi Hòa" share
     ``nguyen thi hoa``."""
-    return map_words(_clean_spaces(arr), _fold)  # per distinct word: a few thousand, not a million
+    return map_words(_clean_spaces(arr), fold)  # per distinct word: a few thousand, not a million
 
 
 def not_a_name(full: pa.Array) -> pa.Array:

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from phonenumbers import PhoneNumberType
 
 from lienthong.cleaning.base import IssueType, RuleResult, Severity
+from lienthong.masking import mask
 
 ISSUES: dict[str, IssueType] = {
     i.code: i
@@ -123,20 +124,10 @@ def is_valid_national(number: str) -> bool:
 
 
 def explain(code: str, value: str | None) -> tuple[str, str]:
-    """The exact (Vietnamese, English) message of one row's issue, with the number masked (first 3, last 2)."""
+    """The exact (Vietnamese, English) message of one row's issue, with the number masked (``lienthong.masking``)."""
     issue = ISSUES[code]
     shown = mask(value)
     return f"Số điện thoại {shown}: {issue.message_vi}", f"Phone {shown}: {issue.message_en}"
-
-
-def mask(value: str | None) -> str:
-    """Keep the first 3 and last 2 characters ("0912345678" -> "091*****78"): the carrier, not the person."""
-    if not value:
-        return ""
-    text = value.strip()
-    if len(text) <= 5:
-        return "*" * len(text)
-    return text[:3] + "*" * (len(text) - 5) + text[-2:]
 
 
 def _valid(national: pa.Array) -> pa.Array:

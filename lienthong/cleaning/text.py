@@ -1,4 +1,6 @@
-"""Vietnamese text: legacy encodings (TCVN3, VNI, VIQR), Unicode normalisation, tone placement and case.
+"""Vietnamese text rules over columns: legacy encodings (TCVN3, VNI, VIQR), Unicode normalisation, tone placement
+and case. What they know of Vietnamese (letters, syllables, tone placement, the encodings) is in
+:mod:`lienthong.vietnamese`; this module applies it to Arrow columns and reports what it changed.
 
 Order of use on a column: :func:`fix_column_encoding` first (it needs the raw characters: TCVN3 "ư" is the
 invisible soft hyphen U+00AD), then :func:`normalize_text`, then :func:`normalize_tone_placement` and, for
@@ -19,9 +21,7 @@ Per-row Python runs only over distinct values or distinct syllables; everything 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -31,15 +31,13 @@ import pyarrow.compute as pc
 from lienthong.cleaning.base import IssueType, RuleResult, Severity, merge_issues
 from lienthong.vietnamese import legacy_encodings as le
 from lienthong.vietnamese.encoding_detection import NON_ASCII as _NON_ASCII
-from lienthong.vietnamese.encoding_detection import VIETNAMESE_LETTERS as _VIETNAMESE_LETTERS
 from lienthong.vietnamese.encoding_detection import VIQR_CANDIDATE as _VIQR_CANDIDATE
 from lienthong.vietnamese.encoding_detection import Encoding, column_evidence, detect_column_encoding
 from lienthong.vietnamese.encoding_detection import as_text as _as_text
 from lienthong.vietnamese.encoding_detection import word_readings as _readings
 from lienthong.vietnamese.encoding_detection import word_valid as _word_valid
-from lienthong.vietnamese.syllables import VOWELS as _VOWELS
-from lienthong.vietnamese.syllables import is_syllable, parse_syllable
-from lienthong.vietnamese.syllables import strip_tone as _strip_tone
+from lienthong.vietnamese.letters import TONED_VOWELS, VIETNAMESE_LETTERS, VOWELS
+from lienthong.vietnamese.syllables import is_syllable, place_tone
 
 Legacy = Literal["tcvn3", "vni", "viqr"]
 
@@ -72,26 +70,6 @@ _NULL = pa.scalar(None, pa.string())
 _SPACE = r"[ \t\n\r\f\v\x{00a0}\x{2007}\x{202f}\x{3000}]"
 _ODD_SPACE = r"[\t\n\r\f\v\x{00a0}\x{2007}\x{202f}\x{3000}]"
 _INVISIBLE = r"[\x{200b}-\x{200d}\x{2060}\x{feff}\x00-\x08\x0e-\x1f\x7f]"
-
-# ---------------------------------------------------------------------------------------------------------
-# The syllable model: which letter strings are Vietnamese syllables, and where their tone mark goes.
-# ---------------------------------------------------------------------------------------------------------
-
-
-_LETTERS = re.compile(r"[^\W\d_]+")
-
-
-@lru_cache(maxsize=1 << 16)
-def _place_tone(word: str, style: Literal["old", "new"]) -> str:
-    """``word`` with its tone mark on the vowel ``style`` wants ("qủa" -> "quả"); unchanged if not a syllable."""
-    syllable = parse_syllable(word)
-    if syllable is None or not syllable.tone:
-        return word
-    at = syllable.tone_index(style)
-    chars = [_strip_tone(ch)[0] for ch in unicodedata.normalize("NFC", word)]
-    chars[at] = unicodedata.normalize("NFC", chars[at] + syllable.tone)
-    return "".join(chars)
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Vectorised helpers.
@@ -166,10 +144,9 @@ def normalize_text(arr: pa.Array) -> RuleResult:
 
 
 # A tone-marked vowel next to another vowel: the only values whose tone may be misplaced.
-_TONED = "".join(sorted({unicodedata.normalize("NFC", v + t) for v in _VOWELS + _VOWELS.upper()
-                         for t in le.TONE_MARKS}))
-_VOWEL_CLASS = _VOWELS + _VOWELS.upper() + _TONED
-_TONE_NEIGHBOUR = f"[{_TONED}][{_VOWEL_CLASS}]|[{_VOWEL_CLASS}][{_TONED}]"
+_VOWEL_CLASS = VOWELS + VOWELS.upper() + TONED_VOWELS
+_TONE_NEIGHBOUR = f"[{TONED_VOWELS}][{_VOWEL_CLASS}]|[{_VOWEL_CLASS}][{TONED_VOWELS}]"
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def normalize_tone_placement(arr: pa.Array, style: Literal["old", "new"] = "old") -> pa.Array:
@@ -179,7 +156,7 @@ def normalize_tone_placement(arr: pa.Array, style: Literal["old", "new"] = "old"
     arr = _as_text(arr)
 
     def word(w: str) -> str:
-        return _LETTERS.sub(lambda m: _place_tone(m.group(), style), w)
+        return _LETTERS.sub(lambda m: place_tone(m.group(), style), w)
 
     return map_words(arr, word, _TONE_NEIGHBOUR)
 
@@ -226,7 +203,7 @@ def decode_legacy(arr: pa.Array, encoding: Legacy) -> pa.Array:
 
 
 # Vietnamese letters outside what TCVN3/VNI text read as Latin-1/cp1252 can contain: only Unicode has them.
-_UNICODE_ONLY = "[" + "".join(sorted(_VIETNAMESE_LETTERS - le.LEGACY_DOMAIN)) + "]"
+_UNICODE_ONLY = "[" + "".join(sorted(VIETNAMESE_LETTERS - le.LEGACY_DOMAIN)) + "]"
 
 
 def fix_column_encoding(arr: pa.Array, encoding: Encoding | None = None) -> RuleResult:

@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from lienthong.cleaning.text import map_distinct
 from lienthong.demo import generator as G
 from lienthong.demo import vocabulary as V
+from lienthong.vietnamese.folding import without_diacritics
 
 COLUMNS = ("record_id", "organisation", "member_id", "full_name", "sex", "date_of_birth", "id_number", "phone",
            "ward_code", "address", "email")
@@ -164,12 +165,6 @@ def _organisations(rng: np.random.Generator, person: np.ndarray, first: np.ndarr
     return org
 
 
-def _fold_keep_case(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return plain.replace("đ", "d").replace("Đ", "D")
-
-
 def _noisy_names(rng: np.random.Generator, rec: pa.Table, first: np.ndarray) -> pa.Array:
     n = rec.num_rows
     family, middle, given = (rec.column(c).combine_chunks() for c in ("family_name", "middle_name", "given_name"))
@@ -190,7 +185,7 @@ def _noisy_names(rng: np.random.Generator, rec: pa.Table, first: np.ndarray) -> 
         if s == 2:
             return pc.utf8_lower(x)
         if s == 3:
-            return map_distinct(x, _fold_keep_case)
+            return map_distinct(x, without_diacritics)
         if s == 4:
             return map_distinct(x, lambda t: unicodedata.normalize("NFD", t))
         return x
@@ -273,7 +268,7 @@ def _emails(rng: np.random.Generator, rec: pa.Table, person: np.ndarray) -> pa.A
     """For 30% of people an e-mail built from the unaccented name and birth year, as many people make them."""
     n = rec.num_rows
     plain = map_distinct(pc.utf8_lower(rec.column("full_name").combine_chunks()),
-                         lambda t: _fold_keep_case(t).replace(" ", ""))
+                         lambda t: without_diacritics(t).replace(" ", ""))
     year = pc.utf8_slice_codeunits(pc.cast(rec.column("date_of_birth"), pa.string()), 2, 4)
     has = (person * 2654435761 % 1000) < 300  # per person, so all their records agree
     domain = G._take(pa.array(["@gmail.com", "@yahoo.com", "@gmail.com"]), person % 3)

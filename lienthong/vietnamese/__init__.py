@@ -1,9 +1,12 @@
-"""Field knowledge of Vietnamese text, at the bottom of the hub: legacy encodings, the syllable model, and which
-encoding a column is in.
+"""Field knowledge of Vietnamese text, at the bottom of the hub, each piece defined once (issue 14).
 
-Everything above may import it (connectors, cleaning, match, the demo); it imports nothing of the hub (STYLE rule
-13, the layers contract in pyproject.toml). Modules: :mod:`.legacy_encodings` (TCVN3, VNI, VIQR tables and string
-converters), :mod:`.syllables` (which strings are syllables, where the tone goes), :mod:`.encoding_detection`
-(a column's encoding, judged from all its words), :mod:`.folding` (the accent- and case-insensitive key labels are
-compared by), :mod:`.header_labels` (the usual Vietnamese labels of a member list's columns).
+Everything above may import it (connectors, catalog, cleaning, quality, match, the demo); it imports nothing of
+the hub but its errors (STYLE rule 13, the layers contract in pyproject.toml). Modules:
+
+- :mod:`.letters`: the vowels, the tone marks and vowel marks, the Vietnamese letters, tones stripped off;
+- :mod:`.syllables`: which strings are syllables, and where the tone goes in either convention (hòa / hoà);
+- :mod:`.folding`: the keys text is compared by (accents and case folded; or tone placement only);
+- :mod:`.legacy_encodings`: TCVN3, VNI, VIQR tables and string converters, cp1258 written as Windows does;
+- :mod:`.encoding_detection`: which encoding a file's bytes and each column of its text are in;
+- :mod:`.header_labels`: the usual Vietnamese labels of a member list's columns.
 """

@@ -23,7 +23,9 @@ table of the VNI-Windows font layout: e.g. ỵ is the single byte 0xEE ``î``). 
 in 0x80–0x9F are not supported: the ABC fonts do not use them.
 
 These functions work on single Python strings and are used by :mod:`lienthong.cleaning.text`, which applies
-them to Arrow arrays once per distinct value, and by tests and the demo-data corruption generator.
+them to Arrow arrays once per distinct value, and by tests and the demo-data corruption generator. Windows-1258,
+the legacy code page Python does have, is read by the codec (:mod:`.encoding_detection` tells when);
+:func:`encode_cp1258` writes it as Windows does, for tests and demo files.
 """
 
 from __future__ import annotations
@@ -32,6 +34,19 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
+
+from lienthong.vietnamese.letters import (
+    ACUTE,
+    BREVE,
+    CIRCUMFLEX,
+    DOT,
+    GRAVE,
+    HOOK,
+    HORN,
+    TILDE,
+    split_letter,
+    strip_tones,
+)
 
 # Unicode letter -> its TCVN3 byte (hex). Lowercase letters with tones, the 7 capitals TCVN3 has.
 _TCVN3_CODES = """
@@ -48,11 +63,6 @@ TCVN3_DECODE: dict[str, str] = {legacy: uni for uni, legacy in TCVN3_ENCODE.item
 # Letters TCVN3 stores only in lowercase: their case must be guessed back from the word around them.
 TCVN3_CASELESS = frozenset(legacy for uni, legacy in TCVN3_ENCODE.items() if uni.islower() and uni.upper()
                            not in TCVN3_ENCODE)
-
-# Combining marks.
-GRAVE, ACUTE, HOOK, TILDE, DOT = "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"
-CIRCUMFLEX, BREVE, HORN = "\u0302", "\u0306", "\u031b"
-TONE_MARKS = GRAVE + ACUTE + HOOK + TILDE + DOT
 
 # VNI-Windows: the lowercase modifier bytes (the uppercase ones are the same letters in uppercase, 0x20 lower).
 _VNI_TONE = {ACUTE: "ù", GRAVE: "ø", HOOK: "û", TILDE: "õ", DOT: "ï"}
@@ -92,20 +102,12 @@ VIQR_TOKEN = re.compile(r"(dd|DD|Dd)|([aeiouyAEIOUY])([\^(+*]?)(['`?~.]?)")
 LEGACY_DOMAIN = frozenset(map(chr, range(256))) | frozenset(bytes(range(128, 160)).decode("cp1252", "ignore"))
 
 
-def _split_letter(ch: str) -> tuple[str, str, str]:
-    """(base letter, diacritic mark or "", tone mark or "") of one NFC character."""
-    decomposed = unicodedata.normalize("NFD", ch)
-    tone = "".join(m for m in decomposed[1:] if m in TONE_MARKS)
-    mark = "".join(m for m in decomposed[1:] if m not in TONE_MARKS)
-    return decomposed[0], mark, tone
-
-
 @cache
 def _vni_letter(ch: str) -> str:
     if ch.lower() in _VNI_LETTERS and ch.lower() != "ơ" and ch.lower() != "ư":
         out = _VNI_LETTERS[ch.lower()]
         return out.upper() if ch.isupper() else out
-    base, mark, tone = _split_letter(ch)
+    base, mark, tone = split_letter(ch)
     if base.lower() not in "aeiouy" or not (mark or tone):
         return ch
     upper = base.isupper()
@@ -146,12 +148,36 @@ def encode_viqr(text: str) -> str:
         if ch in "đĐ":
             out.append("dd" if ch == "đ" else "DD")
             continue
-        base, mark, tone = _split_letter(ch)
+        base, mark, tone = split_letter(ch)
         if base.lower() not in "aeiouy" or mark not in ("", *_VIQR_MARK):
             out.append(ch)
             continue
         out.append(base + _VIQR_MARK.get(mark, "") + _VIQR_TONE.get(tone, ""))
     return "".join(out)
+
+
+def encode_cp1258(text: str) -> bytes:
+    """Encode Vietnamese text the way Windows-1258 stores it: precomposed letter when the code page has one,
+    otherwise the base letter followed by a combining tone mark (``ễ`` → ``ê`` + U+0303).
+
+    Python's ``cp1258`` codec only maps characters one to one, so ``"Nguyễn".encode("cp1258")`` fails; tests
+    and demo data use this to produce realistic legacy files.
+
+    Raises:
+        UnicodeEncodeError: a character that cp1258 cannot represent even decomposed.
+    """
+    parts: list[str] = []
+    for match in _CLUSTER.finditer(unicodedata.normalize("NFD", text)):
+        cluster = unicodedata.normalize("NFC", match.group())
+        try:
+            cluster.encode("cp1258")
+        except UnicodeEncodeError:
+            cluster = "".join(strip_tones(cluster))  # the letter with its vowel mark, then the tone
+        parts.append(cluster)
+    return "".join(parts).encode("cp1258")
+
+
+_CLUSTER = re.compile(r".[\u0300-\u036f]*", re.DOTALL)  # a character and the combining marks after it
 
 
 def decode_tcvn3(text: str) -> str:

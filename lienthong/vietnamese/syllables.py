@@ -1,7 +1,7 @@
 """The Vietnamese syllable model: which letter strings are Vietnamese syllables, and where their tone mark goes.
 
 Field knowledge at the bottom of the hub (STYLE rule 13): the clean stage, the encoding detection of the
-connectors and the matcher all ask it, and it imports nothing of the hub but the legacy-encoding tables.
+connectors and the matcher all ask it, and it imports nothing of the hub but the letters.
 Moved here from ``lienthong.cleaning.text`` (issue 13), which still re-exports :func:`is_syllable`.
 """
 
@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from lienthong.vietnamese import legacy_encodings as le
+from lienthong.vietnamese.letters import ACUTE, DOT, VOWELS, strip_tones
 
-TONES = frozenset(le.TONE_MARKS)
 _ONSETS = ("ngh", "ng", "gh", "gi", "kh", "nh", "ph", "th", "tr", "ch", "qu",
            "b", "c", "d", "đ", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "")
 _CODAS = ("ng", "nh", "ch", "c", "m", "n", "p", "t", "")
-VOWELS = "aăâeêioôơuưy"
 _RHYMES_TEXT = """
 a ai ao au ay ac ach am an ang anh ap at ăc ăm ăn ăng ăp ăt âc âm ân âng âp ât âu ây
 e ec em en eng eo ep et ê êch êm ên ênh êp êt êu i ia ich im in inh ip it iu iêc iêm iên iêng iêp iêt iêu
@@ -62,17 +60,11 @@ class Syllable:
         return len(self.onset) + at
 
 
-def strip_tone(word: str) -> tuple[str, list[str]]:
-    decomposed = unicodedata.normalize("NFD", word)
-    tones = [ch for ch in decomposed if ch in TONES]
-    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in TONES)), tones
-
-
 @lru_cache(maxsize=1 << 16)
 def parse_syllable(word: str) -> Syllable | None:
     """The syllable ``word`` (any case, NFC or not) spells, or None if it is not a Vietnamese syllable."""
     word = unicodedata.normalize("NFC", word.lower())
-    base, tones = strip_tone(word)
+    base, tones = strip_tones(word)
     if len(tones) > 1 or not base or len(base) != len(word):
         return None  # two tones, or a mark that did not compose with its letter
     if tones and not any(ch != b and b in VOWELS for ch, b in zip(word, base, strict=True)):
@@ -92,7 +84,7 @@ def parse_syllable(word: str) -> Syllable | None:
         rule = _SPELLING.get(onset)
         if rule and (vowels[0] in rule[0]) != rule[1]:
             continue
-        if coda in ("c", "ch", "p", "t") and tone not in (le.ACUTE, le.DOT):
+        if coda in ("c", "ch", "p", "t") and tone not in (ACUTE, DOT):
             continue  # a stop final takes only the sắc or nặng tone
         return Syllable(onset, vowels, coda, tone)
     return None
@@ -101,3 +93,16 @@ def parse_syllable(word: str) -> Syllable | None:
 def is_syllable(word: str) -> bool:
     """Whether ``word`` is one Vietnamese syllable (with at most one tone mark, anywhere on its vowels)."""
     return parse_syllable(word) is not None
+
+
+@lru_cache(maxsize=1 << 16)
+def place_tone(word: str, style: Literal["old", "new"] = "old") -> str:
+    """``word`` with its tone mark on the vowel ``style`` wants ("qủa" -> "quả", "hoà" -> "hòa" in the old
+    style, "hòa" -> "hoà" in the new); unchanged if it is not a syllable or has no tone."""
+    syllable = parse_syllable(word)
+    if syllable is None or not syllable.tone:
+        return word
+    at = syllable.tone_index(style)
+    chars = [strip_tones(ch)[0] for ch in unicodedata.normalize("NFC", word)]
+    chars[at] = unicodedata.normalize("NFC", chars[at] + syllable.tone)
+    return "".join(chars)

@@ -32,8 +32,8 @@ from sqlalchemy import Connection, Engine, case, delete, func, insert, literal, 
 
 from connectors.base import MEDIA_NDJSON
 from connectors.formats import read_payload, to_ndjson
-from lienthong.cleaning.identity import mask
 from lienthong.errors import HubError
+from lienthong.masking import mask
 from lienthong.pseudonymise import pseudonymise
 from lienthong.registry import SourceConfig
 from lienthong.warehouse import tables_match as T

@@ -103,7 +103,7 @@ def test_prefix_keyed_validation_agrees_with_per_number_validation():
 
 def test_messages_mask_the_number():
     vi, en = explain("phone_invalid", "0987654321")
-    assert "098*****21" in vi and "098*****21" in en and "0987654321" not in vi + en
+    assert "*******321" in vi and "*******321" in en and "0987654321" not in vi + en
     assert ISSUES["phone_invalid"].severity is Severity.REJECTED
     assert ISSUES["phone_converted_2018"].severity is Severity.CHANGED
 
