@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from catalog.admin_units import WARD_ABBREVIATIONS, WARD_PREFIXES  # noqa: E402 - after the repository is on the path
 from catalog.manifest import DATA_DIR  # noqa: E402
-from catalog.text import clean_text, spelling_key, without_diacritics  # noqa: E402
+from lienthong.vietnamese.folding import clean_text, spelling_key, without_diacritics  # noqa: E402
 
 PACKAGE_VERSION = "2025.10.1"  # the version the catalog's lists were frozen from
 UNITS_DATE = "2025-07-01"

@@ -15,11 +15,11 @@ import pyarrow.compute as pc
 
 from lienthong.cleaning import columns as parts
 from lienthong.cleaning.base import merge_issues
-from lienthong.cleaning.legacy_encodings import decode_tcvn3, decode_vni
 from lienthong.errors import MalformedInput
 from lienthong.registry import SourceConfig
 from lienthong.stages.clean import MAP_ISSUES
 from lienthong.vietnamese.header_labels import ADDRESS_PARTS, COLUMN_PARTS
+from lienthong.vietnamese.legacy_encodings import decode_tcvn3, decode_vni
 from schemas import get_contract
 
 

@@ -14,7 +14,7 @@ from catalog.admin_units import WardList
 from catalog.lists import get_code_list
 from catalog.lookups import legacy_to_2025_province, province_of_ward, ward_lookup
 from catalog.manifest import DATA_DIR
-from catalog.text import clean_text, spelling_key
+from lienthong.vietnamese.folding import clean_text, spelling_key
 
 # The merges of 1 July 2025 as written in /work/shared/VIETNAMESE_DATA.md (old code -> 2025 code), typed here
 # independently of catalog/data/legacy_provinces.csv. Provinces the notes do not mention kept their own code.

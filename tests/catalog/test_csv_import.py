@@ -10,7 +10,7 @@ import pytest
 
 from catalog.admin_units import WardList
 from catalog.csv_io import CodeListFileError, read_code_list_csv
-from catalog.text import spelling_key
+from lienthong.vietnamese.folding import spelling_key
 
 META = {
     "name": "sexes", "version": "test-1", "title_vi": "Giới tính", "title_en": "Sex",
