@@ -152,10 +152,9 @@ def settings_for(features: pa.Table, config: MatchConfig) -> tuple[SettingsCreat
 def db_api(backend: str = "duckdb") -> Any:
     """The Splink database API of the backend setting (DuckDB in memory; Spark needs a running session)."""
     if backend == "spark":
-        from pyspark.sql import SparkSession  # an optional dependency: only national-scale deployments have it
-        from splink import SparkAPI
+        from lienthong.match.spark_backend import spark_api  # pyspark is optional: only national-scale deployments
 
-        return SparkAPI(spark_session=SparkSession.builder.getOrCreate())
+        return spark_api()
     import duckdb
     from splink import DuckDBAPI
 
