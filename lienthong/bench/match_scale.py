@@ -4,11 +4,10 @@ Per size, the generated registry (:mod:`lienthong.demo.match_sample`) is written
 then starts in a fresh process (wall time and peak memory belong to it alone):
 
 * DuckDB, training included (the model is saved for the other runs);
-* DuckDB with the saved model;
-* Spark with the saved model (sizes up to ``spark_max``): Splink's SparkAPI on ``LIENTHONG_SPARK_MASTER``, or
-  Spark's default ``local[*]``. Features, vetoes and clustering stay in the Python process in both cases; only
-  blocking and scoring move to Spark, whose JVM memory is not in the process's peak (its heap is set by
-  ``PYSPARK_SUBMIT_ARGS``, here ``--driver-memory``).
+* up to ``spark_max`` records, DuckDB and Spark with the saved model (Splink's SparkAPI on
+  ``LIENTHONG_SPARK_MASTER``, or Spark's default ``local[*]``). Features, vetoes and clustering stay in the
+  Python process in both cases; only blocking and scoring move to Spark, whose JVM memory is not in the
+  process's peak (its heap is set by ``PYSPARK_SUBMIT_ARGS``, here ``--driver-memory``).
 
 Figures go to the ``match-scale`` section of docs/BENCHMARKS.md; docs/match.md derives the crossover and the
 national-scale plan from them.
@@ -93,7 +92,7 @@ def run_scale_bench(*, sizes: list[int], spark_max: int, out: Path) -> list[dict
             pq.write_table(sample.truth, folder / "truth.parquet")
             generated = time.perf_counter() - start
             del sample
-            modes = ["duckdb-trained", "duckdb"] + (["spark"] if size <= spark_max else [])
+            modes = ["duckdb-trained"] + (["duckdb", "spark"] if size <= spark_max else [])
             for mode in modes:
                 done = subprocess.run([sys.executable, "-m", "lienthong.bench.match_scale", mode, str(folder)],
                                       check=True, capture_output=True, text=True, env=env)

@@ -213,6 +213,10 @@ def linker_for(model: TrainedModel | dict[str, Any], features: pa.Table, backend
     """A linker over ``features`` with a saved model's parameters."""
     settings = model.settings if isinstance(model, TrainedModel) else model
     api = db_api(backend)
+    if backend == "spark":
+        from lienthong.match.spark_backend import settings_for_spark  # a saved model's SQL is DuckDB's
+
+        settings = settings_for_spark(settings)
     return Linker(api.register(features), settings, log_level=logging.ERROR)
 
 
