@@ -17,10 +17,11 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import requests
 from services import ScaleTestError, Services, free_port, port_answers, services, wait_for
 
-RECORDS = int(os.environ.get("LIENTHONG_SCALE_SPARK_RECORDS", "20000"))
+RECORDS = int(os.environ.get("LIENTHONG_SCALE_SPARK_RECORDS", "10000"))
 BATCH = RECORDS // 10
 MIN_F1 = 0.999
 
@@ -100,14 +101,16 @@ def _compare(stack: ExitStack) -> str:
     model = match_records(records, config("duckdb")).model.settings  # trained once, saved, used by both
     spark = spark_session()
     stack.callback(spark.stop)
-    timings, full = {}, {}
+    timings, full, by_model = {}, {}, {}
     for backend in ("duckdb", "spark"):
         start = time.perf_counter()
-        full[backend] = match_records(records, config(backend), model=model).clusters
+        result = match_records(records, config(backend), model=model)
         timings[backend] = time.perf_counter() - start
+        full[backend], by_model[backend] = result.clusters, result.stats["links_by_model"]
     f1 = _agreement(full["duckdb"], full["spark"])
-    if f1 < MIN_F1:
-        msg = f"Spark and DuckDB clusters differ: pairwise F1 {f1:.4f} < {MIN_F1}"
+    if f1 < MIN_F1 or not by_model["spark"]:
+        msg = (f"Spark and DuckDB clusters differ: pairwise F1 {f1:.4f} (at least {MIN_F1}); links by the model "
+               f"{by_model['duckdb']} on DuckDB, {by_model['spark']} on Spark")
         raise ScaleTestError(msg)
 
     base, batch = records.slice(0, records.num_rows - BATCH), records.slice(records.num_rows - BATCH)
@@ -118,15 +121,17 @@ def _compare(stack: ExitStack) -> str:
     attached = {b: attach(features, entity, new, model, config(b), namespace="members") for b in ("duckdb", "spark")}
     duck, on_spark = attached["duckdb"], attached["spark"]
     same_ids = duck.assignment.sort_by("record_id").equals(on_spark.assignment.sort_by("record_id"))
-    if not same_ids or sorted(duck.merges) != sorted(on_spark.merges):
+    model_links = {b: pc.sum(pc.is_null(a.links.column("rule"))).as_py() for b, a in attached.items()}
+    if not same_ids or sorted(duck.merges) != sorted(on_spark.merges) or not model_links["spark"]:
         changed = sum(a != b for a, b in zip(duck.assignment.sort_by("record_id").column("entity_id").to_pylist(),
                                              on_spark.assignment.sort_by("record_id").column("entity_id").to_pylist(),
                                              strict=True))
         msg = (f"incremental run: {changed} of {BATCH} new records got another entity id on Spark; merges "
-               f"{len(duck.merges)} on DuckDB, {len(on_spark.merges)} on Spark")
+               f"{len(duck.merges)} on DuckDB, {len(on_spark.merges)} on Spark; links by the model {model_links}")
         raise ScaleTestError(msg)
     attached_to_existing = sum(not c for c in on_spark.assignment.column("created").to_pylist())
     return (f"splink SparkAPI (standalone master + 1 worker): {records.num_rows:,} records, Spark vs DuckDB "
-            f"pairwise F1 {f1:.4f} (saved model; DuckDB {timings['duckdb']:.0f}s, Spark {timings['spark']:.0f}s); "
-            f"incremental {BATCH:,} records: same entity ids on both ({attached_to_existing:,} joined existing "
-            f"entities, {len(on_spark.merges)} merges recorded)")
+            f"pairwise F1 {f1:.4f} (saved model; links by the model {by_model['duckdb']:,} / {by_model['spark']:,}; "
+            f"DuckDB {timings['duckdb']:.0f}s, Spark {timings['spark']:.0f}s); incremental {BATCH:,} records: same "
+            f"entity ids on both ({attached_to_existing:,} joined existing entities, {model_links['spark']:,} links "
+            f"by the model, {len(on_spark.merges)} merges recorded)")
