@@ -103,6 +103,8 @@ def _environment(home: Path, metadata: str, warehouse: str, broker: str, port: i
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "3",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+        # on a busy machine the api-server may answer a worker after the default 5 s: a task failed for that alone
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
         "LIENTHONG_HOME": str(home / "hub"),
         "LIENTHONG_DATABASE_URL": warehouse,
         "LIENTHONG_SOURCES_DIR": str(home / "sources"),
