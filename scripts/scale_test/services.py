@@ -18,6 +18,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import psycopg
 
 DEFAULT_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -70,12 +71,21 @@ class Services:
         return proc
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        """Send ``sig`` to the process group of ``name`` (the process and every child it forked)."""
+        """Send ``sig`` to ``name``, every process it forked and their process groups.
+
+        The whole tree, not only the group: Airflow's supervisor puts each task process in a group of its own, so
+        killing the worker's group left the task running (and finishing its work) after its worker was "lost".
+        """
         proc = self.started[name]
         try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
+            tree = [proc.pid, *(child.pid for child in psutil.Process(proc.pid).children(recursive=True))]
+        except psutil.NoSuchProcess:
+            tree = [proc.pid]
+        for pid in tree:
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(os.getpgid(pid), sig)
+            with suppress(ProcessLookupError):
+                os.kill(pid, sig)
 
     def alive(self, name: str) -> bool:
         return self.started[name].poll() is None
