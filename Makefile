@@ -4,11 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test test-fast bench lint migration clean
+.PHONY: venv demo test test-fast scale-test bench lint migration clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,airflow]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,airflow,spark]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -25,6 +25,12 @@ test: $(STAMP)
 ## Unit tests only (no database, no servers).
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
+
+## Airflow on CeleryExecutor (two workers, one killed mid-task) and Splink on a Spark standalone cluster, run for
+## real on this machine: one line per engine. Also part of `make test` (tests/scale/test_scale.py, marked slow).
+scale-test: $(STAMP)
+	@dsn="$$(PYTHON=$(BIN)/python scripts/ensure-postgres.sh)" && \
+	  LIENTHONG_TEST_PG_DSN="$$dsn" PYTHONPATH=$(CURDIR) $(BIN)/python scripts/scale_test $(SCALE_ARGS)
 
 ## 1,000,000 generated member rows, CSV to published PostgreSQL rows; writes docs/BENCHMARKS.md.
 bench: $(STAMP)

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         default=None, validation_alias="AIRFLOW_API_URL",
         description="Airflow api-server base URL; when set, `sync --via-airflow` triggers DAG runs there.",
     )
+    spark_master: str | None = Field(
+        default=None, description="Spark master of `backend: spark` matching (spark://host:7077); default: Spark's.",
+    )
+    spark_checkpoint_dir: str | None = Field(
+        default=None, description="Where Splink on Spark writes its intermediate Parquet; every Spark node must reach "
+                                  "it (hdfs://, s3a://, a shared mount). Default: <home>/spark-checkpoints.",
+    )
     api_max_upload_mb: float = Field(default=200, description="HTTP API: largest feed upload accepted (413 above).")
     api_max_upload_rows: int = Field(default=2_000_000, description="HTTP API: most rows in one uploaded feed.")
     api_parse_memory_mb: int = Field(

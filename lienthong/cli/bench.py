@@ -34,3 +34,16 @@ def hub(
     from lienthong.bench import run_bench
 
     run_bench(rows=rows, out=out)
+
+
+@app.command("match-scale")
+def match_scale(
+    sizes: Annotated[str, typer.Option(help="Registry sizes, comma-separated.")] = "1000000,2000000,5000000",
+    spark_max: Annotated[int, typer.Option(help="Largest size also run on Spark (0: none).")] = 100_000,
+    out: Annotated[Path, typer.Option(help="Where to write the figures.")] = BENCHMARKS,
+) -> None:
+    """Matching at growing sizes on DuckDB and on Spark (LIENTHONG_SPARK_MASTER or local): the capacity plan."""
+    from lienthong.bench.match_scale import run_scale_bench
+
+    run_scale_bench(sizes=[int(s) for s in sizes.split(",")], spark_max=spark_max, out=out)
+    typer.echo(f"written to {out}")

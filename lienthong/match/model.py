@@ -234,10 +234,9 @@ def settings_for(features: pa.Table, config: MatchConfig) -> tuple[SettingsCreat
 def db_api(backend: str = "duckdb") -> Any:
     """The Splink database API of the backend setting (DuckDB in memory; Spark needs a running session)."""
     if backend == "spark":
-        from pyspark.sql import SparkSession  # an optional dependency: only national-scale deployments have it
-        from splink import SparkAPI
+        from lienthong.match.spark_backend import spark_api  # pyspark is optional: only national-scale deployments
 
-        return SparkAPI(spark_session=SparkSession.builder.getOrCreate())
+        return spark_api()
     import duckdb
     from splink import DuckDBAPI
 
@@ -341,6 +340,10 @@ def linker_for(model: TrainedModel | dict[str, Any], features: pa.Table, backend
     """A linker over ``features`` with a saved model's parameters."""
     settings = model.settings if isinstance(model, TrainedModel) else model
     api = db_api(backend)
+    if backend == "spark":
+        from lienthong.match.spark_backend import settings_for_spark  # a saved model's SQL is DuckDB's
+
+        settings = settings_for_spark(settings)
     return Linker(api.register(features), settings, log_level=logging.ERROR)
 
 
