@@ -34,3 +34,14 @@ def hub(
     from lienthong.bench import run_bench
 
     run_bench(rows=rows, out=out)
+
+
+@app.command()
+def rules(
+    rows: Annotated[int, typer.Option(help="Rows of generated members each rule runs on.")] = 1_000_000,
+    out: Annotated[Path, typer.Option(help="Where to write the figures.")] = BENCHMARKS,
+) -> None:
+    """Each cleaning rule, the CSV reader and the member generator alone on generated rows (rows/s)."""
+    from lienthong.bench.rules import run_rules_bench
+
+    run_rules_bench(rows=rows, out=out)
