@@ -40,10 +40,20 @@ upgrade: | $(UV)
 demo: $(STAMP)
 	$(BIN)/lienthong demo
 
-## The whole test suite, integration tests included, against a real PostgreSQL (started if needed).
+# Tests run on every core (pytest-xdist), a test file per worker at a time: module fixtures are built once.
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadfile
+
+## The whole test suite but the scale floors (marked `bench`), integration tests included, against a real
+## PostgreSQL (started if needed).
 test: $(STAMP)
 	@dsn="$$(PYTHON=$(BIN)/python scripts/ensure-postgres.sh)" && \
-	  LIENTHONG_TEST_PG_DSN="$$dsn" $(BIN)/pytest $(PYTEST_ARGS)
+	  LIENTHONG_TEST_PG_DSN="$$dsn" $(BIN)/pytest $(PYTEST_PARALLEL) -m "not bench" $(PYTEST_ARGS)
+
+## Everything `make test` runs, and the scale floors (accuracy on tens of thousands of generated records): CI.
+test-all: $(STAMP)
+	@dsn="$$(PYTHON=$(BIN)/python scripts/ensure-postgres.sh)" && \
+	  LIENTHONG_TEST_PG_DSN="$$dsn" $(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 ## The wheel without extras in a fresh venv: init, normalize, sync; then [airflow] and the DAGs' import.
 smoke: $(STAMP)
@@ -51,7 +61,7 @@ smoke: $(STAMP)
 
 ## Unit tests only (no database, no servers).
 test-fast: $(STAMP)
-	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not integration and not bench" $(PYTEST_ARGS)
 
 ## 1,000,000 generated member rows, CSV to published PostgreSQL rows; writes docs/BENCHMARKS.md.
 bench: $(STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -20,9 +21,10 @@ def _admin_connect() -> psycopg.Connection:
         pytest.fail(f"PostgreSQL is not reachable at {ADMIN_DSN!r} (run the tests with `make test`): {exc}")
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A SQLAlchemy URL of a brand-new, empty PostgreSQL database, dropped after the test."""
+@contextmanager
+def new_database() -> Iterator[str]:
+    """A SQLAlchemy URL of a brand-new, empty PostgreSQL database, dropped afterwards (a uuid name: test workers
+    running in parallel never share one)."""
     name = f"lienthong_test_{uuid.uuid4().hex[:12]}"
     with _admin_connect() as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -33,3 +35,10 @@ def pg_url() -> Iterator[str]:
     finally:
         with _admin_connect() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A SQLAlchemy URL of a brand-new, empty PostgreSQL database, dropped after the test."""
+    with new_database() as url:
+        yield url
