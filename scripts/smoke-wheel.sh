@@ -15,7 +15,11 @@ trap 'rm -rf "$work"' EXIT
 say() { printf '\n== %s\n' "$*"; }
 
 say "build the wheel"
-"$uv" build --quiet --wheel --out-dir "$work/dist" "$root"
+# From a copy of what the wheel is made of: setuptools leaves build/ and *.egg-info beside the sources it builds.
+mkdir "$work/src"
+cp -r "$root"/{pyproject.toml,README.md,lienthong,connectors,schemas,catalog,quality} "$work/src/"
+find "$work/src" -name __pycache__ -prune -exec rm -rf {} +
+"$uv" build --quiet --wheel --out-dir "$work/dist" "$work/src"
 wheel="$(ls "$work"/dist/lienthong-*.whl)"
 
 fresh_venv() {  # $1 folder, $2 requirement: a venv outside the checkout, pinned by the lock
