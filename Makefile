@@ -4,30 +4,67 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test test-fast scale-test bench lint migration clean
+LOCK := requirements/lock.txt
+UV := $(BIN)/uv
+# The lock is resolved for the Python of docker/Dockerfile's image; Airflow's own pins are respected as its metadata
+# states them (Airflow's published constraints files are not reachable from our machines: only PyPI is).
+LOCK_CMD = $(UV) pip compile pyproject.toml --extra dev --extra airflow --extra spark --python-version 3.11 --quiet -o $(LOCK)
 
-$(STAMP): pyproject.toml
+.PHONY: venv demo test test-all test-fast smoke bench lint lock upgrade migration clean
+
+# uv itself, at the version the lock names, bootstraps the venv (its cache, ~/.cache/uv, makes re-installs fast).
+$(UV):
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,airflow,spark]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' $(LOCK))"
+
+# The venv is exactly the lock (sync removes what the lock does not name), then the project itself, editable.
+# `uv pip check` fails when pyproject.toml asks for something the lock lacks: run `make lock`.
+$(STAMP): pyproject.toml $(LOCK) | $(UV)
+	$(UV) pip sync --quiet --python $(BIN)/python $(LOCK)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(UV) pip check --quiet --python $(BIN)/python || { echo "pyproject.toml and $(LOCK) disagree: make lock"; exit 1; }
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+## After changing a dependency in pyproject.toml: re-resolve the lock, keeping every other pin where it is.
+lock: | $(UV)
+	$(LOCK_CMD)
+
+## Newest versions allowed by pyproject.toml into the lock, installed, then the whole test suite.
+upgrade: | $(UV)
+	$(LOCK_CMD) --upgrade
+	$(MAKE) test
 
 ## Run the main job on the bundled demo sources into var/ (SQLite unless LIENTHONG_DATABASE_URL is set).
 demo: $(STAMP)
 	$(BIN)/lienthong demo
 
-## The whole test suite, integration tests included, against a real PostgreSQL (started if needed).
+# Tests run on every core (pytest-xdist), a test file per worker at a time: module fixtures are built once.
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadfile
+
+## The whole test suite but the scale floors (marked `bench`), integration tests included, against a real
+## PostgreSQL (started if needed).
 test: $(STAMP)
 	@dsn="$$(PYTHON=$(BIN)/python scripts/ensure-postgres.sh)" && \
-	  LIENTHONG_TEST_PG_DSN="$$dsn" $(BIN)/pytest $(PYTEST_ARGS)
+	  LIENTHONG_TEST_PG_DSN="$$dsn" $(BIN)/pytest $(PYTEST_PARALLEL) -m "not bench" $(PYTEST_ARGS)
+
+## Everything `make test` runs, and the scale floors (accuracy on tens of thousands of generated records): CI.
+test-all: $(STAMP)
+	@dsn="$$(PYTHON=$(BIN)/python scripts/ensure-postgres.sh)" && \
+	  LIENTHONG_TEST_PG_DSN="$$dsn" $(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+## The wheel without extras in a fresh venv: init, normalize, sync; then [airflow] and the DAGs' import.
+smoke: $(STAMP)
+	UV=$(UV) SMOKE_PYTHON=$(BIN)/python scripts/smoke-wheel.sh
 
 ## Unit tests only (no database, no servers).
 test-fast: $(STAMP)
-	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not integration and not bench" $(PYTEST_ARGS)
 
 ## Airflow on CeleryExecutor (two workers, one killed mid-task) and Splink on a Spark standalone cluster, run for
-## real on this machine: one line per engine. Also part of `make test` (tests/scale/test_scale.py, marked slow).
+## real on this machine: one line per engine. Also part of `make test-all`, what CI runs (tests/scale/test_scale.py).
 scale-test: $(STAMP)
 	@dsn="$$(PYTHON=$(BIN)/python scripts/ensure-postgres.sh)" && \
 	  LIENTHONG_TEST_PG_DSN="$$dsn" PYTHONPATH=$(CURDIR) $(BIN)/python scripts/scale_test $(SCALE_ARGS)

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
+
+# A pytest-xdist worker runs as `python -c`: its __main__ has neither spec nor file, which pyspark (an optional
+# dependency that Great Expectations imports when it is installed) takes for a doctest run, and exits the worker.
+_main = sys.modules["__main__"]
+if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = "<pytest-xdist worker>"
 
 # make test exports this after making sure a server runs; the default is the machine's own server.
 ADMIN_DSN = os.environ.get("LIENTHONG_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
@@ -20,9 +28,10 @@ def _admin_connect() -> psycopg.Connection:
         pytest.fail(f"PostgreSQL is not reachable at {ADMIN_DSN!r} (run the tests with `make test`): {exc}")
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A SQLAlchemy URL of a brand-new, empty PostgreSQL database, dropped after the test."""
+@contextmanager
+def new_database() -> Iterator[str]:
+    """A SQLAlchemy URL of a brand-new, empty PostgreSQL database, dropped afterwards (a uuid name: test workers
+    running in parallel never share one)."""
     name = f"lienthong_test_{uuid.uuid4().hex[:12]}"
     with _admin_connect() as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -33,3 +42,10 @@ def pg_url() -> Iterator[str]:
     finally:
         with _admin_connect() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A SQLAlchemy URL of a brand-new, empty PostgreSQL database, dropped after the test."""
+    with new_database() as url:
+        yield url

@@ -47,3 +47,14 @@ def match_scale(
 
     run_scale_bench(sizes=[int(s) for s in sizes.split(",")], spark_max=spark_max, out=out)
     typer.echo(f"written to {out}")
+
+
+@app.command()
+def rules(
+    rows: Annotated[int, typer.Option(help="Rows of generated members each rule runs on.")] = 1_000_000,
+    out: Annotated[Path, typer.Option(help="Where to write the figures.")] = BENCHMARKS,
+) -> None:
+    """Each cleaning rule, the CSV reader and the member generator alone on generated rows (rows/s)."""
+    from lienthong.bench.rules import run_rules_bench
+
+    run_rules_bench(rows=rows, out=out)

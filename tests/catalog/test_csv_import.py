@@ -127,10 +127,6 @@ def test_missing_file(tmp_path: Path) -> None:
         read_code_list_csv(tmp_path / "nope.csv", **META)  # type: ignore[arg-type]
 
 
-def test_errors_are_value_errors(tmp_path: Path) -> None:
-    assert isinstance(_error(tmp_path, "code,label_vi\n"), ValueError)
-
-
 @pytest.mark.parametrize(
     ("a", "b"),
     [("Hoà Bình", "Hòa Bình"), ("Thuỷ", "thủy"), ("Ea M’Droh", "ea m'droh"), ("A  –  B", "a-b"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
 from collections import Counter
 from datetime import date, datetime
@@ -239,16 +238,6 @@ def test_members_drawn_from_one_population_share_people() -> None:
         generate_members(5000, organisation="DTN", people=people)
     with pytest.raises(ValueError, match="organisation"):
         generate_members(10, organisation="XYZ")
-
-
-@pytest.mark.slow
-def test_a_million_members_timing() -> None:
-    """Not an assertion: the number goes to the log (run with -s to see it)."""
-    start = time.perf_counter()
-    sample = generate_members(1_000_000)
-    took = time.perf_counter() - start
-    print(f"\n1,000,000 members generated in {took:.2f} s")
-    assert sample.records.num_rows == 1_000_000
 
 
 # --- feedback and relief ------------------------------------------------------------------------------------

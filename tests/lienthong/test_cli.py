@@ -76,6 +76,11 @@ def test_a_new_code_list_version_then_quarantine_retry(cli_env, tmp_path):
         "Transferred,,\nleft,Thôi sinh hoạt,Left,,\ndeceased,Đã mất,Deceased,,\npaused,Tạm dừng sinh hoạt,Paused,,\n",
         encoding="utf-8",
     )
+    broken = tmp_path / "broken.csv"
+    broken.write_text("code,label_en\npaused,Paused\n", encoding="utf-8")
+    refused = _run(["catalog", "import", "member_statuses", str(broken), "--version", "2026-12-01"], cli_env)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert "broken.csv" in refused.stdout and "label_vi" in refused.stdout, "the file and what it lacks are named"
     imported = _run(["catalog", "import", "member_statuses", str(new_list), "--version", "2026-12-01"], cli_env)
     assert imported.returncode == 0, imported.stderr
     assert "2026-12-01" in _run(["catalog", "list"], cli_env).stdout

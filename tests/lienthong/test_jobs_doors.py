@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +24,7 @@ from lienthong.hub import Hub
 from lienthong.settings import Settings
 from lienthong.warehouse.tables import PUBLISHED
 from lienthong.warehouse.tables_match import match_link
+from tests.conftest import new_database
 from tests.lienthong.conftest import HEADER, file_source
 
 SOURCE = "hnd_push"  # the same source id at every door, so record keys (and entity ids) can be compared
@@ -43,23 +41,6 @@ ROWS = [
     "01/09/2020;active",
 ]
 FEED = ("\n".join([HEADER, *ROWS]) + "\n").encode("utf-8")
-
-
-@contextmanager
-def fresh_pg_url() -> Iterator[str]:
-    """Another brand-new PostgreSQL database (as the ``pg_url`` fixture), dropped afterwards."""
-    from tests.conftest import ADMIN_DSN, _admin_connect
-
-    name = f"lienthong_test_{uuid.uuid4().hex[:12]}"
-    with _admin_connect() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    params = dict(item.split("=", 1) for item in ADMIN_DSN.split())
-    try:
-        yield f"postgresql+psycopg://{params.get('user', 'postgres')}@{params.get('host', '127.0.0.1')}:" \
-              f"{params.get('port', '5432')}/{name}"
-    finally:
-        with _admin_connect() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _state(engine: Engine) -> tuple[dict, dict]:
@@ -175,9 +156,9 @@ def _door_api(tmp_path: Path, url: str) -> tuple[dict, dict]:
 def test_every_door_runs_the_same_job_on_the_same_feed(pg_url: str, tmp_path_factory: pytest.TempPathFactory,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     cli = _door_cli(tmp_path_factory.mktemp("cli"), pg_url)
-    with fresh_pg_url() as url:
+    with new_database() as url:
         airflow = _door_airflow(tmp_path_factory.mktemp("airflow"), url, monkeypatch)
-    with fresh_pg_url() as url:
+    with new_database() as url:
         api = _door_api(tmp_path_factory.mktemp("api"), url)
     assert cli == airflow == api
 

@@ -19,6 +19,7 @@ from lienthong.vietnamese.legacy_encodings import encode_tcvn3
 
 
 @pytest.mark.slow
+@pytest.mark.bench
 def test_field_accuracy_on_20000_corrupted_records():
     accuracy = measure_accuracy(20_000, seed=5)
     for name, value in accuracy.fields.items():

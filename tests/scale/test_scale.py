@@ -1,4 +1,4 @@
-"""`make scale-test`, run by `make test`: the same script, so the suite fails when either engine's run does.
+"""`make scale-test`, run by `make test-all` (CI): the same script, so the suite fails when either engine's run does.
 
 The script starts and checks everything itself (scripts/scale_test: Airflow on CeleryExecutor with two workers,
 one killed in the middle of a task; Splink on a Spark standalone cluster against DuckDB); this test runs it as
@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import ADMIN_DSN
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.bench]
 
 REPO = Path(__file__).resolve().parents[2]
 

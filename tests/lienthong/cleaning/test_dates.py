@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import random
-import time
 
 import pyarrow as pa
 import pytest
@@ -203,24 +201,6 @@ def test_never_raises_and_is_idempotent(values, dayfirst):
     assert check_age(checked, as_of=AS_OF, min_age=18).values.equals(checked.values)
     for issues in first.issues.drop_null().to_pylist() + checked.issues.drop_null().to_pylist():
         assert all(code in ISSUES for code in issues.split(";"))
-
-
-@pytest.mark.slow
-def test_throughput_one_million_rows():
-    rng = random.Random(7)
-    n = 1_000_000
-    births = [f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1940, 2007)}" for _ in range(n)]
-    distinct = [f"{i % 28 + 1}/{i // 28 % 12 + 1}/{1000 + i // 336}" for i in range(n)]
-    for label, column in (("birth dates, ~24k distinct", births), ("all distinct", distinct)):
-        arr = pa.array(column)
-        start = time.perf_counter()
-        parsed = parse_dates(arr)
-        elapsed = time.perf_counter() - start
-        print(f"\nparse_dates ({label}): {n / elapsed:,.0f} rows/s", end="")
-        assert parsed.values.null_count == 0
-    start = time.perf_counter()
-    check_age(parsed, as_of=AS_OF, min_age=18)
-    print(f"\ncheck_age: {n / (time.perf_counter() - start):,.0f} rows/s")
 
 
 def test_the_day_month_order_is_decided_by_rows_not_by_distinct_values():

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import random
-import time
 
 import pyarrow as pa
 import pytest
@@ -183,25 +181,6 @@ def test_never_raises_and_is_idempotent(values):
         checked.values)
     for issues in first.issues.drop_null().to_pylist() + checked.issues.drop_null().to_pylist():
         assert all(code in ISSUES for code in issues.split(";"))
-
-
-@pytest.mark.slow
-def test_throughput_one_million_rows():
-    rng = random.Random(7)
-    places = sorted(place_codes())
-    n = 1_000_000
-    years = [rng.randint(1940, 2007) for _ in range(n)]
-    sexes = [rng.choice("12") for _ in range(n)]
-    raw = [cccd(rng.choice(places), s, y, rng.randint(0, 999_999)) for s, y in zip(sexes, years, strict=True)]
-    raw = [v[1:] if i % 5 == 0 else (f"{v[:3]} {v[3:6]} {v[6:]}" if i % 7 == 0 else v) for i, v in enumerate(raw)]
-    arr = pa.array(raw)
-    start = time.perf_counter()
-    normalised = normalize_id_number(arr)
-    middle = time.perf_counter()
-    checked = check_cccd(normalised.values, pa.array(sexes), pa.array(years))
-    end = time.perf_counter()
-    print(f"\nnormalize_id_number: {n / (middle - start):,.0f} rows/s; check_cccd: {n / (end - middle):,.0f} rows/s")
-    assert checked.values.null_count == 0
 
 
 def test_a_nine_digit_cmnd_has_no_sex_digit_to_contradict():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pyarrow as pa
 import pytest
@@ -93,18 +92,6 @@ def test_name_rules_never_raise(values: list) -> None:
     assert len(split_names(arr)) == len(arr)
     once = reversed_order(arr).values
     assert len(once) == len(arr)
-
-
-def test_throughput_one_million_names() -> None:
-    rng = random.Random(9)
-    families = sorted(f.title() for f in family_names())[:40]
-    column = pa.array([f"{rng.choice(families)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}" for _ in range(1_000_000)])
-    print()
-    for name, rule in {"split_names": split_names, "reversed_order": reversed_order,
-                       "name_match_key": name_match_key}.items():
-        start = time.perf_counter()
-        rule(column)
-        print(f"{name}: {time.perf_counter() - start:.3f}s / 1M rows")
 
 
 def test_given_names_that_are_also_middle_names_before_a_common_family_name_are_reordered() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pyarrow as pa
 import pytest
@@ -126,20 +125,3 @@ def test_never_raises_and_is_idempotent(values):
     assert second.issues.null_count == len(values)
     for issues in first.issues.drop_null().to_pylist():
         assert all(code in ISSUES for code in issues.split(";"))
-
-
-@pytest.mark.slow
-def test_throughput_one_million_rows():
-    rng = random.Random(7)
-    prefixes = ["091", "098", "035", "070", "083", "088"] + [o for o, _ in TABLE_2018]
-    raw = []
-    for i in range(1_000_000):
-        prefix = rng.choice(prefixes)
-        number = prefix + f"{rng.randint(0, 10**7 - 1):07d}"
-        raw.append("+84 " + number[1:] if i % 5 == 0 else number)
-    arr = pa.array(raw)
-    start = time.perf_counter()
-    result = normalize_phone(arr)
-    elapsed = time.perf_counter() - start
-    print(f"\nnormalize_phone: {len(arr) / elapsed:,.0f} rows/s (mostly distinct numbers)")
-    assert result.values.null_count == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 import unicodedata
 
 import pyarrow as pa
@@ -25,7 +24,7 @@ from lienthong.cleaning.text import (
     normalize_tone_placement,
 )
 from lienthong.vietnamese import legacy_encodings as le
-from tests.lienthong.cleaning.test_legacy_encodings import FAMILY, GIVEN, MIDDLE, vietnamese_names
+from tests.lienthong.cleaning.test_legacy_encodings import GIVEN, MIDDLE, vietnamese_names
 
 ENCODERS = {"tcvn3": le.encode_tcvn3, "vni": le.encode_vni, "viqr": le.encode_viqr}
 WARDS = [v.label_vi for v in get_code_list("wards").values]
@@ -200,29 +199,3 @@ def test_tone_placement_idempotent_on_names(names: list[str], style: str) -> Non
     assert normalize_tone_placement(once, style=style).equals(once)  # type: ignore[arg-type]
     back = normalize_tone_placement(once, style="new" if style == "old" else "old")  # type: ignore[arg-type]
     assert normalize_tone_placement(back, style=style).equals(once)  # type: ignore[arg-type]
-
-
-def test_throughput_one_million_rows() -> None:
-    rng = random.Random(3)
-    # Family names with letters outside the Vietnamese alphabet (Ayŭn) cannot be typed in a legacy font.
-    families = sorted(f.title() for f in family_names() if le.legacy_decodable(le.encode_tcvn3(f)))[:40]
-    names = [f"{rng.choice(families)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)} {rng.choice(GIVEN)}"
-             for _ in range(1_000_000)]
-    column = pa.array(names)
-    rules = {
-        "normalize_text": lambda c: normalize_text(c),
-        "normalize_tone_placement": lambda c: normalize_tone_placement(c),
-        "fix_case": lambda c: fix_case(c),
-        "fix_column_encoding (unicode)": lambda c: fix_column_encoding(c),
-    }
-    print()
-    for name, rule in rules.items():
-        start = time.perf_counter()
-        rule(column)
-        print(f"{name}: {time.perf_counter() - start:.3f}s / 1M rows")
-    for encoding, encode in ENCODERS.items():
-        legacy = pa.array([encode(n) for n in names[:100_000]] * 10)
-        start = time.perf_counter()
-        fix_column_encoding(legacy)
-        print(f"fix_column_encoding ({encoding}): {time.perf_counter() - start:.3f}s / 1M rows")
-    assert FAMILY  # (the strategy module is shared)
