@@ -6,7 +6,6 @@ import hashlib
 import re
 import subprocess
 import sys
-from importlib.metadata import version
 
 import pytest
 
