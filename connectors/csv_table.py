@@ -33,26 +33,27 @@ _BLANK_LINES = (b"\n\n", b"\n\r\n", b"\r\r")  # searched with bytes.find: a rege
 
 
 def detect_delimiter(sample: str) -> str:
-    """Pick ``,``, ``;`` or tab: the one that splits most lines into the same number (>1) of fields.
+    """Pick ``,``, ``;`` or tab: the one that splits the most lines into one same number (>1) of fields.
 
-    Title lines above the header hold no delimiter and count against every candidate alike. Ties go to the most
-    columns, then to the order above; a one-column file gets ``,``.
+    Title and footer lines hold no delimiter, or a comma of prose ("Tân Lập, ngày 15 tháng 3"): so among the
+    delimiters whose most common width covers at least half as many lines as the best one's, the widest table
+    wins, then the most lines, then the order above. A one-column file gets ``,``.
     """
     lines = sample.splitlines()
     if len(sample) >= SNIFF_CHARS and len(lines) > 1:
         lines = lines[:-1]  # the sample cut the last line short
     lines = [line for line in lines[:_SNIFF_LINES] if line.strip()]
-    best, best_score = DELIMITERS[0], (0.0, 1)
+    found: dict[str, tuple[int, int]] = {}  # delimiter -> (width, lines of that width)
     for delimiter in DELIMITERS:
-        widths = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
-        wide = [w for w in widths if w >= 2]
-        if not wide:
-            continue
-        modal = max(set(wide), key=lambda w: (wide.count(w), w))
-        score = (wide.count(modal) / len(widths), modal)
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
+        widths = [w for w in (len(row) for row in csv.reader(lines, delimiter=delimiter)) if w >= 2]
+        if widths:
+            modal = max(set(widths), key=lambda w: (widths.count(w), w))
+            found[delimiter] = (modal, widths.count(modal))
+    if not found:
+        return DELIMITERS[0]
+    most = max(count for _, count in found.values())
+    fair = [d for d in DELIMITERS if d in found and 2 * found[d][1] >= most]
+    return max(fair, key=lambda d: (found[d][0], found[d][1], -DELIMITERS.index(d)))
 
 
 def read_csv(payload: bytes, options: dict[str, Any], origin: str, limits: ReadLimits) -> pa.Table:
@@ -84,14 +85,18 @@ def read_csv(payload: bytes, options: dict[str, Any], origin: str, limits: ReadL
                             "footer": footer}
     table = _drop_unnamed_empty(table, start)
     rows = _record_rows(data[body_at:body_end], delimiter, start.data + 1)
-    table, rows = drop_spacers(table, rows, start.data + 1)
+    table, rows = drop_spacers(table, rows, start.data + 1, keep_empty=start.usual)
     store_rows(options, MEDIA_CSV, [rows])
     return _composed(table) if transcode else table
 
 
-def drop_spacers(table: pa.Table, rows: list[int] | None, first: int) -> tuple[pa.Table, SheetRows]:
+def drop_spacers(table: pa.Table, rows: list[int] | None, first: int, *, keep_empty: bool = False
+                 ) -> tuple[pa.Table, SheetRows]:
     """``table`` without its spacer rows (empty, or only a row number in an STT column) and without the STT
-    column itself when it holds only numbers; with the file row of each remaining record."""
+    column itself when it holds only numbers; with the file row of each remaining record.
+
+    ``keep_empty``: a plain CSV (header on line 1, no STT column) keeps a row of empty cells as a record, to be
+    quarantined as empty as before; a clerk's form (title block, STT column) has spacer rows, not records."""
     numbering = numbering_column(table.column_names)
     if numbering is not None:
         stt = table.column(numbering)
@@ -99,6 +104,9 @@ def drop_spacers(table: pa.Table, rows: list[int] | None, first: int) -> tuple[p
             numbering = None
     others = [c for i, c in enumerate(table.columns) if i != numbering]
     spacer = None
+    if keep_empty and numbering is None:
+        return table, SheetRows.from_rows(None, rows, first) if rows is not None else SheetRows(None, first,
+                                                                                                 table.num_rows)
     if others and all(c.null_count for c in others):  # a column filled on every row: no row is a spacer
         for column in others:
             empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True)

@@ -130,7 +130,7 @@ def is_numbering_row(row: Row) -> bool:
     if len(cells) < 3 or not all(_NUMBERING_CELL.match(cell) for cell in cells):
         return False
     numbers = [int(n) for n in (re.sub(r"\D", "", cell) for cell in cells) if n]
-    return len(numbers) >= 3 and numbers[0] == 1 and all(b == a + 1 for a, b in zip(numbers, numbers[1:], strict=False))
+    return len(numbers) >= 2 and numbers[0] == 1 and all(b == a + 1 for a, b in zip(numbers, numbers[1:], strict=False))
 
 
 def footer_rows(tail: Sequence[Row], width: int) -> int:
