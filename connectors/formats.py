@@ -21,8 +21,17 @@ from connectors.base import MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLS, MEDI
 from connectors.csv_table import SNIFF_CHARS, detect_delimiter, read_csv
 from connectors.encoding import decode_text, detect_encoding
 from connectors.limits import DEFAULT_LIMITS, ReadLimits, check_table, exceeded, refuse_non_feed
-from connectors.row_numbers import FILE_ROWS, SheetRows, file_row, file_sheet, header_summary, row_label, store_rows
-from connectors.spreadsheet import read_workbook
+from connectors.row_numbers import (
+    FILE_ROWS,
+    SheetRows,
+    file_row,
+    file_sheet,
+    header_summary,
+    row_label,
+    shown_row,
+    store_rows,
+)
+from connectors.spreadsheet import read_workbook, sheets_not_read
 from lienthong.errors import MalformedInput
 
 __all__ = [
@@ -37,6 +46,8 @@ __all__ = [
     "records_to_table",
     "resolve_read_options",
     "row_label",
+    "skipped_sheets",
+    "shown_row",
     "to_ndjson",
 ]
 
@@ -125,6 +136,14 @@ def _detected(payload: bytes, media_type: str, read_options: Mapping[str, Any] |
         head = payload[: SNIFF_CHARS * 4].decode(options["encoding"], errors="replace")[:SNIFF_CHARS]
         options["delimiter"] = detect_delimiter(head.lstrip("\ufeff"))
     return options
+
+
+def skipped_sheets(payload: bytes, media_type: str, read_options: Mapping[str, Any], *, origin: str = "payload",
+                   limits: ReadLimits = DEFAULT_LIMITS) -> list[str]:
+    """The sheets of a workbook that reading it left out (none for other formats), for the clerk."""
+    if media_type not in SPREADSHEETS:
+        return []
+    return sheets_not_read(payload, dict(read_options), limits, origin)
 
 
 def _read(payload: bytes, media_type: str, options: dict[str, Any], origin: str, limits: ReadLimits) -> pa.Table:

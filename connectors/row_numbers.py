@@ -95,8 +95,12 @@ def file_sheet(row_no: int, media_type: str, read_options: Mapping[str, Any] | N
 def row_label(row_no: int, media_type: str, read_options: Mapping[str, Any] | None) -> str:
     """Record ``row_no`` as a clerk finds it: ``"14"``, or ``"Chi đoàn thôn 2, dòng 14"`` in a workbook read
     from several sheets."""
-    sheet, row = _locate(row_no, media_type, read_options)
-    return f"{sheet}, dòng {row}" if sheet is not None else str(row)
+    return str(shown_row(*_locate(row_no, media_type, read_options)))
+
+
+def shown_row(sheet: str | None, row: int) -> int | str:
+    """The row number alone, or ``"<sheet>, dòng <row>"`` when the file was read from several sheets."""
+    return row if sheet is None else f"{sheet}, dòng {row}"
 
 
 def header_summary(read_options: Mapping[str, Any] | None, media_type: str) -> str | None:

@@ -97,6 +97,15 @@ def read_workbook(payload: bytes, options: dict[str, Any], origin: str, limits: 
     return _combine(read, options, media_type) if read else pa.table({})
 
 
+def sheets_not_read(payload: bytes, options: dict[str, Any], limits: ReadLimits, origin: str) -> list[str]:
+    """The workbook's sheets a read with ``options`` left out (a cover page, a hidden list, an empty sheet), to
+    tell the clerk; nothing is dropped silently."""
+    read = {options["sheet"]} if options.get("sheet") else set(options.get("sheets") or ())
+    names = xlsx_guard.sheet_names(payload, limits, origin) if _is_xlsx(payload, origin) else \
+        _open(payload, origin).sheet_names
+    return [name for name in names if name not in read]
+
+
 class _Sheet:
     """One sheet's table, the file row of each record, and where its header and footer were (None: usual)."""
 
