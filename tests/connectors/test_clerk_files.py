@@ -126,3 +126,20 @@ def _workbook(sheets: dict[str, list[list[object]]]) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def test_the_docs_show_what_the_reader_prints() -> None:
+    """docs/cleaning.md "Files as clerks make them": each form's printed header line, and the two-row names."""
+    doc = (Path(__file__).parents[2] / "docs" / "cleaning.md").read_text(encoding="utf-8")
+    section = doc.split("## Files as clerks make them")[1].split("\n## ")[0]
+    shown = 0
+    for line in section.splitlines():
+        if line.startswith("| ") and "`Dòng tiêu đề" in line:
+            builders = [b.strip("` ") for b in line.split("|")[2].split(",")]
+            printed = line.split("|")[3].strip().strip("`")
+            for builder in builders:
+                assert getattr(cf, builder)().header == printed, builder
+                shown += 1
+    assert shown == 6
+    names = ", ".join(f"`{name}`" for name in cf.MERGED_COLUMNS)
+    assert names in " ".join(section.split()).replace("→ ", "")
