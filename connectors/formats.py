@@ -28,6 +28,7 @@ from connectors.row_numbers import (
     file_sheet,
     header_summary,
     row_label,
+    row_shown,
     shown_row,
     store_rows,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "records_to_table",
     "resolve_read_options",
     "row_label",
+    "row_shown",
     "skipped_sheets",
     "shown_row",
     "to_ndjson",

@@ -95,7 +95,12 @@ def file_sheet(row_no: int, media_type: str, read_options: Mapping[str, Any] | N
 def row_label(row_no: int, media_type: str, read_options: Mapping[str, Any] | None) -> str:
     """Record ``row_no`` as a clerk finds it: ``"14"``, or ``"Chi đoàn thôn 2, dòng 14"`` in a workbook read
     from several sheets."""
-    return str(shown_row(*_locate(row_no, media_type, read_options)))
+    return str(row_shown(row_no, media_type, read_options))
+
+
+def row_shown(row_no: int, media_type: str, read_options: Mapping[str, Any] | None) -> int | str:
+    """As :func:`row_label`, but the bare row number stays a number (a spreadsheet cell, a JSON field)."""
+    return shown_row(*_locate(row_no, media_type, read_options))
 
 
 def shown_row(sheet: str | None, row: int) -> int | str:

@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from connectors.formats import file_row, file_sheet, shown_row
+from connectors.formats import row_shown, shown_row
 from lienthong.api import feeds
 from lienthong.api.context import ApiContext, get_context
 from lienthong.api.errors import ApiError
@@ -188,7 +188,7 @@ def batch_rejects(source_id: str, batch_id: str, request: Request, who: SignedIn
     if b is None or b["source_id"] != source_id:
         return error_page(request, who, 404, who.t("error.not_found"))
     stored = quarantined(ctx.hub.engine, batch_id=batch_id)
-    rows = rejects.shape(source, ((_shown(q["row_no"], b["media_type"], b["read_options"]), q["record"],
+    rows = rejects.shape(source, ((row_shown(q["row_no"], b["media_type"], b["read_options"]), q["record"],
                                    q["reasons"]) for q in stored), by="field")
     with ctx.hub.engine.begin() as conn:
         append_audit(conn, actor=who.key.actor, action="rejects.read", dataset=source.dataset, records=len(rows),
@@ -220,18 +220,13 @@ def check_rejects(check_id: str, request: Request, who: SignedIn, ctx: Context) 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
 
-def _shown(row_no: int, media_type: str, read_options: dict | None) -> int | str:
-    """The row as the clerk's file shows it, with its sheet when the workbook was read from several."""
-    return shown_row(file_sheet(row_no, media_type, read_options), file_row(row_no, media_type, read_options))
-
-
 def _check(ctx: ApiContext, who: Visitor, source: SourceConfig, payload: bytes, media: str, name: str) -> CheckResult:
     """Parse like a push, check the columns like a push, then map → clean → validate without writing."""
     item = feeds.parse_upload(ctx, source, payload, media, name)
     check_columns(item.records, source, item.origin)
     checked = check_records(item.records, source, ctx.hub.code_lists)
     kept = checked.rejected[:CHECK_ROWS_KEPT]
-    rows = rejects.shape(source, ((_shown(q.row_no, item.media_type, item.read_options), q.record, q.reasons)
+    rows = rejects.shape(source, ((row_shown(q.row_no, item.media_type, item.read_options), q.record, q.reasons)
                                   for q in kept), by="field")
     return CheckResult(key_id=who.key.key_id, source_id=source.id, origin=name, rows_received=item.records.num_rows,
                        rows_valid=checked.valid.num_rows, rows=rows, at=time.time())
