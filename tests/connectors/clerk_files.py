@@ -21,7 +21,7 @@ import xlwt
 from connectors.base import MEDIA_CSV, MEDIA_XLS, MEDIA_XLSX
 from connectors.encoding import encode_cp1258
 from connectors.spreadsheet import OLE2_MAGIC as OLE2_HEADER  # noqa: F401 - for tests of cut .xls files
-from lienthong.vietnamese.legacy_encodings import encode_tcvn3
+from lienthong.vietnamese.legacy_encodings import encode_tcvn3, encode_vni
 
 
 @dataclass(frozen=True)
@@ -151,17 +151,19 @@ def sheets_per_branch_xlsx() -> ClerkFile:
                      [*HEADER[1:], "Ghi chú", "Chi hội"])
 
 
-def tcvn3_xls() -> ClerkFile:
-    """An Excel 97-2003 file typed in the .VnTime font: every Vietnamese letter stored as its TCVN3 byte, which
-    Excel keeps as the Western character of that byte (what the clerk's font drew as Vietnamese)."""
+def tcvn3_xls(font: str = "tcvn3") -> ClerkFile:
+    """An Excel 97-2003 file typed in the .VnTime font (or a VNI font): every Vietnamese letter stored as its
+    TCVN3 byte (VNI: letter + modifier), which Excel keeps as Western characters (what the font drew as
+    Vietnamese)."""
+    encode = encode_tcvn3 if font == "tcvn3" else encode_vni
     book = xlwt.Workbook(encoding="utf-8")
     sheet = book.add_sheet("Chi hoi 1")
     date = xlwt.easyxf(num_format_str="DD/MM/YYYY")
-    rows: list[list[object]] = [[encode_tcvn3(c) if isinstance(c, str) else c for c in row] for row in TITLE]
-    rows.append([encode_tcvn3(c) for c in HEADER])
+    rows: list[list[object]] = [[encode(c) if isinstance(c, str) else c for c in row] for row in TITLE]
+    rows.append([encode(c) for c in HEADER])
     for i, p in enumerate(PEOPLE, start=1):
-        rows.append([i, encode_tcvn3(p.full_name), p.born, encode_tcvn3(p.sex), float(p.id_number), p.phone,
-                     encode_tcvn3(f"{p.hamlet}, {p.ward}")])
+        rows.append([i, encode(p.full_name), p.born, encode(p.sex), float(p.id_number), p.phone,
+                     encode(f"{p.hamlet}, {p.ward}")])
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
             if value is None:
@@ -172,9 +174,9 @@ def tcvn3_xls() -> ClerkFile:
                 sheet.write(r, c, value)
     out = io.BytesIO()
     book.save(out)
-    return ClerkFile(out.getvalue(), MEDIA_XLS, "danh_sach_cu.xls", PEOPLE,
+    return ClerkFile(out.getvalue(), MEDIA_XLS, f"danh_sach_{font}.xls", PEOPLE,
                      "Dòng tiêu đề: dòng 5 (trang 'Chi hoi 1')", [str(6 + i) for i in range(len(PEOPLE))],
-                     [encode_tcvn3(c) for c in HEADER[1:]])
+                     [encode(c) for c in HEADER[1:]])
 
 
 def _csv_lines(delimiter: str, *, padded: bool) -> list[str]:
@@ -215,6 +217,7 @@ FORMS = {
     "two-row-header-xlsx": two_row_header_xlsx,
     "sheets-per-branch-xlsx": sheets_per_branch_xlsx,
     "tcvn3-xls": tcvn3_xls,
+    "vni-xls": lambda: tcvn3_xls("vni"),
     "semicolon-csv-bom": semicolon_csv,
     "semicolon-csv-no-bom-bare-titles": lambda: semicolon_csv("utf-8", padded=False),
     "semicolon-csv-cp1258": lambda: semicolon_csv("cp1258"),
