@@ -28,7 +28,8 @@ from lienthong.errors import MalformedInput
 DELIMITERS = (",", ";", "\t")
 SNIFF_CHARS = 64 * 1024
 _SNIFF_LINES = 50
-_EDGE_BYTES = 256 * 1024  # the head and the tail read for the header and the footer
+_EDGE_BYTES = 256 * 1024  # the head read for the header
+_TAIL_BYTES = 64 * 1024  # the tail read for the footer: its last 30 records
 _BLANK_LINES = (b"\n\n", b"\n\r\n", b"\r\r")  # searched with bytes.find: a regex costs 5x on a 50 MB file
 
 
@@ -200,7 +201,7 @@ def _footer(data: bytes, delimiter: str, body_at: int, start: TableStart, pinned
     """(rows of footer, byte offset where it starts) among the last records; (0, len(data)) without one."""
     if pinned is not None and not pinned.get("footer"):
         return 0, len(data)
-    tail_at = max(body_at, len(data) - _EDGE_BYTES)
+    tail_at = max(body_at, len(data) - _TAIL_BYTES)
     tail = _records(data[tail_at:], delimiter, cut=False)
     if tail_at > body_at and tail:
         tail = tail[1:]  # the first line may be the end of a record that began before

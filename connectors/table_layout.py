@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lienthong.vietnamese.folding import match_key
 from lienthong.vietnamese.header_labels import header_field
@@ -190,15 +191,23 @@ def _by_labels(rows: list[list[str | None]]) -> int | None:
     """The row naming the most contract fields (two at least; a merged header's second row counted with it)."""
     best, best_score = None, 1
     for i, row in enumerate(rows):
+        if best is not None and i > best + 2:
+            break  # the rows after a header are its second row, its column numbers, then data
         if sum(cell is not None for cell in row) < 2:
             continue
-        fields = {header_field(cell) for cell in row if cell and len(cell) <= 80}
+        fields = {_field(cell) for cell in row if cell}
         if i + 1 < len(rows) and _is_sub_header(rows, i):
-            fields |= {header_field(cell) for cell in rows[i + 1] if cell and len(cell) <= 80}
+            fields |= {_field(cell) for cell in rows[i + 1] if cell}
         score = len(fields - {None})
         if score > best_score:
             best, best_score = i, score
     return best
+
+
+@lru_cache(maxsize=4096)
+def _field(cell: str) -> str | None:
+    """:func:`header_field` of a short cell (a header label is never a paragraph), remembered: headers repeat."""
+    return header_field(cell) if len(cell) <= 80 else None
 
 
 def _by_shape(rows: list[list[str | None]], filled: list[int]) -> int:
