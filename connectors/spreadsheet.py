@@ -48,7 +48,9 @@ def read_workbook(payload: bytes, options: dict[str, Any], origin: str, limits: 
     and :data:`connectors.row_numbers.FILE_ROWS`.
 
     A sheet holds a table when it has a header of two named columns or more and a row under it; a workbook
-    without any such sheet is read from its first sheet with a header, as before (a one-column list).
+    without any such sheet is read from its first sheet with a header, as before (a one-column list). When some
+    tables name contract fields by their usual labels (a member list), only those are read: a guide sheet
+    ("Cột | Ý nghĩa | …") or a summary beside them is not data, and is named to the clerk as not read.
 
     Raises:
         LimitExceeded: a limit of ``limits`` (sheet by sheet, and the rows of all sheets together).
@@ -94,6 +96,8 @@ def read_workbook(payload: bytes, options: dict[str, Any], origin: str, limits: 
                            limits.max_rows, at_least=True)
     if not read and fallback is not None:
         read = [fallback]
+    if len(read) > 1 and any(s.labelled for s in read):
+        read = [s for s in read if s.labelled]  # beside member lists, a guide or a summary is not data
     return _combine(read, options, media_type) if read else pa.table({})
 
 
@@ -112,6 +116,7 @@ class _Sheet:
     def __init__(self, name: str, table: pa.Table, rows: SheetRows, layout: dict | None, named: int) -> None:
         self.name, self.table, self.rows, self.layout = name, table, rows, layout
         self.is_table = named >= 2 and table.num_rows > 0
+        self.labelled = sum(header_field(c) is not None for c in table.column_names) >= 2
 
 
 def _combine(read: list[_Sheet], options: dict[str, Any], media_type: str) -> pa.Table:

@@ -143,3 +143,13 @@ def test_the_docs_show_what_the_reader_prints() -> None:
     assert shown == 6
     names = ", ".join(f"`{name}`" for name in cf.MERGED_COLUMNS)
     assert names in " ".join(section.split()).replace("→ ", "")
+
+
+def test_a_guide_sheet_beside_a_member_list_is_not_read() -> None:
+    """The hub's own template: "Dữ liệu" and a "Hướng dẫn" table of the columns (no member labels in its header)."""
+    header = ["Họ và tên", "Số CCCD"]
+    payload = _workbook({"Dữ liệu": [header, ["An", "001085012345"]],
+                         "Hướng dẫn": [["Cột", "Ý nghĩa", "Bắt buộc"], ["Họ và tên", "Họ và tên", "Có"],
+                                       ["Số CCCD", "Số căn cước", "Không"]]})
+    table, options = read_feed(payload, MEDIA_XLSX)
+    assert table.column_names == header and options["sheet"] == "Dữ liệu"
