@@ -21,6 +21,7 @@ MEDIA_CSV = "text/csv"
 MEDIA_JSON = "application/json"
 MEDIA_NDJSON = "application/x-ndjson"
 MEDIA_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA_XLS = "application/vnd.ms-excel"  # Excel 97-2003 (BIFF in an OLE2 file), still what many offices save
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Files connector: every CSV, Excel or JSON file in a folder that member organisations drop exports into.
+"""Files connector: every CSV, Excel (.xlsx, .xls) or JSON file in a folder that member organisations drop exports into.
 
 Each file is one batch whose payload is the file's bytes, so landing identifies it by content hash: a file
 seen before is skipped there, whatever its name or date. That is why this connector keeps no cursor.
@@ -17,6 +17,7 @@ from connectors.base import (
     MEDIA_CSV,
     MEDIA_JSON,
     MEDIA_NDJSON,
+    MEDIA_XLS,
     MEDIA_XLSX,
     Batch,
     Connector,
@@ -35,6 +36,7 @@ MEDIA_BY_SUFFIX = {
     ".txt": MEDIA_CSV,
     ".xlsx": MEDIA_XLSX,
     ".xlsm": MEDIA_XLSX,  # a macro-enabled workbook: its cells are read, its macros never run
+    ".xls": MEDIA_XLS,  # Excel 97-2003
     ".json": MEDIA_JSON,
     ".ndjson": MEDIA_NDJSON,
     ".jsonl": MEDIA_NDJSON,
@@ -47,7 +49,7 @@ class FilesConfig(ConnectorConfig):
     type: Literal["files"] = "files"
     path: str = Field(description="Folder to read; files are taken in name order.")
     pattern: str = Field(default="*", description="Glob inside the folder, e.g. '*.csv' or '2025/**/*.xlsx'.")
-    sheet: str | None = Field(default=None, description="Excel sheet to read; default the first.")
+    sheet: str | None = Field(default=None, description="Excel sheet to read; default every sheet holding a table.")
     encoding: str | None = Field(default=None, description="Force an encoding (e.g. cp1258); default detect.")
     delimiter: str | None = Field(default=None, min_length=1, max_length=1, description="Force a delimiter.")
     records_path: str | None = Field(default=None, description="JSON files: dot-path of the record list.")
@@ -113,6 +115,7 @@ class FilesConnector(Connector[FilesConfig]):
         options: dict[str, Any] = {
             MEDIA_CSV: {"encoding": cfg.encoding, "delimiter": delimiter},
             MEDIA_XLSX: {"sheet": cfg.sheet},
+            MEDIA_XLS: {"sheet": cfg.sheet},
             MEDIA_JSON: {"encoding": cfg.encoding, "records_path": cfg.records_path},
             MEDIA_NDJSON: {"encoding": cfg.encoding},
         }[media_type]

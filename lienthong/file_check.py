@@ -23,9 +23,9 @@ import pyarrow as pa
 
 from catalog import load_code_lists
 from catalog.model import CodeList
-from connectors.base import MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLSX, Batch
+from connectors.base import MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLS, MEDIA_XLSX, Batch
 from connectors.files import MEDIA_BY_SUFFIX, FilesConfig, media_type_of, read_limited
-from connectors.formats import file_row, read_feed
+from connectors.formats import file_row, file_sheet, header_summary, read_feed, shown_row
 from connectors.limits import DEFAULT_LIMITS
 from lienthong.errors import MalformedInput
 from lienthong.registry import SourceConfig
@@ -44,6 +44,12 @@ class FailingRow:
     row: int
     column: str | None  # the file's column of the first reason (None: the row as a whole, e.g. a duplicate)
     reasons: list[dict[str, Any]]  # as quarantined: rule, column, value (masked if personal), message_vi/en
+    sheet: str | None = None  # the row's sheet, when the workbook was read from several
+
+    @property
+    def label(self) -> str:
+        """``"14"``, or ``"Chi đoàn thôn 2, dòng 14"``."""
+        return str(shown_row(self.sheet, self.row))
 
 
 @dataclass(frozen=True)
@@ -60,19 +66,27 @@ class FileCheck:
         return self.batch.records.num_rows
 
     def row_of(self, row_no: int) -> int:
-        """The file's row number of record ``row_no``."""
+        """The file's row number of record ``row_no`` (in its sheet)."""
         return file_row(row_no, self.batch.media_type, self.batch.read_options)
 
     @property
+    def header(self) -> str | None:
+        """Which row was taken as the header, for the clerk (``"Dòng tiêu đề: dòng 5 (trang '…')"``)."""
+        return header_summary(self.batch.read_options, self.batch.media_type)
+
+    @property
     def failing(self) -> list[FailingRow]:
-        return [FailingRow(self.row_of(q.row_no), _column_of(q.reasons, self.source.mapping), q.reasons)
+        columns, batch = self.source.mapping, self.batch
+        return [FailingRow(self.row_of(q.row_no), _column_of(q.reasons, columns), q.reasons,
+                           file_sheet(q.row_no, batch.media_type, batch.read_options))
                 for q in self.checked.rejected]
 
     def to_json(self) -> dict[str, Any]:
-        """``{"rows": N, "failing": [{"row": R, "column": ..., "reasons": [...]}], "guessed": {field: column}}``
-        for ``check --json``."""
-        return {"rows": self.rows, "failing": [
-            {"row": f.row, "column": f.column, "reasons": f.reasons} for f in self.failing], "guessed": self.guessed}
+        """``{"rows": N, "header": ..., "failing": [{"row": R, "column": ..., "reasons": [...]}], "guessed": {field:
+        column}}`` for ``check --json``; a row of a workbook read from several sheets also has ``"sheet"``."""
+        return {"rows": self.rows, "header": self.header, "failing": [
+            {"row": f.row, **({"sheet": f.sheet} if f.sheet else {}), "column": f.column, "reasons": f.reasons}
+            for f in self.failing], "guessed": self.guessed}
 
 
 def read_file(path: Path, source: SourceConfig | None = None) -> Batch:
@@ -169,6 +183,7 @@ def _read_options(path: Path, media: str, source: SourceConfig | None) -> dict[s
     options = {
         MEDIA_CSV: {"encoding": cfg and cfg.encoding, "delimiter": delimiter},
         MEDIA_XLSX: {"sheet": cfg and cfg.sheet},
+        MEDIA_XLS: {"sheet": cfg and cfg.sheet},
         MEDIA_JSON: {"encoding": cfg and cfg.encoding, "records_path": cfg and cfg.records_path},
         MEDIA_NDJSON: {"encoding": cfg and cfg.encoding},
     }[media]

@@ -22,9 +22,9 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from connectors.base import MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLSX, Batch
+from connectors.base import MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLS, MEDIA_XLSX, Batch
 from connectors.files import MEDIA_BY_SUFFIX
-from connectors.formats import file_row
+from connectors.formats import file_row, file_sheet, row_label
 from connectors.isolated import isolated_reader
 from connectors.limits import DEFAULT_LIMITS, LimitExceeded
 from lienthong.api.auth import Caller, Context, require_push
@@ -45,7 +45,7 @@ router = APIRouter(prefix="/api/v1", tags=["push"])
 REASON_COLUMNS = ("Dòng gốc", "Lý do (tiếng Việt)", "Reason (English)")  # added to rejects.csv, ignored on upload
 _MEDIA_ALIASES = {"application/ndjson": MEDIA_NDJSON, "application/jsonl": MEDIA_NDJSON,
                   "application/csv": MEDIA_CSV, "text/x-csv": MEDIA_CSV}
-_ACCEPTED = (MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLSX)
+_ACCEPTED = (MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLSX, MEDIA_XLS)
 EXAMPLE_VALUES = {FieldKind.TEXT: "HV0001", FieldKind.NAME: "Nguyễn Thị Hoà", FieldKind.ID_NUMBER: "001185012345",
              FieldKind.PHONE: "0912345678", FieldKind.DATE: "01/02/1985", FieldKind.DATETIME: "2025-07-01 08:30",
              FieldKind.CODE: "", FieldKind.INTEGER: "1", FieldKind.MONEY: "500000", FieldKind.BOOLEAN: "true"}
@@ -58,6 +58,7 @@ _UPLOAD_BODY = {
         MEDIA_NDJSON: {"schema": {"type": "string", "format": "binary"}},
         MEDIA_JSON: {"schema": {"type": "string", "format": "binary"}},
         MEDIA_XLSX: {"schema": {"type": "string", "format": "binary"}},
+        MEDIA_XLS: {"schema": {"type": "string", "format": "binary"}},
         "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
                                            "properties": {"file": {"type": "string", "format": "binary"}}}},
     },
@@ -171,7 +172,7 @@ def get_rejects(source_id: str, batch_id: str, key: Caller, ctx: Context) -> Str
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
     writer.writerow(neutralise_row(columns))
     for q in rows:  # cells neutralised: a refused "=HYPERLINK(…)" must not run in the clerk's Excel
-        row = file_row(q["row_no"], batch["media_type"], batch["read_options"])  # as the clerk's file shows it
+        row = row_label(q["row_no"], batch["media_type"], batch["read_options"])  # as the clerk's file shows it
         writer.writerow(neutralise_row([*(q["record"].get(f) or "" for f in source.mapping), row,
                                         " | ".join(r["message_vi"] for r in q["reasons"]),
                                         " | ".join(r["message_en"] for r in q["reasons"])]))
@@ -244,8 +245,8 @@ def _media_of(name: str, content_type: str) -> str:
         return by_suffix
     shown = content_type or "(none)"
     raise ApiError(415, "unsupported_media_type",
-                   f"media type {shown} is not accepted: send CSV (text/csv), XLSX, JSON or NDJSON",
-                   f"Không nhận loại tệp {shown}: hãy gửi tệp CSV, Excel (XLSX), JSON hoặc NDJSON")
+                   f"media type {shown} is not accepted: send CSV (text/csv), XLSX, XLS, JSON or NDJSON",
+                   f"Không nhận loại tệp {shown}: hãy gửi tệp CSV, Excel (XLSX, XLS), JSON hoặc NDJSON")
 
 
 def _too_large(size: int, limit: int) -> ApiError:
@@ -291,6 +292,7 @@ def batch_report(ctx: ApiContext, batch_id: str, key: ApiKey, request: Request, 
     rows = quarantined(ctx.hub.engine, batch_id=batch_id, limit=limit + 1) if limit else []
     rejected = [RejectedRow(
         row=file_row(q["row_no"], b["media_type"], b["read_options"]),  # as the clerk's file shows it
+        sheet=file_sheet(q["row_no"], b["media_type"], b["read_options"]),
         reasons=q["reasons"],
         record={mapping.get(f, f): _text(v) for f, v in q["record"].items() if not source or f in mapping},
     ) for q in rows[:limit]]

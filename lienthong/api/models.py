@@ -19,6 +19,8 @@ class Reason(BaseModel):
 class RejectedRow(BaseModel):
     row: int = Field(description="The row as a spreadsheet program shows the uploaded file (the header is row 1; "
                      "for a CSV its line, for NDJSON its line, for JSON the record's position).", examples=[5])
+    sheet: str | None = Field(default=None, description="The row's sheet, when the workbook was read from several "
+                              "sheets (then `row` is the row in that sheet).", examples=["Chi đoàn thôn 2"])
     record: dict[str, str | None] = Field(description="The row as sent, by the source's own column names.")
     reasons: list[Reason]
 

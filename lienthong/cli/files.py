@@ -47,6 +47,7 @@ def normalize(
     console.print(f"Đã làm sạch {table.num_rows:,} dòng vào {out}; {refused:,} dòng sẽ bị giữ lại khi nạp "
                   f"(xem `lienthong check`). / {table.num_rows:,} rows cleaned to {out}; {refused:,} would be "
                   "quarantined on loading.")
+    _print_layout(batch)
     console.print("Cột đã dùng / columns used: " + ", ".join(f"{k}←{v}" for k, v in result.fields.items()))
     _guesses(result.guessed)
     legacy = {c: e for c, e in result.encodings.items() if e not in ("unicode", "ascii")}
@@ -84,13 +85,14 @@ def check(
         if failing:
             raise typer.Exit(1)
         return
+    _print_layout(result.batch)
     if not failing:
         console.print(f"[green]✓ {result.rows:,} dòng hợp lệ[/] / all {result.rows:,} rows pass")
         return
     shown = Table("Dòng / row", "Cột / column", "Lý do / reason", title=f"{len(failing):,} / {result.rows:,} dòng "
                   "có lỗi, sẽ bị giữ lại khi nạp / rows loading would quarantine", title_justify="left")
     for f in failing[:limit]:
-        shown.add_row(str(f.row), f.column or "", "\n".join(r["message_vi"] for r in f.reasons))
+        shown.add_row(f.label, f.column or "", "\n".join(r["message_vi"] for r in f.reasons))
     console.print(shown)
     if len(failing) > limit:
         console.print(f"… và {len(failing) - limit:,} dòng khác (--limit)")
@@ -102,6 +104,22 @@ def _guesses(guessed: dict[str, str]) -> None:
 
     for line in guess_lines(guessed):
         console.print(line, highlight=False, soft_wrap=True)
+
+
+def _print_layout(batch) -> None:  # noqa: ANN001 - connectors.base.Batch
+    """Where the table was found: its header row (and sheets), so the clerk can see it was the right one."""
+    from connectors.formats import header_summary, skipped_sheets
+
+    header = header_summary(batch.read_options, batch.media_type)
+    if header:
+        console.print(header, highlight=False)
+    skipped = skipped_sheets(batch.payload, batch.media_type, batch.read_options, origin=batch.origin)
+    if skipped:
+        console.print("Không đọc các trang không có bảng dữ liệu hoặc bị ẩn / sheets not read (no table, or hidden): "
+                      + ", ".join(f"'{s}'" for s in skipped), highlight=False)
+    if batch.read_options.get("sheet_column"):
+        console.print(f"Đã thêm cột '{batch.read_options['sheet_column']}' ghi tên trang của mỗi dòng / a column "
+                      "names each row's sheet", highlight=False)
 
 
 def _read(file: Path):  # noqa: ANN202 - connectors.base.Batch, imported lazily

@@ -29,29 +29,31 @@ def list_(
     row_of = _file_rows(hub.engine)
     for q in quarantined(hub.engine, source_id=source, batch_id=batch, limit=limit):
         for r in q["reasons"]:
-            table.add_row(q["source_id"], q["batch_id"], str(row_of(q)), r["column"], r["value"] or "",
+            table.add_row(q["source_id"], q["batch_id"], row_of(q), r["column"], r["value"] or "",
                           r["message_en"] if english else r["message_vi"])
     console.print(table)
 
 
-def _file_rows(engine):  # noqa: ANN001, ANN202 - Engine -> (quarantined row -> int)
-    """The row number the file shows for a quarantined row, as every other door numbers it (``file_row``)."""
+def _file_rows(engine):  # noqa: ANN001, ANN202 - Engine -> (quarantined row -> str)
+    """The row the file shows for a quarantined row, as every other door numbers it (``row_label``): "14", or
+    "Chi đoàn thôn 2, dòng 14" in a workbook read from several sheets."""
     from functools import cache
 
-    from connectors.formats import file_row
+    from connectors.formats import row_label
     from lienthong.warehouse.queries import batch_status
 
     layout = cache(lambda batch_id: batch_status(engine, batch_id) or {})
 
-    def row_of(q: dict) -> int:
+    def row_of(q: dict) -> str:
         b = layout(q["batch_id"])
-        return file_row(q["row_no"], b.get("media_type", ""), b.get("read_options"))
+        return row_label(q["row_no"], b.get("media_type", ""), b.get("read_options"))
 
     return row_of
 
 
 @app.command()
-def show(batch: str, row: Annotated[int, typer.Argument(help="Row number as the file shows it (as `list`).")]) -> None:
+def show(batch: str, row: Annotated[str, typer.Argument(help="Row as the file shows it, as `list` prints it: "
+                                                          "'14', or 'Chi đoàn thôn 2, dòng 14'.")]) -> None:
     """One quarantined row: its reasons, and its mapped values with personal fields masked."""
     from lienthong.hub import Hub
     from lienthong.warehouse.queries import quarantined
@@ -60,14 +62,15 @@ def show(batch: str, row: Annotated[int, typer.Argument(help="Row number as the 
 
     hub = Hub.open()
     row_of = _file_rows(hub.engine)
-    found = [q for q in quarantined(hub.engine, batch_id=batch) if row_of(q) == row]
+    found = [q for q in quarantined(hub.engine, batch_id=batch) if row_of(q) == row.strip()]
     if not found:
         console.print(f"no open quarantined row {row} in batch {batch}")
         raise typer.Exit(1)
     q = found[0]
     contract = get_contract(q["dataset"])
     masked = {k: mask_value(v, contract.field(k).privacy) for k, v in q["record"].items()}
-    console.print_json(json.dumps({"source": q["source_id"], "batch": batch, "row": row,
+    shown = int(row) if row.strip().isdigit() else row.strip()
+    console.print_json(json.dumps({"source": q["source_id"], "batch": batch, "row": shown,
                                    "reasons": q["reasons"], "record": masked}, ensure_ascii=False))
 
 

@@ -56,7 +56,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                           "source."),
     "upload.columns": ("Các cột cần có", "Expected columns"),
     "upload.template": ("Tải mẫu Excel", "Download the Excel template"),
-    "upload.file": ("Tệp dữ liệu (CSV hoặc Excel .xlsx)", "Data file (CSV or Excel .xlsx)"),
+    "upload.file": ("Tệp dữ liệu (CSV hoặc Excel .xlsx, .xls)", "Data file (CSV or Excel .xlsx, .xls)"),
     "upload.drop": ("Kéo thả tệp vào đây, hoặc bấm để chọn tệp", "Drop the file here, or click to choose one"),
     "upload.chosen": ("Đã chọn", "Chosen"),
     "upload.mode": ("Cách gửi", "What to do"),

@@ -43,7 +43,7 @@ class RejectedRow:
     """One refused row: its row as the file shows it (connectors.formats.file_row), a cell per source column, and
     reasons on no column."""
 
-    row: int
+    row: int | str  # "Chi đoàn thôn 2, dòng 14" in a workbook read from several sheets (connectors.formats.row_label)
     cells: list[Cell]
     other: list[dict[str, Any]]
 

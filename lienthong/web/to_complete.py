@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Engine, or_, select
 
-from connectors.formats import file_row
+from connectors.formats import row_shown
 from lienthong.cleaning.addresses import map_addresses, named_candidates
 from lienthong.warehouse.tables import PUBLISHED
 
@@ -19,7 +19,7 @@ TO_CHOOSE = ("address_ward_split", "address_ward_ambiguous")  # issue codes of a
 
 @dataclass(frozen=True)
 class ToComplete:
-    row: int  # as the file shows it
+    row: int | str  # as the file shows it (with its sheet when the workbook was read from several)
     name: str | None
     address: str | None
     candidates: str  # "Phường Hồng Hà (00097) hoặc Phường Ba Đình (00004)"
@@ -40,6 +40,6 @@ def rows_to_complete(engine: Engine, batch: dict[str, Any], limit: int) -> list[
     if not found:
         return []
     candidates = map_addresses(pa.array([r[2] for r in found], pa.string())).candidates.to_pylist()
-    return [ToComplete(file_row(row_no, batch["media_type"], batch["read_options"]), shown_name, address,
+    return [ToComplete(row_shown(row_no, batch["media_type"], batch["read_options"]), shown_name, address,
                        named_candidates(codes) or "")
             for (row_no, shown_name, address), codes in zip(found, candidates, strict=True)]

@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from connectors.formats import file_row
+from connectors.formats import row_shown, shown_row
 from lienthong.api import feeds
 from lienthong.api.context import ApiContext, get_context
 from lienthong.api.errors import ApiError
@@ -169,7 +169,8 @@ def batch_page(source_id: str, batch_id: str, request: Request, who: SignedIn, c
         report = feeds.batch_report(ctx, batch_id, who.key, request, limit=SHOWN_ROWS, source_id=source_id, audit=True)
     except ApiError as exc:
         return error_page(request, who, exc.status, exc.message if who.lang == "en" else exc.message_vi)
-    rows = rejects.shape(source, ((q.row, q.record, [r.model_dump() for r in q.reasons]) for q in report.quarantined))
+    rows = rejects.shape(source, ((shown_row(q.sheet, q.row), q.record, [r.model_dump() for r in q.reasons])
+                                  for q in report.quarantined))
     stored = batch_status(ctx.hub.engine, batch_id) if report.status == "published" else None
     to_complete = rows_to_complete(ctx.hub.engine, stored, SHOWN_ROWS) if stored else []
     return render(request, who, "result.html", source=source, report=report, rows=rows, check=None, again=again,
@@ -187,7 +188,7 @@ def batch_rejects(source_id: str, batch_id: str, request: Request, who: SignedIn
     if b is None or b["source_id"] != source_id:
         return error_page(request, who, 404, who.t("error.not_found"))
     stored = quarantined(ctx.hub.engine, batch_id=batch_id)
-    rows = rejects.shape(source, ((file_row(q["row_no"], b["media_type"], b["read_options"]), q["record"],
+    rows = rejects.shape(source, ((row_shown(q["row_no"], b["media_type"], b["read_options"]), q["record"],
                                    q["reasons"]) for q in stored), by="field")
     with ctx.hub.engine.begin() as conn:
         append_audit(conn, actor=who.key.actor, action="rejects.read", dataset=source.dataset, records=len(rows),
@@ -225,7 +226,7 @@ def _check(ctx: ApiContext, who: Visitor, source: SourceConfig, payload: bytes, 
     check_columns(item.records, source, item.origin)
     checked = check_records(item.records, source, ctx.hub.code_lists)
     kept = checked.rejected[:CHECK_ROWS_KEPT]
-    rows = rejects.shape(source, ((file_row(q.row_no, item.media_type, item.read_options), q.record, q.reasons)
+    rows = rejects.shape(source, ((row_shown(q.row_no, item.media_type, item.read_options), q.record, q.reasons)
                                   for q in kept), by="field")
     return CheckResult(key_id=who.key.key_id, source_id=source.id, origin=name, rows_received=item.records.num_rows,
                        rows_valid=checked.valid.num_rows, rows=rows, at=time.time())
