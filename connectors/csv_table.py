@@ -19,11 +19,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from connectors.base import MEDIA_CSV
-from connectors.encoding import decode_text
 from connectors.limits import ReadLimits, exceeded
 from connectors.row_numbers import SheetRows, store_rows
 from connectors.table_layout import HEAD_ROWS, TAIL_ROWS, TableStart, find_table, footer_rows, numbering_column
 from lienthong.errors import MalformedInput
+from lienthong.vietnamese.encoding_detection import decode_text
 
 DELIMITERS = (",", ";", "\t")
 SNIFF_CHARS = 64 * 1024

@@ -19,7 +19,6 @@ import pyarrow as pa
 
 from connectors.base import MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLS, MEDIA_XLSX
 from connectors.csv_table import SNIFF_CHARS, detect_delimiter, read_csv
-from connectors.encoding import decode_text, detect_encoding
 from connectors.limits import DEFAULT_LIMITS, ReadLimits, check_table, exceeded, refuse_non_feed
 from connectors.row_numbers import (
     FILE_ROWS,
@@ -34,6 +33,7 @@ from connectors.row_numbers import (
 )
 from connectors.spreadsheet import read_workbook, sheets_not_read
 from lienthong.errors import MalformedInput
+from lienthong.vietnamese.encoding_detection import decode_text, detect_encoding
 
 __all__ = [
     "FILE_ROWS",

@@ -19,9 +19,8 @@ import openpyxl
 import xlwt
 
 from connectors.base import MEDIA_CSV, MEDIA_XLS, MEDIA_XLSX
-from connectors.encoding import encode_cp1258
 from connectors.spreadsheet import OLE2_MAGIC as OLE2_HEADER  # noqa: F401 - for tests of cut .xls files
-from lienthong.vietnamese.legacy_encodings import encode_tcvn3, encode_vni
+from lienthong.vietnamese.legacy_encodings import encode_cp1258, encode_tcvn3, encode_vni
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 
 from connectors.base import MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLSX
-from connectors.encoding import encode_cp1258
 from connectors.files import FilesConfig, FilesConnector
 from connectors.formats import read_payload
 from lienthong.errors import ExtractError, MalformedInput
+from lienthong.vietnamese.legacy_encodings import encode_cp1258
 
 
 def _connector(folder: Path, **options: object) -> FilesConnector:

@@ -11,7 +11,6 @@ import pyarrow as pa
 import pytest
 
 from connectors.base import MEDIA_CSV, MEDIA_JSON, MEDIA_NDJSON, MEDIA_XLSX
-from connectors.encoding import encode_cp1258
 from connectors.formats import (
     detect_delimiter,
     read_payload,
@@ -20,6 +19,7 @@ from connectors.formats import (
     to_ndjson,
 )
 from lienthong.errors import MalformedInput
+from lienthong.vietnamese.legacy_encodings import encode_cp1258
 
 # --- CSV ---------------------------------------------------------------------------------------------------
 

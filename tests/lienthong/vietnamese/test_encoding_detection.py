@@ -7,9 +7,9 @@ import unicodedata
 
 import pytest
 
-from connectors.encoding import decode_text, detect_encoding, encode_cp1258
 from lienthong.errors import MalformedInput
-from lienthong.vietnamese.legacy_encodings import decode_tcvn3, encode_tcvn3
+from lienthong.vietnamese.encoding_detection import decode_text, detect_encoding
+from lienthong.vietnamese.legacy_encodings import decode_tcvn3, encode_cp1258, encode_tcvn3
 
 NAME = "Nguyễn Thị Hoà"
 TEXT = "họ_tên;điện_thoại\nNguyễn Thị Hoà;0912345678\nTrần Văn Đức;0987654321\nLê Thị Hường;0901234567\n"
