@@ -39,6 +39,8 @@ class VerifyConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     service: Literal["population"] = "population"
+    enabled: bool = Field(default=True, description="Off until the agency's access is granted; e.g. "
+                          "`enabled: \"${LIENTHONG_POPULATION_VERIFY:-false}\"` to turn it on per deployment.")
     purpose: str = Field(min_length=10, max_length=300, description="Why the hub asks, as granted to the agency "
                          "(sent with every query and written to the audit log).")
     url: str = Field(description="The verification endpoint, as the gateway publishes it.")

@@ -328,7 +328,7 @@ def publish_all(hub: Hub, datasets: Iterable[str], *, actor: str | None = None,
 
 def _verify(hub: Hub, dataset: str, actor: str | None, problems: list[Problem]) -> list[str]:
     """Run the verify stage on ``dataset``'s staged rows; the sources to hold back from publication."""
-    verifying = [s for s in hub.sources.values() if s.dataset == dataset and s.verify is not None]
+    verifying = [s for s in hub.sources.values() if s.dataset == dataset and s.verify and s.verify.enabled]
     if not verifying:
         return []
     from lienthong.stages.verify import verify_staged

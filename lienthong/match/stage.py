@@ -36,6 +36,7 @@ from lienthong.match.report import write_match_report
 from lienthong.match.run import match_records
 from lienthong.warehouse import tables_match as T
 from lienthong.warehouse.tables import PUBLISHED
+from lienthong.warehouse.verification import confirmed_keys
 
 log = logging.getLogger(__name__)
 _READ = ("record_key", "source_id", "member_id", "full_name", "family_name", "middle_name", "given_name", "sex",
@@ -79,7 +80,8 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     if new.num_rows == 0:
         T.write_outcome(engine, dataset, run_id, links_rows=[], merges=[], entities=[], review=[], stats=stats)
         return stats
-    extra = {"org_member": _org_member(new)}
+    confirmed = pa.array(sorted(confirmed_keys(engine, dataset)), pa.string())  # population DB (issue 19)
+    extra = {"org_member": _org_member(new), "id_confirmed": _confirmed(new.column("record_key"), confirmed)}
     if mode == "full":
         result = match_records(new, config, model=saved, cannot_link=rejected, must_link=accepted, extra=extra)
         smallest = result.clusters.column("cluster_id").to_pylist()
@@ -93,7 +95,9 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
         registry = _registry_features(engine, dataset, config, known, cache_dir)
         order = pc.index_in(registry.column("unique_id"), value_set=known.column("record_key"))
         entity_of = known.column("entity_id").take(order)
+        registry = registry.append_column("id_confirmed", _confirmed(registry.column("unique_id"), confirmed))
         batch = build_features(new, config).append_column("org_member", extra["org_member"])
+        batch = batch.append_column("id_confirmed", extra["id_confirmed"])
         done = attach(registry, entity_of, batch, model, config, namespace=dataset, cannot_link=rejected,
                       must_link=accepted)
         assignment, merges, links_table, review = done.assignment, done.merges, done.links, done.review
@@ -114,8 +118,9 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
                   "seconds": time.perf_counter() - started})
     T.write_outcome(engine, dataset, run_id, links_rows=links_rows, merges=merges, entities=entities,
                     review=review_rows, stats={k: v for k, v in stats.items() if isinstance(v, int | float | str)})
-    if cache_dir is not None:
-        _store_cache(cache_dir, dataset, batch, append=mode == "incremental")
+    if cache_dir is not None:  # without id_confirmed: it is read afresh each run, answers change
+        _store_cache(cache_dir, dataset, batch.drop_columns([c for c in batch.column_names if c == "id_confirmed"]),
+                     append=mode == "incremental")
     if report_dir is not None:
         used = T.latest_model(engine, dataset)
         stats["report"] = str(write_match_report(report_dir / f"match-{dataset}-{run_id}.html", used, stats,
@@ -198,6 +203,11 @@ def _copy_out(conn: Connection, query: Select, names: list[str]) -> pa.Table:
 def _org_member(rows: pa.Table) -> pa.Array:
     return pc.binary_join_element_wise(rows.column("organisation").combine_chunks(),
                                        rows.column("member_id").combine_chunks(), ":")
+
+
+def _confirmed(record_keys: pa.ChunkedArray, confirmed: pa.Array) -> pa.Array:
+    """Per record, whether the population database confirmed its ID number with name and date of birth."""
+    return pc.is_in(record_keys.combine_chunks(), value_set=confirmed)
 
 
 def _rules(links: pa.Table) -> dict[str, str]:

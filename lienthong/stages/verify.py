@@ -97,7 +97,7 @@ def verify_staged(engine: Engine, dataset: str, sources: list[SourceConfig], *, 
     """
     out = []
     for source in sources:
-        if source.dataset != dataset or source.verify is None:
+        if source.dataset != dataset or source.verify is None or not source.verify.enabled:
             continue
         result = SourceVerification(source.id)
         try:
