@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from lienthong.warehouse.audit import AuditQuery, query_audit
 from lienthong.warehouse.queries import batches
 from lienthong.warehouse.tables import PUBLISHED, publication
 
@@ -37,7 +39,18 @@ def _check_demo(home: Path, url: str) -> None:
     every = batches(engine)
     assert every and all(b["reconciled"] and b["status"] == "published" for b in every)
     assert sum(b["rows_valid"] for b in every if b["dataset"] == "members") >= published["members"]
-    assert (home / "reports" / "latest.html").read_text(encoding="utf-8").count("Thiếu Họ và tên") >= 1
+    report = (home / "reports" / "latest.html").read_text(encoding="utf-8")
+    assert report.count("Thiếu Họ và tên") >= 1
+    # identity checks against the stand-in population database: every outcome shows, each query audited
+    line = re.search(r"hnd_files: ([\d,]+) checked, ([\d,]+) match, ([\d,]+) mismatch .*?, ([\d,]+) not found",
+                     " ".join(first.stdout.split()))
+    assert line, first.stdout
+    checked, match, mismatch, not_found = (int(n.replace(",", "")) for n in line.groups())
+    assert checked == match + mismatch + not_found and min(match, mismatch, not_found) > 0
+    assert "Đối chiếu với CSDLQG về dân cư" in report
+    entries = query_audit(engine, AuditQuery(action="population.verify", limit=10_000))
+    assert entries and all(e["detail"]["purpose"].startswith("Đối chiếu") and e["actor"].startswith("cli:")
+                           for e in entries)
     with (home / "open-data" / "members_by_province_organisation.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert rows and {"province_code", "members", "suppressed"} <= set(rows[0])
@@ -48,6 +61,8 @@ def _check_demo(home: Path, url: str) -> None:
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(publication)).scalar_one() == publications, \
             "the same demo data again publishes nothing new"
+    assert len(query_audit(engine, AuditQuery(action="population.verify", limit=10_000))) == len(entries), \
+        "nothing new to verify: nothing asked again"
     engine.dispose()
 
 
