@@ -10,7 +10,9 @@ outside service, and says so). Per source with a ``verify:`` block (``connectors
 3. each answered request is stored with its audit entry (purpose, who triggered it, counts) at once, so a run
    that dies midway resumes where it stopped;
 4. each staged row gets the issue codes of its answer (a field that differs, an ID the register does not know),
-   added to what cleaning found: the values the organisation sent are never changed.
+   added to what cleaning found: the values the organisation sent are never changed;
+5. published records never answered (published while the service was down) are asked too, and their flags are
+   published in place (version and ``published_seq`` bumped, so consumers syncing by cursor see them).
 
 When the service cannot be asked, the stage says so in one line (English, and Vietnamese for clerks) and the
 source's batches are published unverified — unless the source says ``required: true``: then they stay staged
@@ -35,11 +37,13 @@ from lienthong.registry import SourceConfig
 from lienthong.warehouse.verification import (
     StagedPerson,
     as_of,
+    flag_published,
     flag_staged,
     outcome_of,
     staged_people,
     store_answers,
     stored_results,
+    unverified_published,
 )
 
 log = logging.getLogger(__name__)
@@ -125,6 +129,7 @@ def _verify_source(engine: Engine, dataset: str, source: SourceConfig, result: S
     try:
         if to_ask:
             _ask(engine, dataset, source, to_ask, result, actor=actor, now=now)
+        _verify_backlog(engine, dataset, source, result, actor=actor, now=now)
     finally:  # what was answered is flagged even when the service stopped answering midway
         answers = stored_results(engine, dataset, latest)
         flags = []
@@ -140,6 +145,29 @@ def _verify_source(engine: Engine, dataset: str, source: SourceConfig, result: S
         flag_staged(engine, dataset, flags)
     log.info("verify %s: %d candidates, %d asked in %d requests, %d from the cache: %s", source.id,
              result.candidates, result.asked, result.requests, result.cached, dict(result.outcomes))
+
+
+def _verify_backlog(engine: Engine, dataset: str, source: SourceConfig, result: SourceVerification, *,
+                    actor: str, now: datetime) -> None:
+    """Ask about the published records never answered (published while the service was down, or before the source
+    verified) and flag them in place, as a new publication."""
+    backlog = unverified_published(engine, dataset, source.id)
+    if not backlog:
+        return
+    try:
+        _ask(engine, dataset, source, backlog, result, actor=actor, now=now)
+    finally:
+        answers = stored_results(engine, dataset, {p.record_key for p in backlog})
+        flags = []
+        for p in backlog:
+            answer = answers.get(p.record_key)
+            if answer is not None:
+                result.outcomes[outcome_of(answer)] += 1
+                issues = with_issues(p.issues, issue_codes(answer))
+                if issues != p.issues:
+                    flags.append((p.record_key, issues))
+        moved = flag_published(engine, dataset, flags)
+        log.info("verify %s: %d published records asked after the fact, %d flagged", source.id, len(backlog), moved)
 
 
 def _ask(engine: Engine, dataset: str, source: SourceConfig, people: list[StagedPerson],

@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 
 from lienthong.warehouse.audit import append_audit
 from lienthong.warehouse.bulk import chunks
-from lienthong.warehouse.tables import STAGING
+from lienthong.warehouse.publishing import lock_publishing
+from lienthong.warehouse.tables import PUBLISHED, STAGING, publication
 from lienthong.warehouse.tables import batch as batch_t
 from lienthong.warehouse.tables_api import audit_log
 from lienthong.warehouse.tables_verify import verification as V
@@ -49,6 +50,54 @@ def staged_people(engine: Engine, dataset: str, source_id: str) -> list[StagedPe
              .order_by(batch_t.c.seq, stg.c.row_no))
     with engine.connect() as conn:
         return [StagedPerson(*row) for row in conn.execute(query)]
+
+
+def unverified_published(engine: Engine, dataset: str, source_id: str) -> list[StagedPerson]:
+    """Live published records of ``source_id`` with a 12-digit ID number and no stored answer: published while the
+    service could not be asked (``verify.required: false``), or before the source verified at all."""
+    pub = PUBLISHED[dataset]
+    query = (select(pub.c.record_key, pub.c.batch_id, pub.c.row_no, pub.c.id_number, pub.c.full_name,
+                    pub.c.date_of_birth, pub.c.sex, pub.c.issues)
+             .outerjoin(V, and_(V.c.dataset == dataset, V.c.record_key == pub.c.record_key))
+             .where(pub.c.source_id == source_id, ~pub.c.deleted, V.c.record_key.is_(None),
+                    func.length(pub.c.id_number) == 12)
+             .order_by(pub.c.record_key))
+    with engine.connect() as conn:
+        return [StagedPerson(*row) for row in conn.execute(query)]
+
+
+def flag_published(engine: Engine, dataset: str, flags: list[tuple[str, str | None]]) -> int:
+    """Set the ``issues`` of published records, given as (record key, issues), as a new publication (version and
+    ``published_seq`` bumped) so consumers syncing by cursor see the flags. Returns how many records changed."""
+    if not flags:
+        return 0
+    pub = PUBLISHED[dataset]
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        lock_publishing(conn, dataset)
+        seq = conn.execute(insert(publication).values(dataset=dataset, published_at=now, batch_ids=[],
+                                                      rows_inserted=0, rows_updated=0).returning(publication.c.seq)
+                           ).scalar_one()
+        statement = (update(pub).where(pub.c.record_key == bindparam("b_key"))
+                     .values(issues=bindparam("b_issues"), version=pub.c.version + 1, published_seq=seq,
+                             updated_at=now))
+        moved = conn.execute(statement, [{"b_key": k, "b_issues": i} for k, i in flags]).rowcount
+        conn.execute(update(publication).where(publication.c.seq == seq).values(rows_updated=len(flags)))
+    return moved
+
+
+def batch_verification(engine: Engine, dataset: str, batch_id: str) -> dict[str, int]:
+    """For the records of one batch with a 12-digit ID number (published or staged from it): how many the
+    population database answered, by outcome, and how many wait for an answer (``pending``)."""
+    counts: Counter[str] = Counter()
+    with engine.connect() as conn:
+        for table in (PUBLISHED[dataset], STAGING[dataset]):
+            query = (select(V).select_from(table.outerjoin(V, and_(V.c.dataset == dataset,
+                                                                   V.c.record_key == table.c.record_key)))
+                     .where(table.c.batch_id == batch_id, func.length(table.c.id_number) == 12))
+            for row in conn.execute(query).mappings():
+                counts["pending" if row["record_key"] is None else outcome_of(dict(row))] += 1
+    return {k: counts.get(k, 0) for k in ("match", "mismatch", "not_found", "pending")}
 
 
 def stored_results(engine: Engine, dataset: str, record_keys: Collection[str]) -> dict[str, dict[str, Any]]:

@@ -216,6 +216,17 @@ def test_the_service_down_publishes_unverified_unless_the_source_requires_it(
     assert len(_published(hub)) == 3
     assert _results(hub) == {}
 
+    # back up: the next run asks about what was published unverified and flags it in place, as a publication
+    population.db.down = False
+    versions = {k: r["version"] for k, r in _published(hub).items()}
+    assert _sync(hub) == []
+    assert len(_results(hub)) == 3
+    published = _published(hub)
+    assert "population_date_of_birth_mismatch" in published["HV001"]["issues"]
+    assert published["HV001"]["version"] == versions["HV001"] + 1
+    assert published["HV000"]["version"] == versions["HV000"], "nothing to flag: not republished"
+    assert _sync(hub) == [] and population.db.queries_answered() == 3, "answered: not asked again"
+
 
 def test_a_verified_person_is_forgotten_with_their_results(make_hub, tmp_path: Path, population) -> None:
     drop = tmp_path / "drop"
