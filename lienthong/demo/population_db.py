@@ -10,7 +10,8 @@ No API of the real database is public; this serves the interface the hub assumes
   of the register (a field sent empty is answered ``not_found``: nothing to compare);
 - 400 without a purpose or with malformed JSON, 413 above 100 queries; more than ``rate_limit`` requests in a
   ``rate_window_s`` window → 429 with ``Retry-After``; ``down = True`` → 503; ``fail_after = N`` → 503 from the
-  (N+1)-th request on (a service that dies mid-run).
+  (N+1)-th request on (a service that dies mid-run); ``stall_after = N`` holds every request after the N-th until
+  ``release`` is set (the asking process can be killed meanwhile).
 
 It is reached only through the stand-in gateway (:func:`serve_population_db`): the gateway's token, rights and
 errors apply as they would on an LGSP/NDXP. The register (:func:`register_from_people`) holds, per citizen, the
@@ -127,6 +128,9 @@ class PopulationDb:
     rate_window_s: float = 1.0
     down: bool = False
     fail_after: int | None = None  # answer this many requests, then 503
+    stall_after: int | None = None  # answer this many requests, then hold the next ones until ``release`` is set
+    release: threading.Event = field(default_factory=threading.Event, repr=False)
+    stalled: threading.Event = field(default_factory=threading.Event, repr=False)  # a request is being held
     requests: list[dict[str, Any]] = field(default_factory=list)  # every request: id, purpose, size, status
     _window: tuple[float, int] = (0.0, 0)
     _answered: int = 0
@@ -165,7 +169,11 @@ class PopulationDb:
         with self._lock:
             if self.down or (self.fail_after is not None and self._answered >= self.fail_after):
                 return (*_json(503, {"error": "unavailable", "message": "service unavailable"}), doc)
+            stall = self.stall_after is not None and self._answered >= self.stall_after
             self._answered += 1
+        if stall:  # a test kills the asking process meanwhile
+            self.stalled.set()
+            self.release.wait(timeout=120)
         results = [self._check(q) for q in queries]
         return (*_json(200, {"request_id": doc.get("request_id"), "results": results}), doc)
 

@@ -4,6 +4,11 @@ down (required or not), the audit entries with their purpose, and erasure with t
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -240,3 +245,39 @@ def test_a_verified_person_is_forgotten_with_their_results(make_hub, tmp_path: P
     assert entry["detail"]["verification"] == 1
     assert _cccd(1) not in str(entry["detail"])
     assert erasure.verification == {"members": 1}
+
+
+@pytest.mark.slow
+def test_a_sync_killed_midway_resumes_without_asking_answered_records_again(
+        make_hub, tmp_path: Path, population) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "a.csv").write_text(members_csv(_rows(10)), encoding="utf-8")
+    hub = make_hub([_source(drop, population, batch_size=3, required=True)])
+    population.db.stall_after = 2  # the third request hangs: the sync is killed while it waits
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIENTHONG_")}
+    env.update(LIENTHONG_HOME=str(hub.settings.home), LIENTHONG_DATABASE_URL=hub.settings.warehouse_url,
+               LIENTHONG_SOURCES_DIR=str(hub.settings.sources_dir))
+    sync = subprocess.Popen([sys.executable, "-m", "lienthong.cli", "sync"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        assert population.db.stalled.wait(timeout=300), "the sync never reached the third request"
+        sync.send_signal(signal.SIGKILL)
+        sync.wait(timeout=60)
+    finally:
+        population.db.release.set()
+        if sync.poll() is None:
+            sync.kill()
+    assert len(_results(hub)) == 6, "the two answered requests were stored before the kill"
+    assert len(query_audit(hub.engine, AuditQuery(action="population.verify"))) == 2
+    assert _published(hub) == {}
+
+    population.db.stall_after = None
+    deadline = time.monotonic() + 60
+    while len(population.db.requests) < 3 and time.monotonic() < deadline:  # the held request, answered to no one
+        time.sleep(0.05)
+    before = len(population.db.requests)
+    assert _sync(hub) == []
+    assert [r["queries"] for r in population.db.requests[before:]] == [3, 1], "only the four never answered"
+    assert len(_published(hub)) == 10 and len(_results(hub)) == 10
+    assert len(query_audit(hub.engine, AuditQuery(action="population.verify"))) == 4
