@@ -102,9 +102,12 @@ def sync_sources(hub: Hub, sources: Iterable[SourceConfig], *,
     return runs
 
 
-def publish(hub: Hub, datasets: Iterable[str]) -> list[Publication]:
-    """Publish every staged batch of each dataset, one atomic publication each (nothing staged: a no-op)."""
-    return publish_all(hub, datasets)
+def publish(hub: Hub, datasets: Iterable[str], *, actor: str | None = None,
+            problems: list[Problem] | None = None) -> list[Publication]:
+    """Verify identities where sources ask for it, then publish every staged batch of each dataset, one atomic
+    publication each (nothing staged: a no-op). ``actor`` is who triggered it (audit of the verification queries);
+    a verification that could not be done is one line in ``problems``."""
+    return publish_all(hub, datasets, actor=actor, problems=problems)
 
 
 def match(hub: Hub, datasets: Iterable[str]) -> dict[str, dict]:
@@ -143,7 +146,8 @@ def release_open_data(hub: Hub) -> list[Path]:
 
 
 def after_publish(hub: Hub, datasets: Iterable[str], *, batch_ids: Sequence[str] | Sequence[SourceRun] = (),
-                  started_at: datetime | None = None, steps: Steps | None = None) -> AfterPublish:
+                  started_at: datetime | None = None, steps: Steps | None = None,
+                  actor: str | None = None) -> AfterPublish:
     """Everything after batches are staged: publish, match, the quality report of ``batch_ids``, open data.
 
     Args:
@@ -152,11 +156,12 @@ def after_publish(hub: Hub, datasets: Iterable[str], *, batch_ids: Sequence[str]
         batch_ids: the batches (or source runs) the quality report is about.
         started_at: when the job started (the report's run id), now by default.
         steps: the step runner to share with the caller's earlier steps (a lost warehouse skips what is left).
+        actor: who triggered the job, for the audit entries of identity verification (``cli:<user>``).
     """
     datasets = sorted(set(datasets))
     steps = steps or Steps()
     done = AfterPublish(problems=steps.problems)
-    done.publications = steps.run("publish", lambda: publish(hub, datasets), [])
+    done.publications = steps.run("publish", lambda: publish(hub, datasets, actor=actor, problems=steps.problems), [])
     done.matches = steps.run("match", lambda: match(hub, datasets), {})
     done.report = steps.run("quality report", lambda: write_report(hub, batch_ids, started_at=started_at), None)
     done.open_data = steps.run("open data", lambda: release_open_data(hub), [])

@@ -293,14 +293,28 @@ def commit_cursor(hub: Hub, source: SourceConfig, cursor: dict | None) -> None:
                  "saving the cursor", "lưu con trỏ")
 
 
-def publish_all(hub: Hub, datasets: Iterable[str]) -> list[Publication]:
-    """Publish every staged batch of each dataset, one atomic publication per dataset."""
+def publish_all(hub: Hub, datasets: Iterable[str], *, actor: str | None = None,
+                problems: list[Problem] | None = None) -> list[Publication]:
+    """Verify, then publish every staged batch of each dataset, one atomic publication per dataset.
+
+    Identity verification (``lienthong.stages.verify``) runs first for the sources that ask for it, so every door
+    that publishes verifies. When the population database cannot be asked, one line goes to ``problems`` and the
+    source is published unverified, or held back (staged) when its ``verify.required`` is true.
+
+    Args:
+        hub: the opened hub.
+        datasets: the datasets to publish.
+        actor: who triggered the run, for the audit entries of the verification queries (default: who pushed the
+            batches over the API, else ``system``).
+        problems: where to add one line per source whose verification failed (default: only logged).
+    """
     out = []
     for dataset in sorted(set(datasets)):
         started = time.perf_counter()
+        held = _verify(hub, dataset, actor, problems if problems is not None else [])
         snapshots = [s.id for s in hub.sources.values() if s.dataset == dataset and s.full_snapshot]
         pub = reconnect_policy(hub).run(
-            lambda d=dataset, s=snapshots: publish(hub.engine, d, snapshot_sources=s),
+            lambda d=dataset, s=snapshots, h=held: publish(hub.engine, d, snapshot_sources=s, held_sources=h),
             what=f"publishing {dataset}", what_vi=f"công bố {dataset}",
             action="the previous publication stands and the staged batches wait (one transaction): check the "
                    "database and run the sync again", action_vi="bản công bố trước vẫn giữ nguyên, các lô đã "
@@ -310,6 +324,35 @@ def publish_all(hub: Hub, datasets: Iterable[str]) -> list[Publication]:
                  time.perf_counter() - started)
         out.append(pub)
     return out
+
+
+def _verify(hub: Hub, dataset: str, actor: str | None, problems: list[Problem]) -> list[str]:
+    """Run the verify stage on ``dataset``'s staged rows; the sources to hold back from publication."""
+    verifying = [s for s in hub.sources.values() if s.dataset == dataset and s.verify and s.verify.enabled]
+    if not verifying:
+        return []
+    from lienthong.stages.verify import verify_staged
+    from lienthong.warehouse.verification import pusher_of
+
+    if actor is None:
+        staged = [b["batch_id"] for s in verifying for b in batches(hub.engine, source_id=s.id)
+                  if b["status"] == "staged"]
+        actor = pusher_of(hub.engine, staged) or "system"
+    held = []
+    for result in verify_staged(hub.engine, dataset, verifying, actor=actor):
+        if result.error is not None:
+            problem = Problem.of(result.source_id, result.error)
+            if result.held:
+                problem = Problem(problem.source_id, problem.message + "; its batches stay staged until the "
+                                  "service answers (verify.required: true)", problem.message_vi + "; dữ liệu "
+                                  "của nguồn chưa được công bố cho tới khi đối chiếu được")
+            else:
+                problem = Problem(problem.source_id, problem.message + "; published without verification "
+                                  "(verify.required: false)", problem.message_vi + "; dữ liệu vẫn được công bố")
+            problems.append(problem)
+        if result.held:
+            held.append(result.source_id)
+    return held
 
 
 def receive_batch(hub: Hub, source: SourceConfig, item: Batch, *, claim: Claim | None = None) -> Landed:
@@ -327,7 +370,7 @@ def receive_batch(hub: Hub, source: SourceConfig, item: Batch, *, claim: Claim |
 
 
 def process_received(hub: Hub, source: SourceConfig, batch_id: str, *, records: pa.Table | None = None,
-                     publish_now: bool = True) -> list[Publication]:
+                     publish_now: bool = True, problems: list[Problem] | None = None) -> list[Publication]:
     """Process a pushed batch if it is still only landed, then publish its dataset (embedded mode of the API).
 
     Safe to call again for the same batch: a processed batch is not processed twice, and publishing with nothing
@@ -337,7 +380,7 @@ def process_received(hub: Hub, source: SourceConfig, batch_id: str, *, records: 
         counts = process_batch(hub.engine, source, batch_id, hub.code_lists, records=records)
         log.info("pushed batch %s of %s: rows in %d, valid %d, quarantined %d", batch_id, source.id,
                  counts.rows_read, counts.rows_valid, counts.rows_quarantined)
-    return publish_all(hub, [source.dataset]) if publish_now else []
+    return publish_all(hub, [source.dataset], problems=problems) if publish_now else []
 
 
 def match_published(hub: Hub, datasets: Iterable[str]) -> dict[str, dict]:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from catalog.agency_ids import AgencyId, agency_id_of
 from connectors import ConnectorSpec
+from connectors.population import VerifyConfig
 from lienthong.errors import ConfigError
 from lienthong.vietnamese.header_labels import COLUMN_PARTS
 from schemas import CONTRACTS, get_contract
@@ -65,6 +66,10 @@ class SourceConfig(BaseModel):
         default=False, description="Each delivery is the source's whole list: records it no longer holds are deleted.",
     )
     schedule: Schedule = Field(default_factory=Schedule)
+    verify: VerifyConfig | None = Field(
+        default=None, description="Check each record's ID number, name, date of birth and sex against the national "
+        "population database before publishing (lienthong.stages.verify; docs/national-platforms.md).",
+    )
 
     @model_validator(mode="after")
     def _default_agency_id(self) -> SourceConfig:
@@ -98,6 +103,11 @@ class SourceConfig(BaseModel):
         ]
         if missing:
             msg = f"required contract fields neither mapped nor constant: {', '.join(missing)}"
+            raise ValueError(msg)
+        if self.verify is not None and not ({"id_number", "full_name", "date_of_birth", "sex"}
+                                            <= set(contract.field_names()) and "id_number" in self.mapping):
+            msg = ("verify: only a dataset of people whose source maps id_number (members) can be checked against "
+                   "the population database")
             raise ValueError(msg)
         return self
 

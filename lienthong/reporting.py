@@ -10,6 +10,7 @@ from pathlib import Path
 from lienthong.hub import Hub
 from lienthong.pipeline import SourceRun
 from lienthong.warehouse.queries import batches, quarantined
+from lienthong.warehouse.verification import verification_counts
 from quality.reasons import Reason
 from quality.report import BatchReport, RunReport, summarise_reasons, write_quality_report
 from quality.validate import ExpectationOutcome
@@ -32,8 +33,10 @@ def build_run_report(hub: Hub, runs: Sequence[SourceRun], *, started_at: datetim
                 rows_quarantined=b["rows_quarantined"] or 0, rows_published=b["rows_published"],
                 outcomes=outcomes, top_reasons=top, samples=samples,
             ))
+    sources = {r.source_id for r in runs}
     return RunReport(run_id=f"{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", started_at=started_at,
-                     batches=reports, finished_at=datetime.now(UTC))
+                     batches=reports, finished_at=datetime.now(UTC),
+                     verification=verification_counts(hub.engine, source_ids=sources) if sources else {})
 
 
 def write_run_report(hub: Hub, runs: Sequence[SourceRun], folder: Path, *, started_at: datetime) -> Path:

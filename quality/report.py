@@ -117,6 +117,9 @@ class RunReport:
     started_at: datetime
     batches: list[BatchReport]
     finished_at: datetime | None = None
+    # Identity verification against the population database, per source of the run: verified, match, mismatch
+    # (and per field), not_found (lienthong.warehouse.verification.verification_counts).
+    verification: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def summarise_reasons(

@@ -33,7 +33,8 @@ ENVIRON_WRITES_ALLOWED = {
     # Connectors read secrets from the variables their source names (STYLE 6); an Airflow Connection fills them.
     "lienthong/orchestration/connections.py": "a source's secrets from its Airflow Connection",
     # The demo's made-up bearer token reaches its REST connector the way every secret does: by variable name.
-    "lienthong/cli/demo.py": "the demo API's token for this run (a secret, not an option)",
+    "lienthong/cli/demo.py": "the demo API's token and the stand-in gateway's connection account for this run "
+                             "(secrets, not options)",
 }
 
 

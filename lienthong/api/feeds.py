@@ -30,7 +30,7 @@ from connectors.limits import DEFAULT_LIMITS, LimitExceeded
 from lienthong.api.auth import Caller, Context, require_push
 from lienthong.api.context import ApiContext
 from lienthong.api.errors import AUTHED, R404, ApiError, _example
-from lienthong.api.models import BatchFailure, BatchReport, RejectedRow, SourceInfo
+from lienthong.api.models import BatchFailure, BatchReport, BatchVerification, RejectedRow, SourceInfo
 from lienthong.registry import SourceConfig
 from lienthong.spreadsheet_safety import neutralise_row
 from lienthong.warehouse import idempotency
@@ -311,7 +311,23 @@ def batch_report(ctx: ApiContext, batch_id: str, key: ApiKey, request: Request, 
         if b["status"] == "failed" else None,
         quarantined=rejected, quarantined_truncated=len(rows) > limit,
         links={"self": base, "rejects": base + "/rejects.csv"},
+        verification=_verification(ctx, source, b) if processed else None,
     )
+
+
+def _verification(ctx: ApiContext, source: SourceConfig | None, b: dict) -> BatchVerification | None:
+    """The population database's answers about the batch's records; a line for the clerk when some wait."""
+    if source is None or source.verify is None or not source.verify.enabled:
+        return None
+    from lienthong.warehouse.verification import batch_verification
+
+    counts = batch_verification(ctx.hub.engine, b["dataset"], b["batch_id"])
+    pending = counts["pending"]
+    return BatchVerification(**counts, **({
+        "message": f"{pending} records are not yet checked against the national population database (the service "
+                   "did not answer); they are checked on the next run",
+        "message_vi": f"{pending} bản ghi chưa được đối chiếu với Cơ sở dữ liệu quốc gia về dân cư (dịch vụ chưa "
+                      "phản hồi); hệ thống sẽ đối chiếu ở lần chạy sau"} if pending else {}))
 
 
 def _text(value: Any) -> str | None:

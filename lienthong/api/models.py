@@ -33,6 +33,17 @@ class BatchFailure(BaseModel):
     failed_at: datetime | None
 
 
+class BatchVerification(BaseModel):
+    """Identity checks of the batch's records against the national population database (sources that verify)."""
+
+    match: int
+    mismatch: int = Field(description="Found, but a name, date of birth or sex differs (flagged in `issues`).")
+    not_found: int = Field(description="ID number not in the register (flagged in `issues`).")
+    pending: int = Field(description="Not answered yet (the service was down): asked on the next run.")
+    message: str | None = Field(default=None, description="Said when some records wait for an answer.")
+    message_vi: str | None = None
+
+
 class BatchReport(BaseModel):
     """A pushed batch: its status and quality report."""
 
@@ -55,6 +66,8 @@ class BatchReport(BaseModel):
     failure: BatchFailure | None = Field(default=None, description="Why the batch failed, when it did.")
     quarantined: list[RejectedRow] = Field(default_factory=list, description="Refused rows, at most `limit`.")
     quarantined_truncated: bool = False
+    verification: BatchVerification | None = Field(default=None, description="Checks against the population "
+                                                   "database, when the source asks for them.")
     links: dict[str, str] = Field(default_factory=dict)
 
 

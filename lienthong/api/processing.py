@@ -74,7 +74,10 @@ def process_pushed(hub: Hub, source_id: str, batch_id: str) -> Outcome:
             return Outcome(batch_id, landed_status(hub.engine, batch_id))
         from lienthong.pipeline import process_received
 
-        process_received(hub, hub.source(source_id), batch_id)
+        problems: list = []
+        process_received(hub, hub.source(source_id), batch_id, problems=problems)
+        for problem in problems:  # identity verification could not be done: published unverified, or held back
+            log.warning("%s | %s", problem.message, problem.message_vi)
     except MalformedInput as exc:
         return _failed(hub, batch_id, "input", str(exc), exc.message_vi)
     except HubError as exc:

@@ -78,14 +78,18 @@ def check(
     registered = _registered(source) if source else None
     result = _refusing(lambda: check_file(file, registered, mapping=_mapping(mapping)))
     failing = result.failing
+    note = _verify_note(registered)
     if not as_json:
         _guesses(result.guessed)
     if as_json:
-        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, default=str))
+        typer.echo(json.dumps({**result.to_json(), **({"verification": note[1]} if note else {})},
+                              ensure_ascii=False, default=str))
         if failing:
             raise typer.Exit(1)
         return
     _print_layout(result.batch)
+    if note:
+        console.print(f"[dim]{note[0]} / {note[1]}[/]", highlight=False)
     if not failing:
         console.print(f"[green]✓ {result.rows:,} dòng hợp lệ[/] / all {result.rows:,} rows pass")
         return
@@ -120,6 +124,16 @@ def _print_layout(batch) -> None:  # noqa: ANN001 - connectors.base.Batch
     if batch.read_options.get("sheet_column"):
         console.print(f"Đã thêm cột '{batch.read_options['sheet_column']}' ghi tên trang của mỗi dòng / a column "
                       "names each row's sheet", highlight=False)
+
+
+def _verify_note(source) -> tuple[str, str] | None:  # noqa: ANN001 - lienthong.registry.SourceConfig | None
+    """What `check` says when the source verifies identities: it calls no outside service (issue 19)."""
+    if source is None or source.verify is None or not source.verify.enabled:
+        return None
+    return ("Chưa đối chiếu với CSDLQG về dân cư: lệnh kiểm tra không gọi dịch vụ bên ngoài; việc đối chiếu "
+            "diễn ra khi tệp được nạp",
+            "not checked against the population database: `check` calls no outside service; the check runs when "
+            "the file is loaded")
 
 
 def _read(file: Path):  # noqa: ANN202 - connectors.base.Batch, imported lazily

@@ -3,6 +3,7 @@ table and one line per problem."""
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,7 +75,7 @@ def run_sources(hub: Hub, sources: list[SourceConfig]) -> RunOutcome:
     steps = jobs.Steps(outcome.problems)
     with console.status("publishing, matching people (Splink), writing the report and the open data"):
         done = jobs.after_publish(hub, [s.dataset for s in sources], batch_ids=outcome.runs,
-                                  started_at=started_at, steps=steps)
+                                  started_at=started_at, steps=steps, actor=f"cli:{getpass.getuser()}")
     outcome.publications, outcome.matches = done.publications, done.matches
     outcome.report, outcome.open_data = done.report, done.open_data
     published = steps.run("count published rows", lambda: {
@@ -108,6 +109,19 @@ def summary_table(outcome: RunOutcome) -> Table:
     table.caption_justify = "left"
     table.caption_style = "dim"
     return table
+
+
+def verification_line(hub: Hub) -> str:
+    """The population database's answers so far, per verifying source, in one line (empty when none)."""
+    from lienthong.warehouse.verification import verification_counts
+
+    counts = verification_counts(hub.engine)
+    if not counts:
+        return ""
+    return "identity verification (population database): " + "; ".join(
+        f"{source}: {c['verified']:,} checked, {c['match']:,} match, {c['mismatch']:,} mismatch "
+        f"(name {c['full_name_mismatch']:,}, date of birth {c['date_of_birth_mismatch']:,}, sex {c['sex_mismatch']:,})"
+        f", {c['not_found']:,} not found" for source, c in counts.items())
 
 
 def show_problems(outcome: RunOutcome) -> None:

@@ -51,6 +51,7 @@ class StandInGateway:
     url: str = ""
     apps: dict[str, App] = field(default_factory=dict)  # by access key
     backends: dict[str, MemberApi] = field(default_factory=dict)  # API name -> the member API behind it
+    services: dict[str, Any] = field(default_factory=dict)  # API name -> any stand-in (``answer``) behind it
     token_lifetime_s: float = 3600
     rate_limit: int | None = None
     rate_window_s: float = 1.0
@@ -135,7 +136,7 @@ class StandInGateway:
         if not auth.startswith("Bearer ") or time.monotonic() >= expires:
             return _json(401, {"error": "invalid_token", "message": "missing, unknown or expired access token"})
         app = self.apps[access_key]
-        if api not in self.backends or api not in app.apis:
+        if (api not in self.backends and api not in self.services) or api not in app.apis:
             return _json(403, {"error": "forbidden", "message": f"application {app.name} has no right to API {api}"})
         wait = self._rate(access_key)
         if wait:
@@ -146,6 +147,8 @@ class StandInGateway:
             if self.server_errors > 0 and self._calls >= self.server_errors_from_call:
                 self.server_errors -= 1
                 return _json(503, {"error": "unavailable", "message": "backend unavailable"})
+        if api in self.services:  # e.g. the population database (lienthong.demo.population_db)
+            return self.services[api].answer(method, f"/{rest}" + (f"?{query}" if query else ""), headers, body)
         if method == "GET" and f"/{rest}" == MEMBERS_PATH:
             return self.backends[api].answer(f"{MEMBERS_PATH}?{query}", None)
         if method == "POST" and rest == "changes":

@@ -2,7 +2,9 @@
 
 Links (probability 1, the rule's name kept): two records with the same CCCD (12 digits: a card for life) whose
 birth years do not disagree and whose given names are alike; two records with the same organisation and member id
-(``org_member``, when the caller provides it).
+(``org_member``, when the caller provides it); two records with the same ID number that the national population
+database confirmed together with full name and date of birth (``id_confirmed``, when the caller provides it:
+``population_confirmed``; a record with any mismatch is not confirmed, so a mismatch never links).
 
 Vetoes — a scored pair is dropped, however high its probability, when
 
@@ -55,6 +57,9 @@ def deterministic_links(features: pa.Table, other: pa.Table | None = None) -> pa
     if "org_member" in features.column_names and (other is None or "org_member" in other.column_names):
         parts.append(f"""SELECT l.unique_id, r.unique_id, 'same_org_member_id' FROM fl l JOIN fr r
                          ON l.org_member = r.org_member {order}""")
+    if "id_confirmed" in features.column_names and (other is None or "id_confirmed" in other.column_names):
+        parts.append(f"""SELECT l.unique_id, r.unique_id, 'population_confirmed' FROM fl l JOIN fr r
+                         ON l.id_number = r.id_number {order} WHERE l.id_confirmed AND r.id_confirmed""")
     sql = " UNION ".join(parts)
     return con.sql(f"""SELECT unique_id_l, unique_id_r, 1.0::DOUBLE AS match_probability,
                                   64.0::DOUBLE AS match_weight, min(rule) AS rule

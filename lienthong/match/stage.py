@@ -39,6 +39,7 @@ from lienthong.match.report import write_match_report
 from lienthong.match.run import match_records
 from lienthong.warehouse import tables_match as T
 from lienthong.warehouse.tables import PUBLISHED
+from lienthong.warehouse.verification import confirmed_keys
 
 log = logging.getLogger(__name__)
 _READ = ("record_key", "source_id", "member_id", "full_name", "family_name", "middle_name", "given_name", "sex",
@@ -84,7 +85,8 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     if new.num_rows == 0:
         T.write_outcome(engine, dataset, run_id, links_rows=[], merges=[], entities=[], review=[], stats=stats)
         return stats
-    extra = {"org_member": _org_member(new)}
+    confirmed = pa.array(sorted(confirmed_keys(engine, dataset)), pa.string())  # population DB (issue 19)
+    extra = {"org_member": _org_member(new), "id_confirmed": _confirmed(new.column("record_key"), confirmed)}
     relinked: list[str] = []
     splits: list[tuple[str, str, dict]] = []
     left_behind: set[str] = set()
@@ -104,7 +106,9 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
         if changed.num_rows:  # a changed record is matched again like a new one, its old features left out
             stay = pc.invert(pc.is_in(registry.column("unique_id"), value_set=changed.column("record_key")))
             registry, entity_of = registry.filter(stay), entity_of.filter(stay)
+        registry = registry.append_column("id_confirmed", _confirmed(registry.column("unique_id"), confirmed))
         batch = build_features(new, config).append_column("org_member", extra["org_member"])
+        batch = batch.append_column("id_confirmed", extra["id_confirmed"])
         done = attach(registry, entity_of, batch, model, config, namespace=dataset, cannot_link=rejected,
                       must_link=accepted)
         assignment, merges, links_table, review = done.assignment, done.merges, done.links, done.review
@@ -138,8 +142,10 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     T.write_outcome(engine, dataset, run_id, links_rows=links_rows, merges=merges, entities=entities,
                     review=review_rows, stats={k: v for k, v in stats.items() if isinstance(v, int | float | str)},
                     relinked=relinked, splits=splits)
-    if cache_dir is not None:
+    if cache_dir is not None:  # without id_confirmed: it is read afresh each run, answers change
+        batch = _without_confirmed(batch)
         if changed.num_rows:  # the changed records' old columns are dropped from the cache, the new ones added
+            registry = _without_confirmed(registry)
             _store_cache(cache_dir, dataset, pa.concat_tables([registry, batch.cast(registry.schema)]), append=False)
         else:
             _store_cache(cache_dir, dataset, batch, append=mode == "incremental")
@@ -148,6 +154,10 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
         stats["report"] = str(write_match_report(report_dir / f"match-{dataset}-{run_id}.html", used, stats,
                                                  f"Match run {run_id} of {dataset}"))
     return stats
+
+
+def _without_confirmed(features: pa.Table) -> pa.Table:
+    return features.drop_columns([c for c in features.column_names if c == "id_confirmed"])
 
 
 def _changed_since_linked(engine: Engine, dataset: str, rows: pa.Table, known: pa.Table) -> pa.Table:
@@ -276,6 +286,11 @@ def _copy_out(conn: Connection, query: Select, names: list[str]) -> pa.Table:
 def _org_member(rows: pa.Table) -> pa.Array:
     return pc.binary_join_element_wise(rows.column("organisation").combine_chunks(),
                                        rows.column("member_id").combine_chunks(), ":")
+
+
+def _confirmed(record_keys: pa.ChunkedArray, confirmed: pa.Array) -> pa.Array:
+    """Per record, whether the population database confirmed its ID number with name and date of birth."""
+    return pc.is_in(record_keys.combine_chunks(), value_set=confirmed)
 
 
 def _rules(links: pa.Table) -> dict[str, str]:

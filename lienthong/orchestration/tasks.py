@@ -112,7 +112,10 @@ def publish(dataset: str) -> dict:
     from lienthong import jobs
 
     hub = Hub.open()
-    (pub,) = jobs.publish(hub, [dataset])
+    problems: list = []
+    (pub,) = jobs.publish(hub, [dataset], actor=f"airflow:publish__{dataset}", problems=problems)
+    for problem in problems:  # identity verification could not be done: published unverified, or held back
+        log.warning("%s | %s", problem.message, problem.message_vi)
     return {"dataset": dataset, "publication": pub.seq, "batches": pub.batches, "rows_inserted": pub.rows_inserted,
             "rows_updated": pub.rows_updated, "rows_unchanged": pub.rows_unchanged,
             "batch_ids": list(pub.batch_ids)}

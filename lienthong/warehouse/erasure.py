@@ -13,6 +13,7 @@ those records (same source key) in staging, quarantine and the raw payloads. Wha
   emptied), recompressed, its checksum and the batch's counts updated; later rows are renumbered everywhere so
   ``(batch_id, row_no)`` still points at the right raw row. ``batch.content_sha256`` keeps the original file's
   hash, so the same file arriving again is still recognised as landed and does not bring the person back;
+- verification: the population database's answers about their records (and so the cache entries) are deleted;
 - audit: one ``forget`` entry per dataset, naming the ID only masked (and as a keyed token when a pseudonym key
   is set), so the log proves the erasure without keeping what was erased.
 
@@ -41,6 +42,7 @@ from lienthong.warehouse.audit import append_audit
 from lienthong.warehouse.landing import RAW_CODEC, batch_identity, read_raw
 from lienthong.warehouse.tables import PUBLISHED, STAGING, publication, quarantine, raw_payload
 from lienthong.warehouse.tables import batch as batch_t
+from lienthong.warehouse.verification import erase_results
 from schemas import CONTRACTS, FieldKind, Privacy
 
 RETAIN_TRANSACTION = frozenset({"relief"})  # datasets whose rows the law keeps, minus the personal fields
@@ -58,6 +60,7 @@ class Erasure:
     raw_rows: dict[str, int] = field(default_factory=dict)
     raw_batches: dict[str, list[str]] = field(default_factory=dict)
     entities: dict[str, int] = field(default_factory=dict)  # entities whose golden record was erased
+    verification: dict[str, int] = field(default_factory=dict)  # population-database answers (and cache) erased
 
     @property
     def datasets(self) -> list[str]:
@@ -103,6 +106,7 @@ def forget(engine: Engine, id_number: str, *, sources: dict[str, SourceConfig], 
                                  "quarantine": erasure.quarantine.get(ds, 0), "raw_rows": erasure.raw_rows.get(ds, 0),
                                  "raw_batches": erasure.raw_batches.get(ds, []),
                                  "entities": erasure.entities.get(ds, 0),
+                                 "verification": erasure.verification.get(ds, 0),
                                  "kept": "transaction without personal fields" if ds in RETAIN_TRANSACTION else None})
     return erasure
 
@@ -194,6 +198,9 @@ def _erase_dataset(conn: Connection, dataset: str, keys: set[str], rewrites: lis
             erasure.staging[dataset] = conn.execute(delete(stg).where(stg.c.record_key.in_(keys))).rowcount
     if keys:
         _erase_entities(conn, dataset, keys, erasure, now)
+        verified = erase_results(conn, dataset, keys)
+        if verified:
+            erasure.verification[dataset] = verified
     in_quarantine = _quarantined_rows(conn, dataset, keys)
     for batch_id, row_no in in_quarantine:
         conn.execute(delete(quarantine).where(quarantine.c.batch_id == batch_id, quarantine.c.row_no == row_no))

@@ -20,7 +20,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, Select, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, Select, bindparam, delete, func, insert, select, text, update
 
 from lienthong.warehouse.bulk import chunks
 from lienthong.warehouse.tables import PUBLISHED, STAGING, publication, quarantine
@@ -43,13 +43,16 @@ class Publication:
     batch_ids: tuple[str, ...] = ()  # the batches published (landing order)
 
 
-def publish(engine: Engine, dataset: str, *, snapshot_sources: Collection[str] = ()) -> Publication:
+def publish(engine: Engine, dataset: str, *, snapshot_sources: Collection[str] = (),
+            held_sources: Collection[str] = ()) -> Publication:
     """Publish all staged batches of ``dataset``; the newest batch wins when several carry the same record.
 
     Args:
         engine: the warehouse.
         dataset: the dataset to publish.
         snapshot_sources: ids of the sources whose deliveries are their whole list (see the module docstring).
+        held_sources: ids of the sources whose staged batches wait (their identity verification is required and
+            could not be done): they stay staged for the next publication.
     """
     staging, published = STAGING[dataset], PUBLISHED[dataset]
     fields = get_contract(dataset).field_names()
@@ -58,7 +61,8 @@ def publish(engine: Engine, dataset: str, *, snapshot_sources: Collection[str] =
         # the staged batches are read only once the lock is held, so two publishers never take the same batch.
         lock_publishing(conn, dataset)
         batch_ids = conn.execute(
-            select(batch_t.c.batch_id).where(batch_t.c.dataset == dataset, batch_t.c.status == "staged")
+            select(batch_t.c.batch_id).where(batch_t.c.dataset == dataset, batch_t.c.status == "staged",
+                                             batch_t.c.source_id.not_in(list(held_sources)))
             .order_by(batch_t.c.seq)
         ).scalars().all()
         if not batch_ids:
@@ -72,7 +76,8 @@ def publish(engine: Engine, dataset: str, *, snapshot_sources: Collection[str] =
             select(func.count()).select_from(staging).where(staging.c.batch_id.in_(batch_ids))
         ).scalar_one()
         upsert = _upsert_sql(conn.dialect.name, staging.name, published.name, fields, ranked=len(batch_ids) > 1)
-        conn.execute(text(upsert), {"seq": seq, "now": now})
+        conn.execute(text(upsert).bindparams(bindparam("held", expanding=True)),
+                     {"seq": seq, "now": now, "held": sorted(held_sources) or [""]})
         deleted = _apply_snapshots(conn, dataset, batch_ids, set(snapshot_sources), seq, now)
         inserted, updated = conn.execute(
             select(
@@ -179,10 +184,11 @@ def _upsert_sql(dialect: str, staging: str, published: str, fields: list[str], *
         WITH ranked AS (
             SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.record_key ORDER BY b.seq DESC, s.row_no DESC) AS rn
             FROM "{staging}" s JOIN batch b ON b.batch_id = s.batch_id
-            WHERE b.status = 'staged'
+            WHERE b.status = 'staged' AND b.source_id NOT IN :held
         )""" if ranked else f"""
         WITH ranked AS (
-            SELECT s.*, 1 AS rn FROM "{staging}" s JOIN batch b ON b.batch_id = s.batch_id WHERE b.status = 'staged'
+            SELECT s.*, 1 AS rn FROM "{staging}" s JOIN batch b ON b.batch_id = s.batch_id
+            WHERE b.status = 'staged' AND b.source_id NOT IN :held
         )"""
     return f"""{rows}
         INSERT INTO "{published}" AS p

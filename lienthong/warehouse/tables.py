@@ -27,7 +27,7 @@ from sqlalchemy.types import TypeEngine
 
 # The tables of the HTTP API (keys, audit) and of entity resolution live beside their rooms' code, in the same
 # metadata (tables_base): importing this module registers them all, e.g. for Alembic.
-from lienthong.warehouse import tables_api, tables_match  # noqa: F401
+from lienthong.warehouse import tables_api, tables_match, tables_verify  # noqa: F401
 from lienthong.warehouse.tables_base import Blob, Json, Timestamp, metadata
 from schemas import CONTRACTS, Contract, FieldKind
 

@@ -25,6 +25,7 @@ from lienthong.registry import SourceConfig
 from lienthong.warehouse.audit import append_audit
 from lienthong.warehouse.tables import PUBLISHED, quarantine
 from lienthong.warehouse.tables import batch as batch_t
+from lienthong.warehouse.verification import verification_counts
 from lienthong.web import charts
 from lienthong.web.session import SignedIn, Visitor, WebRoute, check_csrf, render
 from lienthong.web.words import rule_name, schedule_words
@@ -56,7 +57,8 @@ def dashboard(request: Request, who: SignedIn, ctx: Context, decided: bool = Fal
     review = review_queue(engine) if key.is_admin() else None
     return render(request, who, "dashboard.html", rows=rows, score_svg=score_svg, history=history,
                   sources=sources, rules=top_rules(engine, [s.id for s in sources], who), provinces=provinces,
-                  review=review, decided=decided)
+                  review=review, decided=decided,
+                  verification=verification_counts(engine, source_ids=[s.id for s in sources]))
 
 
 @router.post("/review/{item_id}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from lienthong.stages.clean import ISSUES
+from lienthong.stages.clean import ISSUES as CLEAN_ISSUES
+from lienthong.stages.verify import ISSUES as VERIFY_ISSUES
 
 _PRESETS = {
     "@hourly": ("hằng giờ", "hourly"), "@daily": ("hằng ngày", "daily"), "@midnight": ("hằng ngày", "daily"),
@@ -58,6 +59,9 @@ def schedule_words(cron: str | None) -> tuple[str, str]:
     if weekday == "*" and _NUMBER.match(day):
         return f"ngày {int(day)} hằng tháng lúc {at}", f"monthly on day {int(day)} at {at}"
     return cron, cron
+
+
+ISSUES = {**CLEAN_ISSUES, **VERIFY_ISSUES}
 
 
 def rule_name(rule: str) -> tuple[str, str]:

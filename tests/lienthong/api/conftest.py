@@ -53,12 +53,12 @@ def start_server(pg_url: str, tmp_path: Path) -> Iterator[Callable[..., Server]]
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
     hubs: list[Hub] = []
 
-    def start(**settings_overrides) -> Server:
+    def start(source_overrides: dict | None = None, **settings_overrides) -> Server:
         sources_dir = tmp_path / "sources"
         sources_dir.mkdir(exist_ok=True)
         for sid, org in (("hlhpn_push", "HLHPN"), ("hnd_push", "HND")):
             source = file_source(tmp_path, sid, organisation=org, constants={"organisation": org},
-                                 connector={"type": "push"})  # feeds arrive by upload only
+                                 connector={"type": "push"}, **(source_overrides or {}))  # feeds arrive by upload
             (sources_dir / f"{sid}.yml").write_text(yaml.safe_dump(source, allow_unicode=True), encoding="utf-8")
         # Matching after each push republishes the records (entity_id) a moment later: off unless a test asks,
         # so the tests that count versions and cursors read one publication at a time (test_entities.py has it on).

@@ -140,7 +140,12 @@ def test_check_json_from_the_command_line(tmp_path: Path) -> None:
     path = _damaged_csv(folder)
     sources = tmp_path / "sources"
     sources.mkdir()
-    source = file_source(folder, "hnd_files", connector={"type": "files", "path": str(folder), "pattern": "*"})
+    # a source that checks identities: `check` does not call the population database (nothing listens there)
+    verify = {"purpose": "Đối chiếu thông tin hội viên (thử nghiệm)", "url": "http://127.0.0.1:9/verify",
+              "token": {"url": "http://127.0.0.1:9/token", "app_name": "T", "access_key_env": "NOPE_KEY",
+                        "secret_key_env": "NOPE_SECRET"}}
+    source = file_source(folder, "hnd_files", connector={"type": "files", "path": str(folder), "pattern": "*"},
+                         verify=verify)
     (sources / "hnd_files.yml").write_text(yaml.safe_dump(source, allow_unicode=True), encoding="utf-8")
     done = _cli("check", str(path), "--source", "hnd_files", "--json",
                 env={"LIENTHONG_SOURCES_DIR": str(sources), "LIENTHONG_HOME": str(tmp_path / "home")})
@@ -150,10 +155,12 @@ def test_check_json_from_the_command_line(tmp_path: Path) -> None:
     assert [f["row"] for f in report["failing"]] == [3, 4, 7, 8]
     assert {"row", "column", "reasons"} == set(report["failing"][0])
     assert report["failing"][3]["reasons"][0]["rule"] == "duplicate_key"
+    assert "calls no outside service" in report["verification"]
 
     table = _cli("check", str(path), "--source", "hnd_files",
                  env={"LIENTHONG_SOURCES_DIR": str(sources), "LIENTHONG_HOME": str(tmp_path / "home")})
     assert table.returncode == 1 and "4 / 6 dòng có lỗi" in table.stdout
+    assert "không gọi dịch vụ bên ngoài" in " ".join(table.stdout.split())
     unknown = _cli("check", str(path), "--source", "nope", env={"LIENTHONG_SOURCES_DIR": str(sources)})
     assert unknown.returncode == 2 and "Traceback" not in unknown.stderr and "hnd_files" in unknown.stderr
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from lienthong.warehouse.audit import AuditQuery, query_audit
 from lienthong.warehouse.queries import batches
 from lienthong.warehouse.tables import PUBLISHED, publication
 from tests.conftest import new_database
@@ -32,6 +34,7 @@ class DemoRun:
     url: str
     first: subprocess.CompletedProcess
     publications: int
+    population_queries: int
     again: subprocess.CompletedProcess | None = None
 
 
@@ -52,10 +55,17 @@ def _publications(url: str) -> int:
     return count
 
 
+def _population_queries(url: str) -> list[dict]:
+    engine = create_engine(url)
+    entries = query_audit(engine, AuditQuery(action="population.verify", limit=10_000))
+    engine.dispose()
+    return entries
+
+
 def _run_once(home: Path, url: str, *, embedded: bool) -> DemoRun:
     first = _demo(home, None if embedded else url)
     assert first.returncode == 0, first.stderr
-    return DemoRun(home, url, first, _publications(url))
+    return DemoRun(home, url, first, _publications(url), len(_population_queries(url)))
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +93,18 @@ def _check_first_run(run: DemoRun) -> None:
     assert all(n > 0 for n in published.values()), published
     assert every and all(b["reconciled"] and b["status"] == "published" for b in every)
     assert sum(b["rows_valid"] for b in every if b["dataset"] == "members") >= published["members"]
-    assert (run.home / "reports" / "latest.html").read_text(encoding="utf-8").count("Thiếu Họ và tên") >= 1
+    report = (run.home / "reports" / "latest.html").read_text(encoding="utf-8")
+    assert report.count("Thiếu Họ và tên") >= 1
+    # identity checks against the stand-in population database: every outcome shows, each query audited
+    line = re.search(r"hnd_files: ([\d,]+) checked, ([\d,]+) match, ([\d,]+) mismatch .*?, ([\d,]+) not found",
+                     " ".join(run.first.stdout.split()))
+    assert line, run.first.stdout
+    checked, match, mismatch, not_found = (int(n.replace(",", "")) for n in line.groups())
+    assert checked == match + mismatch + not_found and min(match, mismatch, not_found) > 0
+    assert "Đối chiếu với CSDLQG về dân cư" in report
+    assert _population_queries(run.url) and all(
+        e["detail"]["purpose"].startswith("Đối chiếu") and e["actor"].startswith("cli:")
+        for e in _population_queries(run.url))
     with (run.home / "open-data" / "members_by_province_organisation.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert rows and {"province_code", "members", "suppressed"} <= set(rows[0])
@@ -104,3 +125,5 @@ def test_the_same_demo_again_publishes_nothing_new(postgresql_demo: DemoRun) -> 
     assert postgresql_demo.again is not None and postgresql_demo.again.returncode == 0, postgresql_demo.again.stderr
     assert _publications(postgresql_demo.url) == postgresql_demo.publications, \
         "the same demo data again publishes nothing new"
+    assert len(_population_queries(postgresql_demo.url)) == postgresql_demo.population_queries, \
+        "nothing new to verify: nothing asked again"
