@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
 import pytest
-
-# A pytest-xdist worker runs as `python -c`: its __main__ has neither spec nor file, which pyspark (an optional
-# dependency that Great Expectations imports when it is installed) takes for a doctest run, and exits the worker.
-_main = sys.modules["__main__"]
-if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
-    _main.__file__ = "<pytest-xdist worker>"
 
 # make test exports this after making sure a server runs; the default is the machine's own server.
 ADMIN_DSN = os.environ.get("LIENTHONG_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")

@@ -18,6 +18,7 @@ from connectors.formats import file_row
 from lienthong.demo.environment import prepare_demo
 from lienthong.file_check import check_file
 from lienthong.pipeline import sync_source
+from lienthong.registry import load_source
 from lienthong.settings import PROJECT_ROOT
 from lienthong.warehouse.queries import batches, quarantined
 from tests.lienthong.conftest import HEADER, HubFactory, file_source
@@ -27,7 +28,7 @@ WORKTREE = Path(__file__).parents[3]
 
 def _hnd_source(folder: Path) -> dict:
     """sources/hnd_files.yml, reading ``folder``."""
-    source = yaml.safe_load((PROJECT_ROOT / "sources" / "hnd_files.yml").read_text(encoding="utf-8"))
+    source = load_source(PROJECT_ROOT / "sources" / "hnd_files.yml", variables={}).model_dump(mode="json")
     source["connector"] = {"type": "files", "path": str(folder), "pattern": "*"}
     return source
 
