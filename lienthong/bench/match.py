@@ -114,13 +114,10 @@ def _incremental(records: pa.Table, truth: pa.Table, model: dict, out: dict):  #
 
 
 def _plain_splink(records: pa.Table, truth: pa.Table, out: dict):  # noqa: ANN202
-    import logging
 
     import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink import SettingsCreator, block_on
 
-    from lienthong.demo.match_sample import pairwise_scores
-    from lienthong.match.model import U_PAIRS
 
     raw = records.select(["record_id", "full_name", "date_of_birth", "sex", "ward_code", "id_number", "phone",
                           "email"])
@@ -137,18 +134,8 @@ def _plain_splink(records: pa.Table, truth: pa.Table, out: dict):  # noqa: ANN20
                                                 block_on("date_of_birth", "ward_code")],
         retain_matching_columns=False,
     )
-    linker = Linker(DuckDBAPI().register(raw), settings, log_level=logging.WARNING)
-    linker.training.estimate_probability_two_random_records_match(["l.id_number = r.id_number"], recall=0.7)
-    linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=1)
-    for rule in (block_on("full_name"), block_on("date_of_birth")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=1.5e6)
-    counting = time.perf_counter()
-    counts = linker.blocking_analysis.count_comparisons_from_blocking_rules(record_sample_proportion=1.0)
-    out["stats"] = {"comparisons": int(counts[-1]["cumulative_comparison_count"]),
-                    "seconds_counting": time.perf_counter() - counting}
-    predictions = linker.inference.predict(threshold_match_probability=0.5, warning_mode="never")
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.99).as_pyarrow_table()
-    return pairwise_scores(clusters.column("record_id"), clusters.column("cluster_id").cast(pa.string()), truth)
+    return _train_and_cluster(raw, settings, "id_number", (block_on("full_name"), block_on("date_of_birth")),
+                              "record_id", truth, out)
 
 
 def _generic_config():  # noqa: ANN202 - MatchConfig, imported late
@@ -164,13 +151,10 @@ def _plain_splink_generic(records: pa.Table, truth: pa.Table, out: dict):  # noq
     """Plain Splink 5 on FEBRL-style columns, as its documentation's FEBRL examples set it up: name comparisons
     with term frequencies, the date of birth comparison, Damerau-Levenshtein on the id, exact street number and
     postcode; trained like ours (λ from a deterministic rule, u by random sampling, EM on two blocking rules)."""
-    import logging
 
     import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink import SettingsCreator, block_on
 
-    from lienthong.demo.match_sample import pairwise_scores
-    from lienthong.match.model import U_PAIRS
 
     settings = SettingsCreator(
         link_type="dedupe_only", unique_id_column_name="rec_id",
@@ -189,10 +173,24 @@ def _plain_splink_generic(records: pa.Table, truth: pa.Table, out: dict):  # noq
                                                 block_on("given_name", "postcode")],
         retain_matching_columns=False,
     )
+    return _train_and_cluster(records, settings, "soc_sec_id",
+                              (block_on("date_of_birth"), block_on("given_name", "surname")), "rec_id", truth, out)
+
+
+def _train_and_cluster(records, settings, id_column: str, em_rules, record_column: str, truth, out: dict):  # noqa: ANN001
+    """Plain Splink as its docs train it: λ from the id, u from random pairs, EM on ``em_rules``; clusters at 0.99,
+    scored pairwise against ``truth``; the comparison count goes to ``out["stats"]``."""
+    import logging
+
+    from splink import DuckDBAPI, Linker
+
+    from lienthong.demo.match_sample import pairwise_scores
+    from lienthong.match.model import U_PAIRS
+
     linker = Linker(DuckDBAPI().register(records), settings, log_level=logging.WARNING)
-    linker.training.estimate_probability_two_random_records_match(["l.soc_sec_id = r.soc_sec_id"], recall=0.7)
+    linker.training.estimate_probability_two_random_records_match([f"l.{id_column} = r.{id_column}"], recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=1)
-    for rule in (block_on("date_of_birth"), block_on("given_name", "surname")):
+    for rule in em_rules:
         linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=1.5e6)
     counting = time.perf_counter()
     counts = linker.blocking_analysis.count_comparisons_from_blocking_rules(record_sample_proportion=1.0)
@@ -200,7 +198,7 @@ def _plain_splink_generic(records: pa.Table, truth: pa.Table, out: dict):  # noq
                     "seconds_counting": time.perf_counter() - counting}
     predictions = linker.inference.predict(threshold_match_probability=0.5, warning_mode="never")
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.99).as_pyarrow_table()
-    return pairwise_scores(clusters.column("rec_id"), clusters.column("cluster_id").cast(pa.string()), truth)
+    return pairwise_scores(clusters.column(record_column), clusters.column("cluster_id").cast(pa.string()), truth)
 
 
 def _run_generic(mode: str, folder: Path) -> dict:
