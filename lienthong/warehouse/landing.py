@@ -50,10 +50,14 @@ class RawBatch:
     read_options: dict[str, Any]
 
 
-def batch_identity(source_id: str, payload: bytes) -> tuple[str, str]:
-    """(batch_id, sha256): the same payload from the same source is the same batch, whenever it arrives."""
+def batch_identity(source_id: str, payload: bytes, identity: str | None = None) -> tuple[str, str]:
+    """(batch_id, sha256): the same payload from the same source is the same batch, whenever it arrives.
+
+    ``identity`` (``Batch.identity``) replaces the payload's hash in the id: a part of a large file is the same
+    batch whenever the same file arrives again, and only then.
+    """
     sha = hashlib.sha256(payload).hexdigest()
-    batch_id = "b" + hashlib.sha256(f"{source_id}\0{sha}".encode()).hexdigest()[:24]
+    batch_id = "b" + hashlib.sha256(f"{source_id}\0{identity or sha}".encode()).hexdigest()[:24]
     return batch_id, sha
 
 
@@ -75,7 +79,7 @@ def land(engine: Engine, *, source_id: str, dataset: str, item: Batch,
     Raises:
         lienthong.warehouse.idempotency.KeyReused: the key was used for another source or other records.
     """
-    batch_id, sha = batch_identity(source_id, item.payload)
+    batch_id, sha = batch_identity(source_id, item.payload, item.identity)
     if claim is None:  # a re-send of a batch that is not failed: nothing to write, no need to compress
         found = landed_status(engine, batch_id)
         if found is not None and found != "failed":
