@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -94,7 +95,7 @@ def land(engine: Engine, *, source_id: str, dataset: str, item: Batch,
                     return _again(conn, claimed, now)
                 idempotency.repoint(conn, claim, batch_id)
         new = insert_if_absent(conn, batch_t, {
-            "batch_id": batch_id, "source_id": source_id, "dataset": dataset, "content_sha256": sha,
+            "batch_id": batch_id, "source_id": source_id, "dataset": dataset, "content_sha256": _content_key(item, sha),
             "origin": item.origin, "media_type": item.media_type, "read_options": item.read_options,
             "cursor": item.cursor, "status": "landed", "rows_read": item.row_count, "landed_at": now})
         if not new:
@@ -102,6 +103,12 @@ def land(engine: Engine, *, source_id: str, dataset: str, item: Batch,
         conn.execute(insert(raw_payload).values(batch_id=batch_id, sha256=sha, codec=RAW_CODEC,
                                                 size=len(item.payload), payload=compressed))
     return Landed(batch_id, is_new=True, status="landed")
+
+
+def _content_key(item: Batch, sha: str) -> str:
+    """What ``batch.content_sha256`` holds, unique per source: the payload's SHA-256, or for a part of a file the
+    SHA-256 of its identity (two files may share a part's bytes: next month's list starting as this month's)."""
+    return sha if item.identity is None else hashlib.sha256(item.identity.encode()).hexdigest()
 
 
 def _again(conn: Connection, batch_id: str, now: datetime) -> Landed:
@@ -116,6 +123,19 @@ def _again(conn: Connection, batch_id: str, now: datetime) -> Landed:
 
 def _status(conn: Connection, batch_id: str) -> str | None:
     return conn.execute(select(batch_t.c.status).where(batch_t.c.batch_id == batch_id)).scalar()
+
+
+def delivery(conn: Connection, batch_id: str, among: Collection[str]) -> list[str] | None:
+    """The batches of ``batch_id``'s delivery among ``among``: every part of a file landed in parts (None when some
+    part is not among them: the delivery cannot be judged whole), else the batch alone."""
+    options = conn.execute(select(batch_t.c.read_options).where(batch_t.c.batch_id == batch_id)).scalar() or {}
+    part = options.get("part")
+    if not part:
+        return [batch_id]
+    rows = conn.execute(select(batch_t.c.batch_id, batch_t.c.read_options).where(batch_t.c.batch_id.in_(among)))
+    parts = [b for b, o in rows if (o or {}).get("part", {}).get("file_sha256") == part["file_sha256"]
+             and (o or {}).get("part", {}).get("rows") == part["rows"]]
+    return parts if len(parts) == int(part["of"]) else None
 
 
 def landed_status(engine: Engine, batch_id: str) -> str | None:

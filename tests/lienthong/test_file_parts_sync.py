@@ -107,3 +107,19 @@ def test_a_file_sent_again_changes_nothing(make_hub, warehouse_url, tmp_path):
     assert (again.batches_new, again.batches_seen) == (0, 8)
     assert publication.seq is None and len(batches(hub.engine)) == 4
     assert len(quarantined(hub.engine)) == len(NAMELESS)
+
+
+def test_a_full_snapshot_in_parts_is_compared_as_one_delivery(make_hub, warehouse_url, tmp_path):
+    """Every part of the newest file together is the source's list: only who left it is deleted."""
+    folder = _drop(tmp_path)
+    hub = make_hub([{**_source(folder), "full_snapshot": True}], warehouse_url)
+    sync_source(hub, hub.source("hlhpn_files"))
+    publish_all(hub, ["members"])
+    lines = (folder / "hoi_vien.csv").read_text(encoding="utf-8").splitlines()
+    (folder / "hoi_vien.csv").unlink()
+    (folder / "thang_sau.csv").write_text("\n".join(lines[:-10]) + "\n", encoding="utf-8")  # 10 members left
+
+    sync_source(hub, hub.source("hlhpn_files"))
+    [publication] = publish_all(hub, ["members"])
+
+    assert publication.rows_deleted == 10, "the last part alone would have deleted all of the others"
