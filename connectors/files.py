@@ -57,10 +57,11 @@ class FilesConfig(ConnectorConfig):
     encoding: str | None = Field(default=None, description="Force an encoding (e.g. cp1258); default detect.")
     delimiter: str | None = Field(default=None, min_length=1, max_length=1, description="Force a delimiter.")
     records_path: str | None = Field(default=None, description="JSON files: dot-path of the record list.")
-    part_rows: int = Field(
+    part_rows: int | None = Field(
         default=DEFAULT_PART_ROWS, ge=100,
-        description="CSV/NDJSON files with more rows are read and landed in parts of this many rows, so memory "
-                    "is bounded by a part, not the file (connectors.file_parts).")
+        description="CSV/NDJSON files with more rows are read and landed in parts of this many rows (fewer when "
+                    "a part would pass 64 MiB), so memory is bounded by a part, not the file "
+                    "(connectors.file_parts); null: every file is read whole.")
 
 
 class FilesConnector(Connector[FilesConfig]):
@@ -117,6 +118,8 @@ class FilesConnector(Connector[FilesConfig]):
 
     def _parts(self, path: Path, media_type: str) -> FileParts | None:
         """The file's parts when it has more rows than one part (checked readable end to end), else None."""
+        if self.config.part_rows is None:
+            return None
         try:
             return plan_parts(path, media_type, self._forced(path, media_type), part_rows=self.config.part_rows)
         except MalformedInput as exc:

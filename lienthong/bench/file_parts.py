@@ -2,7 +2,7 @@
 and read in bounded parts (``part_rows``, :mod:`connectors.file_parts`), side by side in one run.
 
 Each run is a fresh process (``lienthong.bench.hub_run``) on a fresh PostgreSQL database, so its peak RSS is that
-run's alone. "Whole" sets a part size larger than the file: the file is one batch, as every file was before parts.
+run's alone. "Whole" sets ``part_rows: null``: the file is one batch, as every file was before parts.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from lienthong.bench import DEFAULT_DSN, _hub_process, fresh_database
 from lienthong.bench.report import write_section
 from lienthong.console import console
 
-WHOLE = 10**9  # a part size no file reaches: read whole
-
 
 def run_parts_bench(*, sizes: list[int], part_rows: int = DEFAULT_PART_ROWS, out: Path) -> list[dict]:
     """Measure each size read whole and in parts; write the section ``file-parts`` of ``out``."""
@@ -35,7 +33,7 @@ def run_parts_bench(*, sizes: list[int], part_rows: int = DEFAULT_PART_ROWS, out
             csv_path.parent.mkdir()
             pacsv.write_csv(generate_members(rows, seed=11).records, csv_path)
             row = {"rows": rows, "csv_mib": csv_path.stat().st_size / 2**20}
-            for mode, size in (("whole", WHOLE), ("parts", part_rows)):
+            for mode, size in (("whole", "whole"), ("parts", part_rows)):
                 console.print(f"{rows:,} rows, {mode}: sync + publish in a fresh process")
                 with fresh_database(dsn) as (url, _):
                     row[mode] = _hub_process(csv_path, url, "e2e", str(size))

@@ -21,10 +21,10 @@ from schemas import Member
 BENCH_SOURCE_ID = "bench_members"
 
 
-def bench_source(folder: Path, part_rows: int | None = None) -> dict:
-    """The benchmark's files source; ``part_rows`` sets the part size (None: the connector's default)."""
+def bench_source(folder: Path, part_rows: int | str | None = None) -> dict:
+    """The benchmark's files source; ``part_rows`` sets the part size (``"whole"``: none; None: the default)."""
     fields = Member.mappable_fields()
-    parts = {} if part_rows is None else {"part_rows": part_rows}
+    parts = {} if part_rows is None else {"part_rows": None if part_rows == "whole" else int(part_rows)}
     return {
         "id": BENCH_SOURCE_ID, "title": "Benchmark members feed", "organisation": "HLHPN", "dataset": "members",
         "connector": {"type": "files", "path": str(folder), "pattern": "*.csv", **parts},
@@ -33,7 +33,7 @@ def bench_source(folder: Path, part_rows: int | None = None) -> dict:
     }
 
 
-def open_bench_hub(csv_path: Path, url: str, home: Path, part_rows: int | None = None) -> Hub:
+def open_bench_hub(csv_path: Path, url: str, home: Path, part_rows: int | str | None = None) -> Hub:
     sources = home / "sources"
     sources.mkdir(parents=True, exist_ok=True)
     (sources / "bench.yml").write_text(yaml.safe_dump(bench_source(csv_path.parent, part_rows)), encoding="utf-8")
@@ -82,7 +82,7 @@ def staged_run(csv_path: Path, url: str) -> dict[str, float]:
     return t
 
 
-def end_to_end(csv_path: Path, url: str, part_rows: int | None = None) -> dict[str, float]:
+def end_to_end(csv_path: Path, url: str, part_rows: int | str | None = None) -> dict[str, float]:
     """`sync` of the benchmark source plus publish, as the CLI runs it."""
     from lienthong.pipeline import publish_all, sync_source
 
@@ -98,7 +98,7 @@ def end_to_end(csv_path: Path, url: str, part_rows: int | None = None) -> dict[s
 
 def main() -> None:
     csv_path, url, mode = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-    part_rows = int(sys.argv[4]) if len(sys.argv) > 4 else None  # noqa: PLR2004 - an optional fourth argument
+    part_rows = sys.argv[4] if len(sys.argv) > 4 else None  # noqa: PLR2004 - optional: rows per part, or "whole"
     result = staged_run(csv_path, url) if mode == "stages" else end_to_end(csv_path, url, part_rows)
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
