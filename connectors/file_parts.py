@@ -144,8 +144,12 @@ class FileParts:
         records, options = _read_part(payload, self.media_type, options, number, chunk, self.layout,
                                       f"{self.origin} (part {number}/{self.count})", self.limits)
         options[PART] = {"file_sha256": self.file_sha256, "rows": self.part_rows, "number": number, "of": self.count}
-        identity = f"{self.file_sha256}:{self.part_rows}:{number}"
-        return Part(number, self.count, payload, records, options, identity)
+        return Part(number, self.count, payload, records, options, part_identity(options[PART]))
+
+
+def part_identity(part: Mapping[str, Any]) -> str:
+    """The ``Batch.identity`` of a part, from its :data:`PART` read option: the file's SHA-256, size, number."""
+    return f"{part['file_sha256']}:{part['rows']}:{part['number']}"
 
 
 def plan_parts(path: Path, media_type: str, forced: Mapping[str, Any], *, part_rows: int = DEFAULT_PART_ROWS,

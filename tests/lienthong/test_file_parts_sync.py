@@ -19,10 +19,12 @@ PART_ROWS = 100
 NAMELESS = {5, 150, 340}  # 1-based records without a name: quarantined, in parts 1, 2 and 4
 
 
-def _drop(tmp_path: Path) -> Path:
+def _drop(tmp_path: Path, same_key: dict[int, int] | None = None) -> Path:
+    """The file; ``same_key``: record -> the earlier record whose member id it repeats."""
     folder = tmp_path / "drop"
     folder.mkdir()
-    rows = [f"HV{i:04d};{'' if i in NAMELESS else 'Lê Thị Mai'};nữ;1992-12-31;;0377 123 456;Kinh;Phật giáo;"
+    ids = {i: (same_key or {}).get(i, i) for i in range(1, ROWS + 1)}
+    rows = [f"HV{ids[i]:04d};{'' if i in NAMELESS else 'Lê Thị Mai'};nữ;1992-12-31;;0377 123 456;Kinh;Phật giáo;"
             f"00004;;Chi hội 2;;active" for i in range(1, ROWS + 1)]
     (folder / "hoi_vien.csv").write_text("\ufeff" + "\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
     return folder
@@ -123,3 +125,15 @@ def test_a_full_snapshot_in_parts_is_compared_as_one_delivery(make_hub, warehous
     [publication] = publish_all(hub, ["members"])
 
     assert publication.rows_deleted == 10, "the last part alone would have deleted all of the others"
+
+
+def test_a_key_repeated_in_a_later_part_is_refused_as_in_a_whole_file(make_hub, warehouse_url, tmp_path):
+    hub = make_hub([_source(_drop(tmp_path, same_key={250: 20}))], warehouse_url)
+    sync_source(hub, hub.source("hlhpn_files"))
+    publish_all(hub, ["members"])
+
+    [repeated] = [q for q in quarantined(hub.engine) if q["reasons"][0]["rule"] == "duplicate_key"]
+    b = batches(hub.engine, batch_ids=[repeated["batch_id"]])[0]
+    assert file_row(repeated["row_no"], b["media_type"], b["read_options"]) == 251
+    assert "dòng 20 " in repeated["reasons"][0]["message_vi"], "the first record with the key, counted in the file"
+    assert _count(hub, PUBLISHED["members"]) == ROWS - len(NAMELESS) - 1
