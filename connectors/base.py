@@ -38,6 +38,9 @@ class Batch:
             (leading zeros of phones and codes, dd/mm dates).
         cursor: the source state to save once this batch is landed; ``None`` means "do not advance yet".
         read_options: how the payload was decoded (e.g. ``{"encoding": "cp1258"}``).
+        identity: what identifies the batch when its payload alone does not: a part of a file read in bounded
+            parts (``connectors.file_parts``) is identified by the file's SHA-256, the part size and its number,
+            so a re-sent file gives the same parts and a part can never be mistaken for another file's.
     """
 
     payload: bytes
@@ -46,6 +49,7 @@ class Batch:
     records: pa.Table
     cursor: Cursor | None = None
     read_options: dict[str, Any] = field(default_factory=dict)
+    identity: str | None = None
 
     @property
     def row_count(self) -> int:

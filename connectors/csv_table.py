@@ -68,14 +68,15 @@ def read_csv(payload: bytes, options: dict[str, Any], origin: str, limits: ReadL
         data = payload.removeprefix(b"\xef\xbb\xbf")  # read natively: no decoding pass over the file
     _check_first_line(data, origin)
     head = _records(data[:_EDGE_BYTES], delimiter, cut=len(data) > _EDGE_BYTES, limit=HEAD_ROWS + 4)
-    start = find_table([row for _, row in head], options.get("table"))
+    pinned = options.get("table")  # a part of a file read in parts may pin only its footer (connectors.file_parts)
+    start = find_table([row for _, row in head], pinned if pinned and "header" in pinned else None)
     if start is None:
         _header(data, delimiter, origin)  # raises when the csv module could not read the first line
         return pa.table({})
     if len(start.names) > limits.max_columns:
         raise exceeded(origin, "columns", "columns", "số cột", len(start.names), limits.max_columns)
     body_at = head[start.data][0] if start.data < len(head) else len(data)
-    footer, body_end = _footer(data, delimiter, body_at, start, options.get("table"))
+    footer, body_end = _footer(data, delimiter, body_at, start, pinned)
     if start.usual and not footer:
         table = _parse(data, delimiter, origin, limits, names=None)
     else:
@@ -89,6 +90,15 @@ def read_csv(payload: bytes, options: dict[str, Any], origin: str, limits: ReadL
     table, rows = drop_spacers(table, rows, start.data + 1, keep_empty=start.usual)
     store_rows(options, MEDIA_CSV, [rows])
     return _composed(table) if transcode else table
+
+
+def header_bytes(data: bytes, delimiter: str, table: dict[str, Any]) -> bytes:
+    """The raw bytes of a CSV's header rows and the column-number row under them, where ``table`` (the layout
+    :func:`read_csv` found) says they are: what every later part of a file read in parts starts with."""
+    first = int(table["header"]) - 1
+    end = first + int(table.get("header_rows", 1)) + int(table.get("skip", 0))
+    head = _records(data[:_EDGE_BYTES], delimiter, cut=len(data) > _EDGE_BYTES, limit=end + 1)
+    return data[head[first][0]:head[end][0] if end < len(head) else len(data)]
 
 
 def drop_spacers(table: pa.Table, rows: list[int] | None, first: int, *, keep_empty: bool = False
@@ -198,8 +208,10 @@ def _records(data: bytes, delimiter: str, *, cut: bool, limit: int | None = None
 
 
 def _footer(data: bytes, delimiter: str, body_at: int, start: TableStart, pinned: dict | None) -> tuple[int, int]:
-    """(rows of footer, byte offset where it starts) among the last records; (0, len(data)) without one."""
-    if pinned is not None and not pinned.get("footer"):
+    """(rows of footer, byte offset where it starts) among the last records; (0, len(data)) without one.
+
+    A pinned layout without a ``footer`` key (the last part of a file read in parts) looks for one."""
+    if pinned is not None and "footer" in pinned and not pinned["footer"]:
         return 0, len(data)
     tail_at = max(body_at, len(data) - _TAIL_BYTES)
     tail = _records(data[tail_at:], delimiter, cut=False)
@@ -207,7 +219,7 @@ def _footer(data: bytes, delimiter: str, body_at: int, start: TableStart, pinned
         tail = tail[1:]  # the first line may be the end of a record that began before
     tail = tail[-TAIL_ROWS:]
     width = sum(name is not None for name in start.names)
-    count = int(pinned["footer"]) if pinned else footer_rows([row for _, row in tail], width)
+    count = int(pinned["footer"]) if pinned and pinned.get("footer") else footer_rows([row for _, row in tail], width)
     if not count or count > len(tail):
         return 0, len(data)
     return count, tail_at + tail[-count][0]

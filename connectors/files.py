@@ -1,7 +1,10 @@
 """Files connector: every CSV, Excel (.xlsx, .xls) or JSON file in a folder that member organisations drop exports into.
 
 Each file is one batch whose payload is the file's bytes, so landing identifies it by content hash: a file
-seen before is skipped there, whatever its name or date. That is why this connector keeps no cursor.
+seen before is skipped there, whatever its name or date. That is why this connector keeps no cursor. A CSV or NDJSON
+file of more than ``part_rows`` rows is several batches, one per part (:mod:`connectors.file_parts`), each
+identified by the file's hash and its number: a re-sent file, or a sync resumed after a crash between parts, lands
+only the parts not landed yet.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from connectors.base import (
     ConnectorConfig,
     Cursor,
 )
+from connectors.file_parts import DEFAULT_PART_ROWS, FileParts, plan_parts
 from connectors.formats import read_feed
 from connectors.limits import DEFAULT_LIMITS, ReadLimits, exceeded
 from lienthong.errors import ExtractError, FilesRefused, MalformedInput
@@ -53,6 +57,11 @@ class FilesConfig(ConnectorConfig):
     encoding: str | None = Field(default=None, description="Force an encoding (e.g. cp1258); default detect.")
     delimiter: str | None = Field(default=None, min_length=1, max_length=1, description="Force a delimiter.")
     records_path: str | None = Field(default=None, description="JSON files: dot-path of the record list.")
+    part_rows: int | None = Field(
+        default=DEFAULT_PART_ROWS, ge=100,
+        description="CSV/NDJSON files with more rows are read and landed in parts of this many rows (fewer when "
+                    "a part would pass 64 MiB), so memory is bounded by a part, not the file "
+                    "(connectors.file_parts); null: every file is read whole.")
 
 
 class FilesConnector(Connector[FilesConfig]):
@@ -80,11 +89,20 @@ class FilesConnector(Connector[FilesConfig]):
                             ", ".join(MEDIA_BY_SUFFIX))
                 continue
             try:
-                batch = self._batch(path, media_type)
+                parts = self._parts(path, media_type)
+                whole = self._batch(path, media_type) if parts is None else None
             except Exception as exc:  # noqa: BLE001 - reading has no side effect: refuse this file, read the next
                 refused.append(self._refusal(path, exc))
                 continue
-            yield batch
+            if whole is not None:
+                yield whole
+                continue
+            try:
+                for part in parts:
+                    yield Batch(part.payload, media_type, f"{path} (part {part.number}/{part.of})", part.records,
+                                read_options=part.read_options, identity=part.identity)
+            except Exception as exc:  # noqa: BLE001 - read once already: only a file changed meanwhile gets here
+                refused.append(self._refusal(path, exc))
         if refused:
             raise FilesRefused(refused, source_id=self.source_id)
 
@@ -97,6 +115,16 @@ class FilesConnector(Connector[FilesConfig]):
         msg_vi = (f"{self.source_id}: không đọc được tệp {path.name}; hãy mở tệp, lưu lại dạng CSV hoặc XLSX "
                   "rồi gửi lại")
         return MalformedInput(msg, message_vi=msg_vi, source_id=self.source_id)
+
+    def _parts(self, path: Path, media_type: str) -> FileParts | None:
+        """The file's parts when it has more rows than one part (checked readable end to end), else None."""
+        if self.config.part_rows is None:
+            return None
+        try:
+            return plan_parts(path, media_type, self._forced(path, media_type), part_rows=self.config.part_rows)
+        except MalformedInput as exc:
+            exc.source_id = exc.source_id or self.source_id
+            raise
 
     def _batch(self, path: Path, media_type: str) -> Batch:
         origin = str(path)

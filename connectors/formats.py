@@ -44,6 +44,7 @@ __all__ = [
     "header_summary",
     "read_feed",
     "read_payload",
+    "read_resolved",
     "records_to_table",
     "resolve_read_options",
     "row_label",
@@ -93,9 +94,17 @@ def read_feed(
     """
     if media_type not in SPREADSHEETS and not payload.removeprefix(b"\xef\xbb\xbf").strip():
         return refuse_non_feed(pa.table({}), origin), dict(read_options or {})  # raises: the file is empty
-    options = _detected(payload, media_type, read_options, origin, limits)
-    table = _read(payload, media_type, options, origin, limits)  # fills in the layout where needed
+    table, options = read_resolved(payload, media_type, read_options, origin=origin, limits=limits)
     return refuse_non_feed(table, origin), options
+
+
+def read_resolved(
+    payload: bytes, media_type: str, read_options: Mapping[str, Any] | None = None, *, origin: str = "payload",
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> tuple[pa.Table, dict[str, Any]]:
+    """:func:`read_payload`, and the read options as resolved (detected, and the layout the reader found)."""
+    options = _detected(payload, media_type, read_options, origin, limits)
+    return _read(payload, media_type, options, origin, limits), options  # _read fills in the layout
 
 
 def read_payload(

@@ -181,7 +181,7 @@ def _take(hub: Hub, source: SourceConfig, item: Batch, run: SourceRun, retry: Re
           held: list[str] | None) -> None:
     """Check, land and process one batch; with ``held``, land it only and add it there for later."""
     check_columns(item.records, source, item.origin)
-    batch_id, _ = batch_identity(source.id, item.payload)
+    batch_id, _ = batch_identity(source.id, item.payload, item.identity)
     status = _with_db(retry, lambda: landed_status(hub.engine, batch_id), source.id, f"looking up batch {batch_id}",
                       f"tra cứu lô {batch_id}")
     if status not in (None, "landed", "failed"):  # processed before: nothing to do

@@ -46,8 +46,8 @@ def fresh_database(dsn: str):  # noqa: ANN201 - yields (sqlalchemy url, libpq ds
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _hub_process(csv_path: Path, url: str, mode: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "lienthong.bench.hub_run", str(csv_path), url, mode],
+def _hub_process(csv_path: Path, url: str, mode: str, *extra: str) -> dict:
+    out = subprocess.run([sys.executable, "-m", "lienthong.bench.hub_run", str(csv_path), url, mode, *extra],
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -58,3 +58,16 @@ def rules(
     from lienthong.bench.rules import run_rules_bench
 
     run_rules_bench(rows=rows, out=out)
+
+
+@app.command("file-parts")
+def file_parts(
+    sizes: Annotated[str, typer.Option(help="Rows of each generated file, comma-separated.")] = "1000000,2000000",
+    part_rows: Annotated[int, typer.Option(help="Rows per part.")] = 200_000,
+    out: Annotated[Path, typer.Option(help="Where to write the figures.")] = BENCHMARKS,
+) -> None:
+    """Peak memory and time of sync + publish of one large file, read whole and in bounded parts."""
+    from lienthong.bench.file_parts import run_parts_bench
+
+    run_parts_bench(sizes=[int(s) for s in sizes.split(",")], part_rows=part_rows, out=out)
+    typer.echo(f"written to {out}")

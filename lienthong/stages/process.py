@@ -9,7 +9,7 @@ keyed by content and the batch's rows are written in one transaction that replac
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -21,12 +21,14 @@ from sqlalchemy import Engine
 
 from catalog.model import CodeList
 from connectors.base import Batch
+from connectors.file_parts import PART, part_identity
 from connectors.formats import read_payload
 from lienthong.registry import SourceConfig
 from lienthong.stages.clean import Cleaned, clean_batch
 from lienthong.stages.map import map_records
 from lienthong.warehouse.engine import Reconnect
-from lienthong.warehouse.landing import Landed, land, read_raw
+from lienthong.warehouse.landing import Landed, batch_identity, land, read_raw
+from lienthong.warehouse.queries import batches, staged_keys
 from lienthong.warehouse.staging import QuarantinedRow, write_processed
 from quality.reasons import Reason
 from quality.validate import ValidationResult, validate_frame
@@ -54,13 +56,18 @@ class Checked:
     cleaned: Cleaned | None = None  # every row as cleaned: what `lienthong normalize` writes out
 
 
+SeenBefore = Callable[[pa.Array], Mapping[str, int]]  # record keys -> their record number earlier in the file
+
+
 def check_records(
     records: pa.Table, source: SourceConfig, code_lists: Mapping[str, CodeList],
-    *, timings: dict[str, float] | None = None,
+    *, timings: dict[str, float] | None = None, seen_before: SeenBefore | None = None,
 ) -> Checked:
     """Map, clean and validate ``records`` of ``source`` without writing anything.
 
-    ``timings``, when given, receives the seconds spent in each step (the benchmark reads them).
+    ``timings``, when given, receives the seconds spent in each step (the benchmark reads them). ``seen_before``
+    (a part of a file read in parts) tells which of the records' keys an earlier part of the file holds: those rows
+    are refused as repeated keys, as in a file read whole.
     """
     contract = get_contract(source.dataset)
     clock = _Clock(timings)
@@ -71,12 +78,12 @@ def check_records(
     with clock("validate"):
         result = validate_frame(to_validation_frame(cleaned.table), contract, code_lists)
     with clock("split"):
-        return _split(records.num_rows, source, contract, mapped, cleaned, result)
+        return _split(records.num_rows, source, contract, mapped, cleaned, result, seen_before)
 
 
 def _split(
     n: int, source: SourceConfig, contract: type[Contract], mapped: pa.Table, cleaned: Cleaned,
-    result: ValidationResult,
+    result: ValidationResult, seen_before: SeenBefore | None = None,
 ) -> Checked:
     """Valid rows (typed, keyed) and rejected rows (as received, with every reason)."""
     reasons: dict[int, list[Reason]] = {}
@@ -90,6 +97,15 @@ def _split(
             message_vi=f"Trùng mã với dòng {first + 1} trong cùng tệp/lô: mỗi bản ghi chỉ gửi một lần.",
             message_en=f"same key as row {first + 1} of this batch; a record may appear once per batch",
         ))
+    earlier = seen_before(keys) if seen_before is not None else {}
+    for row in pc.indices_nonzero(pc.is_in(keys, value_set=pa.array(list(earlier), pa.string()))).to_pylist() \
+            if earlier else ():
+        if row not in reasons:
+            first = earlier[keys[row].as_py()]
+            reasons[row] = [Reason(
+                rule="duplicate_key", column=",".join(contract.key), value=None,
+                message_vi=f"Trùng mã với dòng {first + 1} trong cùng tệp/lô: mỗi bản ghi chỉ gửi một lần.",
+                message_en=f"same key as row {first + 1} of this file; a record may appear once per file")]
     bad = sorted(reasons)
     good = np.ones(n, dtype=bool)
     good[bad] = False
@@ -117,7 +133,8 @@ def land_and_process(
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1) as pool:
         landing = pool.submit(land_batch, engine, source, item, reconnect=reconnect)
-        checked = check_records(item.records, source, code_lists)
+        checked = check_records(item.records, source, code_lists,
+                                seen_before=_seen_in_file(engine, source, item.read_options))
         landed = landing.result()
     return landed, _write(engine, source, landed.batch_id, item.records.num_rows, checked, started, reconnect)
 
@@ -145,9 +162,35 @@ def process_batch(
     started = time.perf_counter()
     if records is None:
         raw = reconnect.run(lambda: read_raw(engine, batch_id), **_reading(source, batch_id))
-        records = read_payload(raw.payload, raw.media_type, raw.read_options, origin=raw.origin)
-    checked = check_records(records, source, code_lists)
+        records, options = read_payload(raw.payload, raw.media_type, raw.read_options, origin=raw.origin), \
+            raw.read_options
+    else:
+        options = reconnect.run(lambda: batches(engine, batch_ids=[batch_id])[0]["read_options"],
+                                **_reading(source, batch_id))
+    checked = check_records(records, source, code_lists, seen_before=_seen_in_file(engine, source, options))
     return _write(engine, source, batch_id, records.num_rows, checked, started, reconnect)
+
+
+def _seen_in_file(engine: Engine, source: SourceConfig, read_options: Mapping | None) -> SeenBefore | None:
+    """For a part of a file after the first: which keys the file's earlier parts hold (as staged), and at which
+    record of the file. A part published before the rest (a sync stopped between parts, then a publish) is not
+    looked at: its keys are no longer staged."""
+    part = (read_options or {}).get(PART)
+    if not part or int(part["number"]) == 1:
+        return None
+    earlier = [batch_identity(source.id, b"", part_identity({**part, "number": n}))[0]
+               for n in range(1, int(part["number"]))]
+
+    def seen_before(keys: pa.Array) -> dict[str, int]:
+        found = staged_keys(engine, source.dataset, earlier, keys.to_pylist())
+        if not found:
+            return {}
+        offsets, at = {}, 0
+        for b in batches(engine, batch_ids=earlier):  # landing order: the file's order
+            offsets[b["batch_id"]], at = at, at + b["rows_read"]
+        return {key: offsets[batch_id] + row for key, (batch_id, row) in found.items()}
+
+    return seen_before
 
 
 def _reading(source: SourceConfig, batch_id: str) -> dict[str, str]:

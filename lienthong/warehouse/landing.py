@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -50,10 +51,14 @@ class RawBatch:
     read_options: dict[str, Any]
 
 
-def batch_identity(source_id: str, payload: bytes) -> tuple[str, str]:
-    """(batch_id, sha256): the same payload from the same source is the same batch, whenever it arrives."""
+def batch_identity(source_id: str, payload: bytes, identity: str | None = None) -> tuple[str, str]:
+    """(batch_id, sha256): the same payload from the same source is the same batch, whenever it arrives.
+
+    ``identity`` (``Batch.identity``) replaces the payload's hash in the id: a part of a large file is the same
+    batch whenever the same file arrives again, and only then.
+    """
     sha = hashlib.sha256(payload).hexdigest()
-    batch_id = "b" + hashlib.sha256(f"{source_id}\0{sha}".encode()).hexdigest()[:24]
+    batch_id = "b" + hashlib.sha256(f"{source_id}\0{identity or sha}".encode()).hexdigest()[:24]
     return batch_id, sha
 
 
@@ -75,7 +80,7 @@ def land(engine: Engine, *, source_id: str, dataset: str, item: Batch,
     Raises:
         lienthong.warehouse.idempotency.KeyReused: the key was used for another source or other records.
     """
-    batch_id, sha = batch_identity(source_id, item.payload)
+    batch_id, sha = batch_identity(source_id, item.payload, item.identity)
     if claim is None:  # a re-send of a batch that is not failed: nothing to write, no need to compress
         found = landed_status(engine, batch_id)
         if found is not None and found != "failed":
@@ -90,7 +95,7 @@ def land(engine: Engine, *, source_id: str, dataset: str, item: Batch,
                     return _again(conn, claimed, now)
                 idempotency.repoint(conn, claim, batch_id)
         new = insert_if_absent(conn, batch_t, {
-            "batch_id": batch_id, "source_id": source_id, "dataset": dataset, "content_sha256": sha,
+            "batch_id": batch_id, "source_id": source_id, "dataset": dataset, "content_sha256": _content_key(item, sha),
             "origin": item.origin, "media_type": item.media_type, "read_options": item.read_options,
             "cursor": item.cursor, "status": "landed", "rows_read": item.row_count, "landed_at": now})
         if not new:
@@ -98,6 +103,12 @@ def land(engine: Engine, *, source_id: str, dataset: str, item: Batch,
         conn.execute(insert(raw_payload).values(batch_id=batch_id, sha256=sha, codec=RAW_CODEC,
                                                 size=len(item.payload), payload=compressed))
     return Landed(batch_id, is_new=True, status="landed")
+
+
+def _content_key(item: Batch, sha: str) -> str:
+    """What ``batch.content_sha256`` holds, unique per source: the payload's SHA-256, or for a part of a file the
+    SHA-256 of its identity (two files may share a part's bytes: next month's list starting as this month's)."""
+    return sha if item.identity is None else hashlib.sha256(item.identity.encode()).hexdigest()
 
 
 def _again(conn: Connection, batch_id: str, now: datetime) -> Landed:
@@ -112,6 +123,19 @@ def _again(conn: Connection, batch_id: str, now: datetime) -> Landed:
 
 def _status(conn: Connection, batch_id: str) -> str | None:
     return conn.execute(select(batch_t.c.status).where(batch_t.c.batch_id == batch_id)).scalar()
+
+
+def delivery(conn: Connection, batch_id: str, among: Collection[str]) -> list[str] | None:
+    """The batches of ``batch_id``'s delivery among ``among``: every part of a file landed in parts (None when some
+    part is not among them: the delivery cannot be judged whole), else the batch alone."""
+    options = conn.execute(select(batch_t.c.read_options).where(batch_t.c.batch_id == batch_id)).scalar() or {}
+    part = options.get("part")
+    if not part:
+        return [batch_id]
+    rows = conn.execute(select(batch_t.c.batch_id, batch_t.c.read_options).where(batch_t.c.batch_id.in_(among)))
+    parts = [b for b, o in rows if (o or {}).get("part", {}).get("file_sha256") == part["file_sha256"]
+             and (o or {}).get("part", {}).get("rows") == part["rows"]]
+    return parts if len(parts) == int(part["of"]) else None
 
 
 def landed_status(engine: Engine, batch_id: str) -> str | None:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, Select, bindparam, delete, func, insert, select, text, update
 
 from lienthong.warehouse.bulk import chunks
+from lienthong.warehouse.landing import delivery
 from lienthong.warehouse.tables import PUBLISHED, STAGING, publication, quarantine
 from lienthong.warehouse.tables import batch as batch_t
 from schemas import get_contract
@@ -142,8 +143,12 @@ def _apply_snapshots(conn: Connection, dataset: str, batch_ids: list[str], snaps
     key_fields = get_contract(dataset).key
     deleted = 0
     for source_id, batch_id in newest.items():
-        present = set(conn.execute(select(staging.c.record_key).where(staging.c.batch_id == batch_id)).scalars())
-        for record in conn.execute(select(quarantine.c.record).where(quarantine.c.batch_id == batch_id)).scalars():
+        delivered = delivery(conn, batch_id, batch_ids)  # a file landed in parts: all its parts
+        if delivered is None:
+            log.warning("%s: delivery %s is not staged whole (parts missing); nothing deleted", source_id, batch_id)
+            continue
+        present = set(conn.execute(select(staging.c.record_key).where(staging.c.batch_id.in_(delivered))).scalars())
+        for record in conn.execute(select(quarantine.c.record).where(quarantine.c.batch_id.in_(delivered))).scalars():
             present.add(":".join([source_id, *(_key_part(record.get(k)) for k in key_fields)]))
         live = set(conn.execute(select(published.c.record_key).where(
             published.c.source_id == source_id, ~published.c.deleted)).scalars())

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Text, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from lienthong.warehouse.tables import PUBLISHED, quarantine, source_state
+from lienthong.warehouse.bulk import chunks
+from lienthong.warehouse.tables import PUBLISHED, STAGING, quarantine, source_state
 from lienthong.warehouse.tables import batch as batch_t
 
 
@@ -23,6 +25,21 @@ def batches(engine: Engine, *, source_id: str | None = None, batch_ids: list[str
         processed = r["rows_valid"] is not None
         r["reconciled"] = processed and r["rows_read"] == r["rows_valid"] + r["rows_quarantined"]
     return rows
+
+
+def staged_keys(engine: Engine, dataset: str, batch_ids: list[str], keys: list[str]) -> dict[str, tuple[str, int]]:
+    """Which of ``keys`` the staged rows of ``batch_ids`` hold: record key -> (batch id, row number)."""
+    staging = STAGING[dataset]
+    found: dict[str, tuple[str, int]] = {}
+    with engine.connect() as conn:
+        postgres = conn.dialect.name == "postgresql"  # one scan of staging (no index there): keys as one array
+        for chunk in [keys] if postgres else chunks(keys, 10_000):
+            match = (staging.c.record_key == any_(bindparam("keys", chunk, type_=ARRAY(Text)))) if postgres \
+                else staging.c.record_key.in_(chunk)
+            rows = conn.execute(select(staging.c.record_key, staging.c.batch_id, staging.c.row_no)
+                                .where(staging.c.batch_id.in_(batch_ids), match))
+            found.update({key: (batch_id, row_no) for key, batch_id, row_no in rows})
+    return found
 
 
 def source_cursors(engine: Engine) -> dict[str, Any]:
