@@ -16,6 +16,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,7 +27,7 @@ from connectors.rest import USER_AGENT, RestConfig, RestConnector
 from lienthong.errors import ExtractError
 
 if TYPE_CHECKING:
-    import requests
+    import httpx
 
 log = logging.getLogger(__name__)
 DEFAULT_LIFETIME_S = 300.0  # a token response without ``expires_in``: assume five minutes
@@ -105,7 +106,7 @@ class TokenSource:
             return token.value
 
     def _fetch(self) -> _Token:
-        import requests
+        import httpx
 
         cfg = self.config
         access = _secret(cfg.access_key_env, "gateway access key")
@@ -121,11 +122,11 @@ class TokenSource:
                 self.retry.wait(attempt - 1, retry_after)
             retry_after = None
             try:
-                response = requests.post(cfg.url, headers=headers, timeout=self.timeout_s, **kwargs)
-            except requests.RequestException as exc:
+                response = httpx.post(cfg.url, headers=headers, timeout=self.timeout_s, **kwargs)
+            except httpx.RequestError as exc:
                 problem = f"cannot connect ({type(exc).__name__})"
                 continue
-            if response.ok:
+            if response.is_success:
                 self.issued += 1
                 return self._parse(response)
             problem = f"HTTP {response.status_code}"
@@ -144,7 +145,7 @@ class TokenSource:
         msg_vi = f"{self.source_id}: không lấy được mã truy cập từ {cfg.url} sau {self.retry.max_retries + 1} lần thử"
         raise ExtractError(msg, message_vi=msg_vi, source_id=self.source_id)
 
-    def _parse(self, response: requests.Response) -> _Token:
+    def _parse(self, response: httpx.Response) -> _Token:
         try:
             body = response.json()
         except ValueError:
@@ -164,38 +165,27 @@ class TokenSource:
         return _Token(value, time.monotonic() + lifetime - self.config.refresh_margin_s)
 
 
-def bearer_auth(tokens: TokenSource):  # noqa: ANN201 - a requests.auth.AuthBase, imported lazily
+def bearer_auth(tokens: TokenSource) -> httpx.Auth:
     """``Authorization: Bearer`` from ``tokens`` on every request; a 401 gets one new token and one resend.
 
-    The resend is marked so a second 401 is returned as it is: the caller then reports it, never loops.
+    A second 401 is returned as it is: the caller then reports it, never loops.
     """
-    from requests.auth import AuthBase
+    import httpx
 
-    class GatewayBearer(AuthBase):
-        def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-            r.headers["Authorization"] = f"Bearer {tokens.get()}"
-            r.register_hook("response", self._refresh_once)
-            return r
-
-        def _refresh_once(self, response: requests.Response, **kwargs: Any) -> requests.Response:
-            if response.status_code != 401 or getattr(response.request, "lienthong_refreshed", False):
-                return response
-            stale = str(response.request.headers.get("Authorization", "")).removeprefix("Bearer ")
-            log.info("%s: token refused (401), getting a new one", tokens.source_id)
-            _ = response.content
-            response.close()
-            retry = response.request.copy()
-            retry.headers["Authorization"] = f"Bearer {tokens.refresh(stale)}"
-            retry.lienthong_refreshed = True  # type: ignore[attr-defined]
-            again = response.connection.send(retry, **kwargs)
-            again.history.append(response)
-            again.request = retry
-            return again
+    class GatewayBearer(httpx.Auth):
+        def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+            token = tokens.get()
+            request.headers["Authorization"] = f"Bearer {token}"
+            response = yield request
+            if response.status_code == 401:
+                log.info("%s: token refused (401), getting a new one", tokens.source_id)
+                request.headers["Authorization"] = f"Bearer {tokens.refresh(token)}"
+                yield request
 
     return GatewayBearer()
 
 
-def refused(response: requests.Response, where: str, token: GatewayToken, source_id: str) -> ExtractError | None:
+def refused(response: httpx.Response, where: str, token: GatewayToken, source_id: str) -> ExtractError | None:
     """The gateway's own refusals (401 after a refresh, 403), said plainly; ``None`` for any other status."""
     status = response.status_code
     if status == 401:
@@ -221,15 +211,17 @@ class GatewayConnector(RestConnector):
     config: GatewayConfig
     isolation = "run"  # as REST: a run failing on any page publishes nothing and keeps its cursor
 
-    def _session(self) -> requests.Session:
-        session = super()._session()
-        session.headers.update(self.config.headers)
-        retry = RetryPolicy(self.config.max_retries, self.config.backoff_s)
-        session.auth = bearer_auth(TokenSource(self.config.token, retry=retry, timeout_s=self.config.timeout_s,
-                                               source_id=self.source_id))
-        return session
+    def _client(self) -> httpx.Client:
+        client = super()._client()
+        client.headers.update(self.config.headers)
+        return client
 
-    def _refused(self, response: requests.Response, where: str) -> ExtractError:
+    def _auth(self) -> httpx.Auth:
+        retry = RetryPolicy(self.config.max_retries, self.config.backoff_s)
+        return bearer_auth(TokenSource(self.config.token, retry=retry, timeout_s=self.config.timeout_s,
+                                       source_id=self.source_id))
+
+    def _refused(self, response: httpx.Response, where: str) -> ExtractError:
         return refused(response, where, self.config.token, self.source_id) or super()._refused(response, where)
 
 
@@ -241,23 +233,23 @@ class GatewayClient:
 
     def __init__(self, token: GatewayToken, *, name: str = "gateway", max_retries: int = 5, backoff_s: float = 0.5,
                  timeout_s: float = 60, headers: dict[str, str] | None = None) -> None:
-        import requests
+        import httpx
 
-        self.name, self.token, self.timeout_s = name, token, timeout_s
+        self.name, self.token = name, token
         self.retry = RetryPolicy(max_retries, backoff_s)
         self.tokens = TokenSource(token, retry=self.retry, timeout_s=timeout_s, source_id=name)
-        self.session = requests.Session()
-        self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})})
-        self.session.auth = bearer_auth(self.tokens)
+        self.client = httpx.Client(
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
+            timeout=httpx.Timeout(timeout_s), follow_redirects=False, auth=bearer_auth(self.tokens))
 
-    def post_json(self, url: str, body: bytes, *, idempotency_key: str, where: str) -> requests.Response:
+    def post_json(self, url: str, body: bytes, *, idempotency_key: str, where: str) -> httpx.Response:
         """POST the JSON document ``body``; the accepted response, or an error once the gateway refused or kept
         failing.
 
         Raises:
             ExtractError: 401 after a refresh, 403, another 4xx, or 429/5xx/no connection after the retries.
         """
-        import requests
+        import httpx
 
         problem, retry_after = "", None
         for attempt in range(self.retry.max_retries + 1):
@@ -265,13 +257,13 @@ class GatewayClient:
                 self.retry.wait(attempt - 1, retry_after)
             retry_after = None
             try:
-                response = self.session.post(url, data=body, timeout=self.timeout_s, allow_redirects=False,
-                                             headers={"Idempotency-Key": idempotency_key,
-                                                      "Content-Type": "application/json; charset=utf-8"})
-            except requests.RequestException as exc:
+                response = self.client.post(url, content=body,
+                                            headers={"Idempotency-Key": idempotency_key,
+                                                     "Content-Type": "application/json; charset=utf-8"})
+            except httpx.RequestError as exc:
                 problem = f"cannot connect ({type(exc).__name__})"
                 continue
-            if response.ok and not response.is_redirect:
+            if response.is_success:
                 return response
             problem = f"HTTP {response.status_code}"
             if response.is_redirect or not self.retry.should_retry(response.status_code):
@@ -289,4 +281,4 @@ class GatewayClient:
         raise ExtractError(msg, message_vi=msg_vi, source_id=self.name)
 
     def close(self) -> None:
-        self.session.close()
+        self.client.close()

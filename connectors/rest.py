@@ -22,8 +22,8 @@ from connectors.http import Auth, NoAuth, NoPagination, PageRequest, Pagination,
 from lienthong import __version__
 from lienthong.errors import ExtractError, MalformedInput
 
-if TYPE_CHECKING:  # requests is imported where it is used: `import connectors` stays fast for DAG parsing
-    import requests
+if TYPE_CHECKING:  # httpx is imported where it is used: `import connectors` stays fast for DAG parsing
+    import httpx
 
 log = logging.getLogger(__name__)
 USER_AGENT = f"lienthong/{__version__}"
@@ -90,29 +90,34 @@ class RestConnector(Connector[RestConfig]):
     def _pages(self, request: PageRequest | None) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         """(URL, records) of every non-empty page, following the paginator."""
         retry = RetryPolicy(self.config.max_retries, self.config.backoff_s)
-        with self._session() as session:
+        with self._client() as client:
             while request is not None:
-                response = self._get(session, request, retry)
+                response = self._get(client, request, retry)
                 body = self._json(response, request)
-                records = self._records(body, response.url, request)
+                url = str(response.url)
+                records = self._records(body, url, request)
                 if records:
-                    yield response.url, records
+                    yield url, records
                 request = self.config.pagination.next(request, body, records)
 
-    def _session(self) -> requests.Session:
-        """The session every request of a run goes through; subclasses add per-request authentication here
-        (``session.auth``: a gateway's bearer token, X-Road's message id)."""
-        import requests
+    def _client(self) -> httpx.Client:
+        """The one client every request of a run goes through (its connections kept alive between pages), with
+        the run's timeout on connect, read, write and pool alike. Subclasses add per-request authentication
+        through :meth:`_auth` (a gateway's bearer token, X-Road's message id)."""
+        import httpx
 
-        session = requests.Session()
-        session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
-        session.headers.update(self.config.auth.headers())
-        return session
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **self.config.auth.headers()}
+        return httpx.Client(headers=headers, timeout=httpx.Timeout(self.config.timeout_s),
+                            follow_redirects=self.follow_redirects, auth=self._auth())
 
-    def _get(self, session: requests.Session, request: PageRequest, retry: RetryPolicy) -> requests.Response:
-        import requests
+    def _auth(self) -> httpx.Auth | None:
+        """What signs each request of a run, retries included (``None``: the fixed headers are enough)."""
+        return None
 
-        url = requests.Request("GET", request.url, params=request.params).prepare().url
+    def _get(self, client: httpx.Client, request: PageRequest, retry: RetryPolicy) -> httpx.Response:
+        import httpx
+
+        url = httpx.URL(request.url).copy_merge_params(request.params)
         where = f"{url} (page {request.number})"
         problem, retry_after = "", None
         for attempt in range(retry.max_retries + 1):
@@ -120,12 +125,11 @@ class RestConnector(Connector[RestConfig]):
                 retry.wait(attempt - 1, retry_after)
             retry_after = None
             try:
-                response = session.get(request.url, params=request.params, timeout=self.config.timeout_s,
-                                       allow_redirects=self.follow_redirects)
-            except requests.RequestException as exc:
+                response = client.get(url)
+            except httpx.RequestError as exc:  # connection refused or reset, timeout, too many redirects
                 problem = f"cannot connect ({type(exc).__name__})"
                 continue
-            if response.ok and not response.is_redirect:
+            if response.is_success:
                 return response
             problem = self._problem(response)
             if not self._retryable(response, retry):
@@ -140,15 +144,15 @@ class RestConnector(Connector[RestConfig]):
         msg_vi = f"{self.source_id}: không lấy được dữ liệu từ {where} sau {retry.max_retries + 1} lần thử"
         raise ExtractError(msg, message_vi=msg_vi, source_id=self.source_id)
 
-    def _problem(self, response: requests.Response) -> str:
+    def _problem(self, response: httpx.Response) -> str:
         """What went wrong with a response, for the message after the last retry."""
         return f"HTTP {response.status_code}"
 
-    def _retryable(self, response: requests.Response, retry: RetryPolicy) -> bool:
+    def _retryable(self, response: httpx.Response, retry: RetryPolicy) -> bool:
         """Whether a failed response is worth another attempt (429 and 5xx; never a redirect)."""
         return not response.is_redirect and retry.should_retry(response.status_code)
 
-    def _refused(self, response: requests.Response, where: str) -> ExtractError:
+    def _refused(self, response: httpx.Response, where: str) -> ExtractError:
         status = response.status_code
         hint = {
             401: "the token was refused: check the credential's environment variable",
@@ -159,12 +163,10 @@ class RestConnector(Connector[RestConfig]):
         msg_vi = f"{self.source_id}: {where} trả về lỗi HTTP {status}"
         return ExtractError(msg, message_vi=msg_vi, source_id=self.source_id)
 
-    def _json(self, response: requests.Response, request: PageRequest) -> Any:
-        import requests
-
+    def _json(self, response: httpx.Response, request: PageRequest) -> Any:
         try:
             return response.json()
-        except requests.JSONDecodeError as exc:
+        except ValueError as exc:  # not JSON, or not in any Unicode encoding
             kind = response.headers.get("Content-Type", "no content type")
             start = response.text.lstrip()[:60]
             msg = (

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, unquote
@@ -25,7 +26,7 @@ from connectors.rest import RestConfig, RestConnector
 from lienthong.errors import ExtractError
 
 if TYPE_CHECKING:
-    import requests
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -131,22 +132,22 @@ class XRoadConfig(RestConfig):
         return self
 
 
-def message_headers(client: XRoadId, user_id: str | None = None):  # noqa: ANN201 - a requests AuthBase
+def message_headers(client: XRoadId, user_id: str | None = None) -> httpx.Auth:
     """``X-Road-Client`` and a fresh ``X-Road-Id`` (UUID) on every request, retries included."""
-    from requests.auth import AuthBase
+    import httpx
 
-    class XRoadHeaders(AuthBase):
-        def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-            r.headers["X-Road-Client"] = client.encoded()
-            r.headers["X-Road-Id"] = str(uuid.uuid4())
+    class XRoadHeaders(httpx.Auth):
+        def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+            request.headers["X-Road-Client"] = client.encoded()
+            request.headers["X-Road-Id"] = str(uuid.uuid4())
             if user_id:
-                r.headers["X-Road-UserId"] = user_id
-            return r
+                request.headers["X-Road-UserId"] = user_id
+            yield request
 
     return XRoadHeaders()
 
 
-def xroad_error(response: requests.Response) -> tuple[str, str] | None:
+def xroad_error(response: httpx.Response) -> tuple[str, str] | None:
     """(type, message) of an error raised by X-Road itself, ``None`` for a provider's own answer."""
     kind = response.headers.get("X-Road-Error")
     if not kind:
@@ -167,25 +168,23 @@ class XRoadConnector(RestConnector):
     isolation = "run"  # as REST: a run failing on any page publishes nothing and keeps its cursor
     follow_redirects = False  # the protocol: a redirect is passed to the consumer, never followed
 
-    def _session(self) -> requests.Session:
-        session = super()._session()
-        session.auth = message_headers(parse_id(self.config.client), self.config.user_id)
-        return session
+    def _auth(self) -> httpx.Auth:
+        return message_headers(parse_id(self.config.client), self.config.user_id)
 
-    def _problem(self, response: requests.Response) -> str:
+    def _problem(self, response: httpx.Response) -> str:
         error = xroad_error(response)
         if error is None:
             return super()._problem(response)
         kind, message = error
         return f"HTTP {response.status_code}, X-Road error {kind}" + (f" ({message[:200]})" if message else "")
 
-    def _retryable(self, response: requests.Response, retry: RetryPolicy) -> bool:
+    def _retryable(self, response: httpx.Response, retry: RetryPolicy) -> bool:
         error = xroad_error(response)
         if error is None:
             return super()._retryable(response, retry)
         return error[0].rsplit(".", 1)[-1] in _TRANSIENT
 
-    def _refused(self, response: requests.Response, where: str) -> ExtractError:
+    def _refused(self, response: httpx.Response, where: str) -> ExtractError:
         error = xroad_error(response)
         if response.is_redirect:
             target = response.headers.get("Location", "?")

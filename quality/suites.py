@@ -4,7 +4,7 @@ A contract field turns into expectations like this (derived fields are filled by
 are not checked):
 
 - ``required`` -> ``expect_column_values_to_not_be_null``
-- ``code_list`` -> ``expect_column_values_to_be_in_set`` with the CodeList's codes
+- ``code_list`` -> ``expect_column_values_to_be_in_set`` with the CodeList's codes (a suite parameter, below)
 - ``pattern`` -> ``expect_column_values_to_match_regex``
 - ``max_length`` -> ``expect_column_value_lengths_to_be_between``
 - ``minimum``/``maximum`` of an INTEGER or MONEY field -> ``expect_column_values_to_be_between``
@@ -15,6 +15,12 @@ are not checked):
 "Today" and "now" are GX suite parameters (:data:`TODAY`, :data:`NOW`), filled in at validation time by
 :func:`suite_parameters`, so that a suite can be built once and cached across days. They are Vietnam local
 time: the hub's datetimes are compared as naive Asia/Ho_Chi_Minh wall-clock time (see ``quality.validate``).
+
+A code-list field's value set is a suite parameter too (:func:`code_parameter`), filled by
+:func:`code_parameters` with the list's codes *that occur in the batch's column*: a value is in the list exactly
+when it is among those, so every row gets the same answer as with the whole list. Why: GX re-serialises an
+expectation's arguments dozens of times per validation, whatever the number of rows, so the 3,321 ward codes
+alone cost about half a second per batch, as much for 15 rows as for a million.
 """
 
 from __future__ import annotations
@@ -50,6 +56,27 @@ def suite_parameters(now: datetime | None = None) -> dict[str, pd.Timestamp]:
         moment = moment.tz_convert(VIETNAM).tz_localize(None)
     moment = moment.as_unit("ns")
     return {TODAY: moment.normalize(), NOW: moment}
+
+
+def code_parameter(field: FieldSpec) -> str:
+    """The name of the suite parameter holding the codes ``field``'s values may take."""
+    return f"lienthong_codes_{field.name}"
+
+
+def code_parameters(
+    contract: type[Contract], code_lists: Mapping[str, CodeList], frame: pd.DataFrame
+) -> dict[str, list[str]]:
+    """The value of every code parameter of ``contract``'s suite for ``frame``: the codes of the field's list
+    among the distinct values of its column (a ``category`` column: its categories), sorted."""
+    out: dict[str, list[str]] = {}
+    for field in contract.fields():
+        if field.code_list and not field.derived:
+            codes = _code_list(contract, field, code_lists).codes
+            column = frame[field.name]
+            present = (column.cat.categories if isinstance(column.dtype, pd.CategoricalDtype)
+                       else column.dropna().unique())
+            out[code_parameter(field)] = sorted(v for v in present if isinstance(v, str) and v in codes)
+    return out
 
 
 def build_suite(contract: type[Contract], code_lists: Mapping[str, CodeList]) -> gx.ExpectationSuite:
@@ -88,7 +115,8 @@ def field_expectations(
         codes = _code_list(contract, field, code_lists)
         text = messages.in_code_list(field, codes.title_vi, codes.name, codes.version)
         out.append(
-            gxe.ExpectColumnValuesToBeInSet(column=col, value_set=sorted(codes.codes), meta=text.to_meta())
+            gxe.ExpectColumnValuesToBeInSet(column=col, value_set={"$PARAMETER": code_parameter(field)},
+                                            meta=text.to_meta())
         )
     if field.pattern:
         text = messages.pattern(field, field.pattern)

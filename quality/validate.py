@@ -40,7 +40,7 @@ from great_expectations.execution_engine import pandas_execution_engine
 from catalog.model import CodeList
 from quality.messages import RuleText, display
 from quality.reasons import Reason, mask_value
-from quality.suites import VIETNAM, build_suite, suite_parameters
+from quality.suites import VIETNAM, build_suite, code_parameters, suite_parameters
 from schemas.base import Contract, FieldKind, FieldSpec
 
 # COMPLETE is the only GX result format that returns *every* failing row's index. Values are read from the
@@ -148,7 +148,7 @@ def validate_frame(
     """
     runner = _runner(contract, code_lists)
     prepared = prepare_frame(frame, contract)
-    result = runner.run(prepared, suite_parameters(now))
+    result = runner.run(prepared, {**suite_parameters(now), **code_parameters(contract, code_lists, prepared)})
     return _collect(result, frame, contract, runner.order)
 
 

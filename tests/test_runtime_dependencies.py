@@ -86,3 +86,18 @@ def test_optional_imports_are_still_imported() -> None:
     for module, where in OPTIONAL.items():
         file = where.split(":")[0]
         assert module in third_party_imports(ROOT / Path(file).parent), f"{module} no longer imported: {where}"
+
+
+# One library per job (issue 16, part 6): a second HTTP client would bring its own timeouts, retries and errors.
+NOT_OURS = {"requests": "httpx is the hub's one HTTP client (docs/adr/0015-one-http-client-httpx.md)"}
+
+
+def test_no_second_http_client() -> None:
+    """``requests`` stays a dependency of Airflow and Great Expectations, not of any code or test of ours."""
+    found = [f"{file} imports {module}: {why}"
+             for folder in [*PACKAGES, "dags", "scripts", "tests"]
+             for module, why in NOT_OURS.items()
+             for file in sorted(third_party_imports(ROOT / folder).get(module, ()))]
+    assert not found, "\n".join(found)
+    base, _ = declared()
+    assert not base & set(NOT_OURS), "not a dependency of ours: it comes with Airflow and GX"

@@ -17,14 +17,14 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog import get_code_list
-from catalog.crosswalk import CrosswalkRow, address_keywords, ward_crosswalk
+from catalog.crosswalk import CrosswalkRow, UnitKeywords, address_keywords, ward_crosswalk
 from lienthong.cleaning.base import IssueType, RuleResult, Severity
 from lienthong.vietnamese.folding import PLAIN_LETTERS, tone_on_first_of_pair
 
@@ -287,20 +287,42 @@ def _within(units: set | None, scope: set | None) -> set:
     return units if scope is None else {u for u in units if u[:-1] in scope}
 
 
+class _ByProvince(dict):
+    """Province code -> the :class:`_Index` of its units, built the first time the province is asked for.
+
+    Keying some 36,000 keywords costs more than checking a small file; a file names a few provinces.
+    """
+
+    def __init__(self, accented: bool) -> None:
+        super().__init__()
+        self.accented = accented
+        self.units: dict[str, list[tuple[tuple[str, ...], UnitKeywords]]] = defaultdict(list)
+
+    def __missing__(self, province: str) -> _Index:
+        index = _Index()
+        for key, unit in self.units.get(province, ()):  # in file order, as if built all at once
+            index.add(key, unit.keywords)
+            if self.accented:
+                index.add(key, unit.accented_keywords, accented=True)
+        self[province] = index
+        return index
+
+
 class _Gazetteer:
     """The frozen address keywords and crosswalk (``catalog.crosswalk``), indexed for offline look-ups.
 
     Units are keyed by codes: an old province ``(code,)``, an old district ``(province, district)``, an old ward
     ``(province, district, ward)`` (ward ``""`` for an island district without wards), a 2025 province
     ``(code,)`` and a 2025 ward ``(catalog code,)``. Old and 2025 province codes reuse the same numbers (44 was
-    Quảng Bình, is Quảng Trị), so the two generations have separate indexes.
+    Quảng Bình, is Quảng Trị), so the two generations have separate indexes. Districts and wards are indexed
+    per province on first use, the crosswalk on the first old-form address.
     """
 
     def __init__(self) -> None:
         self.old_provinces, self.new_provinces = _Index(), _Index()
-        self.districts: dict[str, _Index] = defaultdict(_Index)  # old province -> (old province, district)
-        self.legacy_wards: dict[str, _Index] = defaultdict(_Index)  # old province -> (province, district, ward)
-        self.new_wards: dict[str, _Index] = defaultdict(_Index)  # 2025 province -> (catalog ward code,)
+        self.districts = _ByProvince(accented=False)  # old province -> (old province, district)
+        self.legacy_wards = _ByProvince(accented=True)  # old province -> (province, district, ward)
+        self.new_wards = _ByProvince(accented=True)  # 2025 province -> (catalog ward code,)
         self.new_of_old: dict[str, str] = {}
         olds_of_new: dict[str, list[str]] = defaultdict(list)
         for unit in address_keywords():
@@ -311,17 +333,22 @@ class _Gazetteer:
             elif unit.level == "province":
                 self.new_provinces.add((unit.code,), unit.keywords)
             elif unit.level == "district":
-                self.districts[unit.province_code].add((unit.province_code, unit.code), unit.keywords)
+                self.districts.units[unit.province_code].append(((unit.province_code, unit.code), unit))
+            elif unit.generation == "legacy":
+                key = (unit.province_code, unit.district_code, unit.code)
+                self.legacy_wards.units[unit.province_code].append((key, unit))
             else:
-                index, key = ((self.legacy_wards, (unit.province_code, unit.district_code, unit.code))
-                              if unit.generation == "legacy" else (self.new_wards, (unit.code,)))
-                index[unit.province_code].add(key, unit.keywords)
-                index[unit.province_code].add(key, unit.accented_keywords, accented=True)
+                self.new_wards.units[unit.province_code].append(((unit.code,), unit))
         self.olds_of_new = dict(olds_of_new)
-        self.crosswalk: dict[tuple[str, str, str], CrosswalkRow] = {
-            (r.legacy_province_code, r.legacy_district_code, r.legacy_ward_code): r for r in ward_crosswalk()
-        }
-        self.wardless = {unit[:2] for unit in self.crosswalk if not unit[2]}  # island districts without wards
+
+    @cached_property
+    def crosswalk(self) -> dict[tuple[str, str, str], CrosswalkRow]:
+        return {(r.legacy_province_code, r.legacy_district_code, r.legacy_ward_code): r for r in ward_crosswalk()}
+
+    @cached_property
+    def wardless(self) -> set[tuple[str, ...]]:
+        """The island districts without wards."""
+        return {unit[:2] for unit in self.crosswalk if not unit[2]}
 
 
 @cache

@@ -50,6 +50,18 @@ def match_scale(
 
 
 @app.command()
+def startup(
+    runs: Annotated[int, typer.Option(help="Fresh interpreters per command (the median is reported).")] = 5,
+    out: Annotated[Path, typer.Option(help="Where to write the figures.")] = BENCHMARKS,
+) -> None:
+    """`lienthong check` of a 15-row file and `lienthong --help`: wall, CPU, and where the imports go."""
+    from lienthong.bench.startup import run_startup_bench
+
+    run_startup_bench(runs=runs, out=out)
+    typer.echo(f"written to {out}")
+
+
+@app.command()
 def rules(
     rows: Annotated[int, typer.Option(help="Rows of generated members each rule runs on.")] = 1_000_000,
     out: Annotated[Path, typer.Option(help="Where to write the figures.")] = BENCHMARKS,

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
-import pyarrow.csv as pacsv
 import typer
 import yaml
 from rich.table import Table
@@ -39,6 +38,8 @@ def normalize(
     table = batch.records
     with console.status(f"đang làm sạch / cleaning {table.num_rows:,} rows"):
         result = _refusing(lambda: normalize_table(table, columns))
+    import pyarrow.csv as pacsv  # here, not at the top: `lienthong --help` needs no Arrow
+
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as fh:
         fh.write("\ufeff".encode())  # Excel opens UTF-8 with a BOM as UTF-8

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
-import requests
+import httpx
 
 from lienthong.errors import HubError
 
@@ -84,15 +84,15 @@ def _login(base: str) -> str:
     return response.json()["access_token"]
 
 
-def _call(method: str, url: str, **kwargs) -> requests.Response:
+def _call(method: str, url: str, **kwargs) -> httpx.Response:
     try:
-        return requests.request(method, url, timeout=TIMEOUT_S, **kwargs)
-    except requests.RequestException as exc:
+        return httpx.request(method, url, timeout=TIMEOUT_S, **kwargs)
+    except httpx.RequestError as exc:
         msg = f"cannot reach Airflow at {url}: {exc}; is the api-server running and AIRFLOW_API_URL right?"
         raise AirflowTriggerError(msg, message_vi=f"Không kết nối được Airflow tại {url}") from exc
 
 
-def _raise_for_status(response: requests.Response, what: str) -> None:
+def _raise_for_status(response: httpx.Response, what: str) -> None:
     if response.status_code >= 400:
         msg = f"Airflow could not {what}: HTTP {response.status_code}: {response.text[:500]}"
         raise AirflowTriggerError(msg, message_vi=f"Airflow báo lỗi (HTTP {response.status_code})")

@@ -22,8 +22,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import psycopg
-import requests
 import yaml
 from services import ScaleTestError, Services, ensure_redis, free_port, fresh_database, wait_for
 from sqlalchemy import create_engine, func, select
@@ -46,8 +46,8 @@ class Airflow:
     metadata_url: str  # psycopg conninfo of Airflow's metadata DB
 
     def call(self, method: str, path: str, **kwargs) -> dict:
-        response = requests.request(method, f"{self.api}{path}", headers={"Authorization": f"Bearer {self.token}"},
-                                    timeout=60, **kwargs)
+        response = httpx.request(method, f"{self.api}{path}", headers={"Authorization": f"Bearer {self.token}"},
+                                 timeout=60, **kwargs)
         if response.status_code >= 400:
             msg = f"Airflow API {method} {path}: HTTP {response.status_code} {response.text[:300]}"
             raise ScaleTestError(msg)
@@ -141,8 +141,8 @@ def _start_airflow(running: Services, env: dict[str, str], port: int) -> None:
 def _login(api: str, password: str) -> str:
     def token() -> str | None:
         try:
-            response = requests.post(f"{api}/auth/token", json={"username": "admin", "password": password}, timeout=10)
-        except requests.ConnectionError:
+            response = httpx.post(f"{api}/auth/token", json={"username": "admin", "password": password}, timeout=10)
+        except httpx.TransportError:
             return None
         return response.json()["access_token"] if response.status_code in (200, 201) else None
 

@@ -16,9 +16,9 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+import httpx
 import pyarrow as pa
 import pyarrow.compute as pc
-import requests
 from services import ScaleTestError, Services, free_port, port_answers, services, wait_for
 
 RECORDS = int(os.environ.get("LIENTHONG_SCALE_SPARK_RECORDS", "10000"))
@@ -49,8 +49,8 @@ def start_cluster(running: Services, workdir: Path, *, cores: int = 2, memory: s
 
     def alive_workers() -> int:
         try:
-            return requests.get(f"http://127.0.0.1:{ui}/json/", timeout=5).json().get("aliveworkers", 0)
-        except (requests.RequestException, ValueError):
+            return httpx.get(f"http://127.0.0.1:{ui}/json/", timeout=5).json().get("aliveworkers", 0)
+        except (httpx.HTTPError, ValueError):
             return 0
 
     wait_for("the Spark worker to register with the master", alive_workers, timeout=180, every=1)

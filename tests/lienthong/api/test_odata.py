@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-import requests
 
 from lienthong.warehouse.audit import AuditQuery, query_audit
 from tests.lienthong.api.conftest import Server
@@ -97,10 +96,13 @@ def test_metadata_is_csdl_read_by_an_odata_client(loaded: Server) -> None:
     # an OData client reflects the entity types from $metadata and pages through nextLink by itself
     from odata import ODataService
 
-    session = requests.Session()
-    session.headers.update({"Authorization": f"Bearer {loaded.tokens['portal']}",
-                            "Prefer": "odata.maxpagesize=4"})
-    service = ODataService(f"{loaded.url}{ODATA}/", reflect_entities=True, session=session, quiet_progress=True)
+    headers = {"Authorization": f"Bearer {loaded.tokens['portal']}", "Prefer": "odata.maxpagesize=4"}
+
+    def portal_key(request: Any) -> Any:  # python-odata sends with its own client (requests; ours is httpx)
+        request.headers.update(headers)
+        return request
+
+    service = ODataService(f"{loaded.url}{ODATA}/", reflect_entities=True, auth=portal_key, quiet_progress=True)
     members = service.entities["members"]
     got = list(service.query(members).filter(members.province_code == "04"))
     expected = sorted(r["member_id"] for r in _all(loaded) if r["province_code"] == "04")

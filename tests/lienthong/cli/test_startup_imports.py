@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-# requests is not listed for a file: Great Expectations imports it itself (check validates with GX, as loading does)
+# Not listed for a file, because Great Expectations imports them itself when installed (check validates with GX, as
+# loading does; GX has no setting against it): requests, sqlalchemy, scipy, altair, and pyspark (the `spark` extra).
+# httpx is: the connectors import it only when they open a connection.
 NEVER_FOR_A_FILE = ["airflow", "splink", "duckdb", "fastapi", "uvicorn", "matplotlib", "rdflib", "httpx", "alembic"]
-NOT_FOR_HELP = [*NEVER_FOR_A_FILE, "requests", "great_expectations", "pandas", "sqlalchemy", "jinja2"]
+NOT_FOR_HELP = [*NEVER_FOR_A_FILE, "requests", "great_expectations", "pandas", "sqlalchemy", "jinja2", "pyspark",
+                "scipy", "pyarrow"]
 
 PROBE = """
 import json, runpy, sys

@@ -1,0 +1,22 @@
+"""`lienthong bench startup` writes its own section: check and --help timed in fresh interpreters, the imports by
+package, the in-process split. (The figures are measurements, in docs/BENCHMARKS.md, not asserted here.)"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_the_command_writes_its_section_with_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text("# Benchmarks\n\n<!-- bench:hub -->\n## The hub\nkept\n<!-- /bench:hub -->\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "lienthong.cli", "bench", "startup", "--runs", "1", "--out",
+                          str(out)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "## The hub\nkept" in text and "<!-- bench:startup -->" in text
+    assert re.search(r"\| `lienthong check` \(15 rows\) \| [\d.]+ s \| [\d.]+ s \|", text)
+    assert re.search(r"great_expectations [\d.]+ s", text), "the import profile names GX"
+    assert re.search(r"checking the file [\d.]+ s .* checking it again [\d.]+ s", text, re.S)
