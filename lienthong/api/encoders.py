@@ -49,9 +49,20 @@ def csv_rows(columns: list[str], records: list[dict[str, Any]]) -> bytes:
 
 
 def _csv_text(rows: list[list[Any]]) -> str:
+    """Rows ended by ``\n``, a cell holding CR or LF quoted (RFC 4180; PostgreSQL's COPY does the same).
+
+    Python's csv module quotes only the characters of its line terminator: written with ``\n`` it left a CR bare,
+    and a reader split the row there. So each row is written with ``\r\n`` and its own terminator then shortened.
+    """
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    return buf.getvalue()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    out = []
+    for row in rows:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow(row)
+        out.append(buf.getvalue()[:-2])
+    return "\n".join(out) + "\n" if out else ""
 
 
 def _cell(value: Any) -> Any:

@@ -8,10 +8,9 @@ formats in C, in its own process, while the API forwards bytes. The output is th
 - tombstones carry the meta fields and the cursor only; the cursor is the same url-safe base64 of ``seq:key``;
 - timestamps are Python's ``isoformat()`` (microseconds only when not zero, the session's offset), dates ISO;
 - CSV: ``true``/``false``, empty cells for null *and* empty text, cells neutralised as by
-  :func:`lienthong.spreadsheet_safety.neutralise`. One difference, for the better: a cell holding a carriage
-  return is quoted (RFC 4180), where Python 3.11's csv module writes it bare (and its own reader then splits the
-  row there); JSON: compact, keys in the generic order, text escaped as
-  Python's ``json`` does with ``ensure_ascii=False`` (PostgreSQL's JSON escapes are the same);
+  :func:`lienthong.spreadsheet_safety.neutralise`, a cell holding CR or LF quoted;
+- JSON: compact, keys in the generic order, text escaped as Python's ``json`` does with ``ensure_ascii=False``
+  (PostgreSQL's JSON escapes are the same);
 - pseudonymised fields: :func:`lienthong.pseudonymise.token_sql`, the same HMAC tokens.
 
 The query itself is :func:`records.records_query` (same rows, order, filters and limit), wrapped.
