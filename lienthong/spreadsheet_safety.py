@@ -95,3 +95,31 @@ def neutralise_table(table: pa.Table) -> pa.Table:
         if pa.types.is_string(f.type) or pa.types.is_large_string(f.type):
             table = table.set_column(i, f, neutralise_array(table.column(i)))
     return table
+
+
+def _decimal_digits() -> str:
+    """Python's ``\\d`` for text: every Unicode decimal digit, as a regex bracket body of ranges."""
+    import sys
+
+    ranges: list[list[int]] = []
+    for code in range(sys.maxunicode + 1):
+        if chr(code).isdecimal():
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
+
+
+_D = _decimal_digits()
+# PostgreSQL's regex \d depends on the database's locale: the class is spelt out so both tests agree exactly.
+PLAIN_NUMBER_SQL = f"^[+-]?[{_D}][{_D} .,]*$"
+
+
+def neutralise_sql(column: str) -> str:
+    """The SQL expression (PostgreSQL) giving :func:`neutralise` of the text ``column``, for cells the database
+    writes itself (``COPY … TO STDOUT WITH CSV`` in the pull API); it takes the parameter ``%(plain_number)s``,
+    bound to :data:`PLAIN_NUMBER_SQL`."""
+    triggers = ", ".join(str(ord(t)) for t in TRIGGERS)  # ascii(): the first character's code, cheaper than left()
+    return (f"(CASE WHEN ascii({column}) IN ({triggers}) AND {column} !~ %(plain_number)s::text "
+            f"THEN '{QUOTE}{QUOTE}' || {column} ELSE {column} END)")

@@ -1,8 +1,10 @@
 """Pull: the catalogue of published datasets and their records, paged by keyset, in JSON, CSV or NDJSON.
 
-JSON pages are small (≤ 10,000 records) and built whole; CSV and NDJSON are streamed from a server-side cursor
-in chunks, so a full pull of millions of records holds one chunk in memory. Every records request is written
-to the audit log in the same transaction that read the records, with the count actually sent.
+JSON pages are small (≤ 10,000 records) and built whole; CSV and NDJSON are streamed (COPY … TO STDOUT, or a
+server-side cursor) in chunks, so a full pull of millions of records holds one chunk in memory. On PostgreSQL the
+database formats the records itself (:mod:`lienthong.api.postgres_encoding`, the same bytes as the generic
+encoders, which serve SQLite). Every records request is written to the audit log in the same transaction that read
+the records, with the count actually sent.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from contextlib import contextmanager
 from itertools import chain
 from typing import Annotated, Literal
 
+import psycopg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy import Connection, Select
 from sqlalchemy.exc import DataError
 
+from lienthong.api import postgres_encoding
 from lienthong.api.auth import Caller, Context, caller_detail, require_read
 from lienthong.api.context import ApiContext
-from lienthong.api.encoders import MEDIA, closing_stream, csv_chunks, json_value, ndjson_chunks
+from lienthong.api.encoders import MEDIA, closing_stream, csv_header, csv_rows, json_value, ndjson_lines
 from lienthong.api.errors import AUTHED, R404, ApiError, _example
 from lienthong.api.models import DatasetInfo, FieldInfo, RecordPage
 from lienthong.api.records import Cursor, View, check_filter, records_query, shape, stream_rows, view_for
@@ -104,9 +109,7 @@ def records(
     if fmt == "json":
         return _json_page(ctx, key, view, cursor, filters, page, detail)
     query = records_query(view, since=cursor, filters=filters, limit=page)
-    columns = [*view.columns, "cursor"]
-    body = _streamed(ctx, key, view, query, detail,  # the query has run: a refusal still gets its status code
-                     lambda chunks: csv_chunks(columns, chunks) if fmt == "csv" else ndjson_chunks(chunks))
+    body = _streamed(ctx, key, view, query, detail)  # the query has run: a refusal still gets its status code
     headers = {"X-Pseudonymised-Fields": ",".join(view.pseudonymised), "X-Withheld-Fields": ",".join(view.withheld)}
     return StreamingResponse(closing_stream(body), media_type=MEDIA[fmt], headers=headers)
 
@@ -123,18 +126,23 @@ def _json_page(ctx: ApiContext, key: ApiKey, view: View, cursor: Cursor | None, 
                page: int, detail: dict) -> Response:
     query = records_query(view, since=cursor, filters=filters, limit=page + 1)
     with ctx.hub.engine.begin() as conn, _refused_by_database():
-        rows = conn.execute(query).all()
+        if postgres_encoding.usable(conn):  # (record JSON, cursor) made by the database
+            rows = postgres_encoding.json_rows(conn, view, query)
+        else:
+            rows = [(_JSON.encode(r), r["cursor"]) for r in shape(conn.execute(query).all(), view)]
         more = len(rows) > page
-        recs = shape(rows[:page], view)
+        rows = rows[:page]
         append_audit(conn, actor=key.actor, action="records.read", dataset=view.dataset, detail=detail,
-                     records=len(recs))
-    ctx.metrics.inc("records_served_total", len(recs), dataset=view.dataset, format="json")
-    nxt = recs[-1]["cursor"] if recs else (cursor.encode() if cursor else Cursor(0, "").encode())
-    # Encoded here rather than validated against RecordPage by FastAPI: a page is up to 10,000 records and
-    # validating each dict costs more than reading it (the schemathesis test checks the document still holds).
-    page_doc = {"dataset": view.dataset, "records": recs, "next": nxt, "has_more": more,
-                "pseudonymised": view.pseudonymised, "withheld": view.withheld}
-    return Response(_JSON.encode(page_doc).encode(), media_type="application/json")
+                     records=len(rows))
+    ctx.metrics.inc("records_served_total", len(rows), dataset=view.dataset, format="json")
+    nxt = rows[-1][1] if rows else (cursor.encode() if cursor else Cursor(0, "").encode())
+    # Spliced here rather than validated against RecordPage by FastAPI: a page is up to 10,000 records and
+    # validating each costs more than reading it (the schemathesis test checks the document still holds). The
+    # text is what ``_JSON.encode`` gives the whole page (test_postgres_encoding.py).
+    enc = _JSON.encode
+    page_doc = (f'{{"dataset":{enc(view.dataset)},"records":[{",".join(r[0] for r in rows)}],"next":{enc(nxt)},'
+                f'"has_more":{enc(more)},"pseudonymised":{enc(view.pseudonymised)},"withheld":{enc(view.withheld)}}}')
+    return Response(page_doc.encode(), media_type="application/json")
 
 
 @contextmanager
@@ -143,13 +151,14 @@ def _refused_by_database() -> Iterator[None]:
     422 with the reason, never a 500 (or, streaming, a 200 cut short)."""
     try:
         yield
-    except DataError as exc:
-        first = str(exc.orig).splitlines()[0] if exc.orig else "invalid value"
+    except (DataError, psycopg.DataError) as exc:  # psycopg's own: from the COPY, which SQLAlchemy does not wrap
+        orig = exc.orig if isinstance(exc, DataError) else exc
+        first = str(orig).splitlines()[0] if orig else "invalid value"
         raise ApiError(422, "invalid_parameter", f"a parameter holds a value the warehouse cannot compare: {first}",
                        "Tham số chứa giá trị không hợp lệ: hãy kiểm tra `since` và các bộ lọc") from None
 
 
-def _streamed(ctx: ApiContext, key: ApiKey, view: View, query, detail: dict, encode) -> Iterator[bytes]:  # noqa: ANN001
+def _streamed(ctx: ApiContext, key: ApiKey, view: View, query: Select, detail: dict) -> Iterator[bytes]:
     """Stream from one transaction and audit, in that transaction, how many records were actually sent.
 
     The query runs and its first chunk is read *here*, before the response starts: a refusal is then still a
@@ -158,30 +167,46 @@ def _streamed(ctx: ApiContext, key: ApiKey, view: View, query, detail: dict, enc
     conn = ctx.hub.engine.connect()
     try:
         trans = conn.begin()
-        chunks = stream_rows(conn, query, view)
+        chunks = _chunks(conn, view, query, detail["format"])
         with _refused_by_database():
             first = next(chunks, None)
     except BaseException:
         conn.close()  # rolls back; nothing was read
         raise
-    body = _sent(ctx, key, view, detail, encode, conn, trans, chunks, first)
+    body = _sent(ctx, key, view, detail, conn, trans, chunks, first)
     next(body)  # started, so that closing it (or losing it) always ends the transaction and writes the audit
     return body
 
 
-def _sent(ctx: ApiContext, key: ApiKey, view: View, detail: dict, encode, conn, trans, chunks,  # noqa: ANN001
-          first: list[dict] | None) -> Iterator[bytes]:
+def _chunks(conn: Connection, view: View, query: Select, fmt: str) -> Iterator[tuple[int, bytes]]:
+    """``(records, bytes)`` chunks of the body: formatted by PostgreSQL when it is the warehouse, else by the
+    generic encoders from a server-side cursor. The CSV header comes with the first chunk."""
+    head = csv_header([*view.columns, "cursor"]) if fmt == "csv" else b""
+    rows = None
+    if postgres_encoding.usable(conn):
+        chunks = postgres_encoding.copied_chunks(conn, view, query, fmt)
+    else:
+        columns = [*view.columns, "cursor"]
+        rows = stream_rows(conn, query, view)
+        chunks = ((len(c), csv_rows(columns, c) if fmt == "csv" else ndjson_lines(c)) for c in rows)
+    try:
+        first = next(chunks, (0, b""))
+        yield first[0], head + first[1]
+        yield from chunks
+    finally:
+        chunks.close()
+        if rows is not None:
+            rows.close()
+
+
+def _sent(ctx: ApiContext, key: ApiKey, view: View, detail: dict, conn: Connection, trans,  # noqa: ANN001
+          chunks: Iterator[tuple[int, bytes]], first: tuple[int, bytes] | None) -> Iterator[bytes]:
     sent, complete = 0, False
-
-    def counted() -> Iterator[list[dict]]:
-        nonlocal sent
-        for chunk in chain([first] if first is not None else [], chunks):
-            sent += len(chunk)
-            yield chunk
-
     try:
         yield b""  # the priming step of _streamed, never sent
-        yield from encode(counted())
+        for records, data in chain([first] if first is not None else [], chunks):
+            sent += records
+            yield data
         complete = True
     finally:
         try:

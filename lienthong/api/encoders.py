@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -26,27 +26,43 @@ def jsonable(record: dict[str, Any]) -> dict[str, Any]:
     return {k: json_value(v) for k, v in record.items()}
 
 
-def ndjson_chunks(chunks: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:
-    dumps = json.JSONEncoder(ensure_ascii=False, default=json_value, separators=(",", ":")).encode
-    for chunk in chunks:
-        yield ("\n".join(dumps(r) for r in chunk) + "\n").encode() if chunk else b""
+_JSON = json.JSONEncoder(ensure_ascii=False, default=json_value, separators=(",", ":"))
 
 
-def csv_chunks(columns: list[str], chunks: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:
-    """CSV with a header row; a tombstone has empty cells for the fields it no longer carries.
+def ndjson_lines(records: list[dict[str, Any]]) -> bytes:
+    """One JSON object per line, each line ended."""
+    dumps = _JSON.encode
+    return ("\n".join(dumps(r) for r in records) + "\n").encode() if records else b""
 
-    UTF-8 with a BOM so Excel, which clerks open CSVs with, shows Vietnamese correctly; a text cell a spreadsheet
-    would run as a formula is neutralised (:mod:`lienthong.spreadsheet_safety`).
+
+def csv_header(columns: list[str]) -> bytes:
+    """The header row, after a BOM so Excel, which clerks open CSVs with, shows Vietnamese correctly."""
+    return ("\ufeff" + _csv_text([columns])).encode()
+
+
+def csv_rows(columns: list[str], records: list[dict[str, Any]]) -> bytes:
+    """CSV rows of ``records``; a tombstone has empty cells for the fields it no longer carries.
+
+    A text cell a spreadsheet would run as a formula is neutralised (:mod:`lienthong.spreadsheet_safety`).
+    """
+    return _csv_text([[_cell(r.get(c)) for c in columns] for r in records]).encode()
+
+
+def _csv_text(rows: list[list[Any]]) -> str:
+    """Rows ended by ``\n``, a cell holding CR or LF quoted (RFC 4180; PostgreSQL's COPY does the same).
+
+    Python's csv module quotes only the characters of its line terminator: written with ``\n`` it left a CR bare,
+    and a reader split the row there. So each row is written with ``\r\n`` and its own terminator then shortened.
     """
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    yield ("\ufeff" + buf.getvalue()).encode()
-    for chunk in chunks:
+    writer = csv.writer(buf, lineterminator="\r\n")
+    out = []
+    for row in rows:
         buf.seek(0)
         buf.truncate()
-        writer.writerows([[_cell(r.get(c)) for c in columns] for r in chunk])
-        yield buf.getvalue().encode()
+        writer.writerow(row)
+        out.append(buf.getvalue()[:-2])
+    return "\n".join(out) + "\n" if out else ""
 
 
 def _cell(value: Any) -> Any:

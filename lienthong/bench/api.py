@@ -73,8 +73,11 @@ def run_api_bench(*, rows: int, clients: int, requests_per_client: int, out: Pat
                                           ("csv, pseudonymised (no read:pii)", portal, "csv")):
                     task = progress.add_task(f"full pull as {label}", total=rows)
                     figures[label] = _full_pull(base, token, fmt, rows, lambda n, t=task: progress.advance(t, n))
+                    console.print(f"full pull as {label}: {figures[label]['records_per_s']:,.0f} records/s")
                 task = progress.add_task("full pull as JSON pages of 10,000", total=rows)
                 figures["json pages of 10,000"] = _paged_pull(base, admin, rows, lambda n: progress.advance(task, n))
+                console.print(f"full pull as JSON pages: {figures['json pages of 10,000']['records_per_s']:,.0f} "
+                              "records/s")
                 task = progress.add_task(f"{clients} clients × {requests_per_client} pages", total=clients *
                                          requests_per_client)
                 figures["latency"] = asyncio.run(_latency(base, admin, seq, rows, clients, requests_per_client,
@@ -216,9 +219,12 @@ async def _latency(base: str, token: str, seq: int, rows: int, clients: int, eac
         async def client(k: int) -> None:
             for j in range(each):
                 started = time.perf_counter()
-                r = await c.get(f"{base}/api/v1/datasets/members/records",
-                                params={"limit": PAGE, "since": cursors[k * each + j]})
-                r.raise_for_status()
+                params = {"limit": PAGE, "since": cursors[k * each + j]}
+                try:
+                    r = await c.get(f"{base}/api/v1/datasets/members/records", params=params)
+                except (httpx.ReadError, httpx.RemoteProtocolError):  # a keep-alive connection the server had just
+                    r = await c.get(f"{base}/api/v1/datasets/members/records", params=params)  # closed: the retry
+                r.raise_for_status()  # is timed with the request, as a client would see it
                 latencies.append(time.perf_counter() - started)
                 advance()
 
