@@ -73,6 +73,7 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     rows = rows.drop_columns(["linked_entity"])
     changed = rows.filter(linked)  # linked before, changed since: matched again like a new record
     new = pa.concat_tables([rows.filter(pc.invert(linked)), changed]) if changed.num_rows else rows
+    laps = {"read": time.perf_counter() - started}
     run_id = T.start_run(engine, dataset, up_to, mode, new.num_rows)
     accepted, rejected = T.decisions(engine, dataset)
     saved = None if retrain else T.latest_model(engine, dataset)
@@ -81,6 +82,7 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     if saved is None or _time_to_train(T.latest_model_rows(engine, dataset), registry_size):
         saved, features = _trained_or_default(engine, dataset, config, registry_size,
                                               rows=new if mode == "full" else None)
+    laps["train"] = time.perf_counter() - started - sum(laps.values())
     stats: dict[str, Any] = {"mode": mode, "records": new.num_rows, "records_changed": changed.num_rows}
     if new.num_rows == 0:
         T.write_outcome(engine, dataset, run_id, stats=stats)
@@ -120,6 +122,7 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
                                  accepted)
             assignment, merges, splits = regrouped.assignment, [*merges, *regrouped.merges], regrouped.splits
             relinked, left_behind = regrouped.relinked, regrouped.left
+    laps["match"] = time.perf_counter() - started - sum(laps.values())
     assignment = assignment.select(["record_id", "entity_id"])
     created = pc.invert(pc.is_in(assignment.column("entity_id"), value_set=known.column("entity_id")))
     if relinked:
@@ -132,6 +135,7 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     touched = pa.concat_arrays([assignment.column("entity_id").combine_chunks(),
                                 pa.array([s for _, s in merges] + sorted(left_behind), pa.string())])
     entities = _golden(engine, dataset, pc.unique(touched), new, assignment, known, merges, priority)
+    laps["golden"] = time.perf_counter() - started - sum(laps.values())
     review_out = review.select(["unique_id_l", "unique_id_r", "match_probability"]).rename_columns(
         ["record_key_l", "record_key_r", "match_probability"])
     stats.update({"entities_created": len(pc.unique(assignment.column("entity_id").filter(created))),
@@ -142,6 +146,8 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     T.write_outcome(engine, dataset, run_id, links=links_out, merges=merges, entities=entities, review=review_out,
                     stats={k: v for k, v in stats.items() if isinstance(v, int | float | str)},
                     relinked=relinked, splits=splits)
+    laps["write"] = time.perf_counter() - started - sum(laps.values())
+    stats.update({f"seconds_stage_{k}": round(v, 3) for k, v in laps.items()})
     if cache_dir is not None:  # without id_confirmed: it is read afresh each run, answers change
         batch = _without_confirmed(batch)
         if changed.num_rows:  # the changed records' old columns are dropped from the cache, the new ones added

@@ -293,6 +293,10 @@ def _upsert_entities(conn: Connection, dataset: str, entities: pa.Table, now: da
                  status="active", created_at=now, updated_at=now)
     rows = rows.append_column("merged_into", pa.nulls(rows.num_rows, pa.string()))
     if conn.dialect.name == "postgresql":
+        if conn.execute(select(match_entity.c.entity_id).where(match_entity.c.dataset == dataset).limit(1)).first() \
+                is None:  # a first run: nothing to keep, straight in
+            insert_arrow(conn, match_entity, rows)
+            return
         conn.exec_driver_sql("CREATE TEMP TABLE match_entity_in (LIKE match_entity) ON COMMIT DROP")
         insert_arrow(conn, Table("match_entity_in", MetaData(), *(Column(c.name, c.type) for c in match_entity.c)),
                      rows)
