@@ -46,7 +46,8 @@ def run_stage_bench(*, records: int, out: Path) -> dict:
         with console.status("match stage, first run"):
             started = time.perf_counter()
             full = match_dataset(hub.engine, cache_dir=Path(tmp) / "match")
-            figures["full"] = {"seconds": time.perf_counter() - started, "entities": full.get("entities_created")}
+            figures["full"] = {"seconds": time.perf_counter() - started, "entities": full.get("entities_created"),
+                               "phases": _phases(full)}
         with psycopg.connect(db_dsn) as conn:
             seq = conn.execute("INSERT INTO publication (dataset, published_at, batch_ids, rows_inserted, "
                                "rows_updated) VALUES ('members', now(), '[]', %s, 0) RETURNING seq",
@@ -64,7 +65,7 @@ def run_stage_bench(*, records: int, out: Path) -> dict:
             incremental = match_dataset(hub.engine, cache_dir=Path(tmp) / "match")
             figures["incremental"] = {"seconds": time.perf_counter() - started,
                                       "entities": incremental.get("entities_created"),
-                                      "records": incremental.get("records")}
+                                      "records": incremental.get("records"), "phases": _phases(incremental)}
         hub.engine.dispose()
     figures["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     figures["load_after"] = os.getloadavg()[0]
@@ -72,21 +73,34 @@ def run_stage_bench(*, records: int, out: Path) -> dict:
     return figures
 
 
+def _phases(stats: dict) -> dict[str, float]:
+    """Where a run's time went: read, train, match, golden, write (seconds, from the stage's own figures)."""
+    return {k.removeprefix("seconds_stage_"): v for k, v in stats.items() if k.startswith("seconds_stage_")}
+
+
+def _where(phases: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.1f}" for k, v in phases.items())
+
+
 def render(f: dict) -> str:
     return "\n".join([
         "## The match stage in the warehouse: `lienthong bench match-stage`",
+        "",
+        f"Reproduce with `lienthong bench match-stage --records {f['records']}`; figures of the last run, written by "
+        "the command itself.",
         "",
         f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores; load average {f['load_before']:.1f} "
         f"before, {f['load_after']:.1f} after; PostgreSQL via psycopg 3",
         f"- data: {f['records']:,} synthetic published members (see lienthong/bench/match_stage.py), then "
         f"{_INCREMENT:,} more (half the same people registered by another organisation)",
         "",
-        "| run | seconds | entities created |",
-        "|---|---:|---:|",
+        "| run | seconds | where (s) | entities created |",
+        "|---|---:|---|---:|",
         f"| first run over {f['records']:,} published members (read, match, write links, entities, history) | "
-        f"{f['full']['seconds']:.1f} | {f['full']['entities']:,} |",
+        f"{f['full']['seconds']:.1f} | {_where(f['full']['phases'])} | {f['full']['entities']:,} |",
         f"| incremental: {f['incremental']['records']:,} new records against the registry | "
-        f"{f['incremental']['seconds']:.1f} | {f['incremental']['entities']:,} |",
+        f"{f['incremental']['seconds']:.1f} | {_where(f['incremental']['phases'])} | "
+        f"{f['incremental']['entities']:,} |",
         "",
         f"Peak memory of the process: {f['peak_mib']:,.0f} MiB. `lienthong bench match` times the matching alone on "
         "a file; this is what `sync` and the Airflow publish DAG pay.",

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from lienthong.match.incremental import entity_id_for
-from lienthong.match.stage import golden_entities
+from lienthong.match.stage import golden_entities, members_table
 from lienthong.warehouse import tables_match as T
 
 
@@ -37,17 +37,16 @@ def apply_decision(engine: Engine, item_id: int, status: str, by: str) -> dict[s
     # The golden records of the entities the decision changes are rebuilt at once, not at the next match run.
     if status == "accepted" and el != er:
         keep, gone = sorted((el, er))
-        golden = golden_entities(engine, dataset, {keep: records_of[keep] + records_of[gone]})
-        T.write_outcome(engine, dataset, run_id, links_rows=[], merges=[(gone, keep)], entities=golden, review=[],
+        golden = golden_entities(engine, dataset, members_table({keep: records_of[keep] + records_of[gone]}))
+        T.write_outcome(engine, dataset, run_id, merges=[(gone, keep)], entities=golden,
                         stats={"review_item": item_id})
         return outcome | {"effect": f"entity {gone} merged into {keep}"}
     if status == "rejected" and el == er:
         new = entity_id_for(right, f"{dataset}:split")
         T.split_record(engine, dataset, right, new, run_id)
-        golden = golden_entities(engine, dataset, {el: [k for k in records_of[el] if k != right], new: [right]})
-        T.write_outcome(engine, dataset, run_id, links_rows=[], merges=[], entities=golden, review=[],
-                        stats={"review_item": item_id})
+        golden = golden_entities(engine, dataset, members_table({el: [k for k in records_of[el] if k != right],
+                                                                 new: [right]}))
+        T.write_outcome(engine, dataset, run_id, entities=golden, stats={"review_item": item_id})
         return outcome | {"effect": f"record moved out of {el} into {new}"}
-    T.write_outcome(engine, dataset, run_id, links_rows=[], merges=[], entities=[], review=[],
-                    stats={"review_item": item_id})
+    T.write_outcome(engine, dataset, run_id, stats={"review_item": item_id})
     return outcome | {"effect": "nothing to change now; remembered for later runs"}

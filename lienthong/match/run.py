@@ -36,7 +36,8 @@ class MatchResult:
 
 def match_records(table: pa.Table, config: MatchConfig, *, model: M.TrainedModel | dict | None = None,
                   cannot_link: Iterable[tuple[str, str]] = (), must_link: Iterable[tuple[str, str]] = (),
-                  extra: dict[str, pa.Array] | None = None, count_comparisons: bool = False) -> MatchResult:
+                  extra: dict[str, pa.Array] | None = None, count_comparisons: bool = False,
+                  features: pa.Table | None = None) -> MatchResult:
     """Match the records of ``table`` among themselves.
 
     Args:
@@ -46,10 +47,11 @@ def match_records(table: pa.Table, config: MatchConfig, *, model: M.TrainedModel
         cannot_link / must_link: reviewers' decisions (pairs of record ids) to respect.
         extra: further feature columns (``org_member`` for the same-member-id rule).
         count_comparisons: also count the pairs the blocking rules generate (costs one more blocking pass).
+        features: the comparison columns of ``table`` when the caller already built them (to train on).
     """
     stats: dict[str, Any] = {"records": table.num_rows}
     t0 = time.perf_counter()
-    features = build_features(table, config)
+    features = build_features(table, config) if features is None else features
     for name, values in (extra or {}).items():
         features = features.append_column(name, values)
     stats["seconds_features"] = time.perf_counter() - t0

@@ -12,32 +12,30 @@ and writes through :mod:`lienthong.warehouse.tables_match` only.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from splink.internals.exceptions import EMTrainingException
-from sqlalchemy import Connection, Engine, Select, select
+from sqlalchemy import Column, Engine, and_, func, or_, select
 
 from lienthong.match import model as M
 from lienthong.match.config import MatchConfig, Thresholds, members_config
 from lienthong.match.features import build_features
-from lienthong.match.golden import golden_record
+from lienthong.match.golden import golden_table
 from lienthong.match.incremental import Attachment, attach, entity_id_for
 from lienthong.match.rematch import regroup
 from lienthong.match.report import write_match_report
 from lienthong.match.run import match_records
 from lienthong.warehouse import tables_match as T
+from lienthong.warehouse.arrow_read import query_arrow
 from lienthong.warehouse.tables import PUBLISHED
 from lienthong.warehouse.verification import confirmed_keys
 
@@ -69,21 +67,25 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     started = time.perf_counter()
     since = T.last_run_seq(engine, dataset)
     known = T.links(engine, dataset)
-    rows = _published(engine, dataset, after=0 if known.num_rows == 0 else since)
-    up_to = max(rows.column("published_seq").to_pylist(), default=since)
-    new = rows.filter(pc.invert(pc.is_in(rows.column("record_key"), value_set=known.column("record_key"))))
     mode = "full" if known.num_rows == 0 else "incremental"
-    changed = _changed_since_linked(engine, dataset, rows, known) if mode == "incremental" else rows.slice(0, 0)
-    new = pa.concat_tables([new, changed]) if changed.num_rows else new
+    up_to, rows = _to_match(engine, dataset, after=0 if mode == "full" else since)
+    linked = pc.is_valid(rows.column("linked_entity"))
+    rows = rows.drop_columns(["linked_entity"])
+    changed = rows.filter(linked)  # linked before, changed since: matched again like a new record
+    new = pa.concat_tables([rows.filter(pc.invert(linked)), changed]) if changed.num_rows else rows
+    laps = {"read": time.perf_counter() - started}
     run_id = T.start_run(engine, dataset, up_to, mode, new.num_rows)
     accepted, rejected = T.decisions(engine, dataset)
     saved = None if retrain else T.latest_model(engine, dataset)
     registry_size = known.num_rows + new.num_rows
+    features = None  # the comparison columns of every record, when training built them (a full run reuses them)
     if saved is None or _time_to_train(T.latest_model_rows(engine, dataset), registry_size):
-        saved = _trained_or_default(engine, dataset, config, registry_size)
+        saved, features = _trained_or_default(engine, dataset, config, registry_size,
+                                              rows=new if mode == "full" else None)
+    laps["train"] = time.perf_counter() - started - sum(laps.values())
     stats: dict[str, Any] = {"mode": mode, "records": new.num_rows, "records_changed": changed.num_rows}
     if new.num_rows == 0:
-        T.write_outcome(engine, dataset, run_id, links_rows=[], merges=[], entities=[], review=[], stats=stats)
+        T.write_outcome(engine, dataset, run_id, stats=stats)
         return stats
     confirmed = pa.array(sorted(confirmed_keys(engine, dataset)), pa.string())  # population DB (issue 19)
     extra = {"org_member": _org_member(new), "id_confirmed": _confirmed(new.column("record_key"), confirmed)}
@@ -91,10 +93,13 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     splits: list[tuple[str, str, dict]] = []
     left_behind: set[str] = set()
     if mode == "full":
-        result = match_records(new, config, model=saved, cannot_link=rejected, must_link=accepted, extra=extra)
-        smallest = result.clusters.column("cluster_id").to_pylist()
-        entity = [entity_id_for(c, dataset) for c in smallest]
-        assignment = pa.table({"record_id": result.clusters.column("record_id"), "entity_id": entity})
+        result = match_records(new, config, model=saved, cannot_link=rejected, must_link=accepted, extra=extra,
+                               features=features)
+        clusters = result.clusters.column("cluster_id").combine_chunks()
+        distinct = pc.unique(clusters)
+        ids = pa.array([entity_id_for(c, dataset) for c in distinct.to_pylist()], pa.string())
+        assignment = pa.table({"record_id": result.clusters.column("record_id"),
+                               "entity_id": ids.take(pc.index_in(clusters, value_set=distinct))})
         merges: list[tuple[str, str]] = []
         links_table, review, batch = result.links, result.review, result.features
         stats.update(result.stats)
@@ -117,31 +122,32 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
                                  accepted)
             assignment, merges, splits = regrouped.assignment, [*merges, *regrouped.merges], regrouped.splits
             relinked, left_behind = regrouped.relinked, regrouped.left
-    rule_of = _rules(links_table)
-    created = set(assignment.column("entity_id").to_pylist()) - set(known.column("entity_id").to_pylist())
-    known = known.filter(pc.invert(pc.is_in(known.column("record_key"), value_set=pa.array(relinked, pa.string()))))
+    laps["match"] = time.perf_counter() - started - sum(laps.values())
+    assignment = assignment.select(["record_id", "entity_id"])
+    created = pc.invert(pc.is_in(assignment.column("entity_id"), value_set=known.column("entity_id")))
+    if relinked:
+        known = known.filter(pc.invert(pc.is_in(known.column("record_key"), value_set=pa.array(relinked, pa.string()))))
     moved_by_split = sorted(set(relinked) - set(new.column("record_key").to_pylist()))
     if moved_by_split:  # records moved by a split are not in this run's input: their rows are read for the links
         moved_rows = _published(engine, dataset, keys=pa.array(moved_by_split, pa.string()))
         new = pa.concat_tables([new, moved_rows.select(new.column_names).cast(new.schema)])
-    organisation = dict(zip(new.column("record_key").to_pylist(), new.column("organisation").to_pylist(),
-                            strict=True))
-    links_rows = [{"record_key": r, "entity_id": e, "organisation": organisation.get(r),
-                   "rule": "new" if e in created and rule_of.get(r) is None else (rule_of.get(r) or "model")}
-                  for r, e in zip(assignment.column("record_id").to_pylist(),
-                                  assignment.column("entity_id").to_pylist(), strict=True)]
-    touched = set(assignment.column("entity_id").to_pylist()) | {s for _, s in merges} | left_behind
-    entities = _golden(engine, dataset, touched, new, assignment, known, merges, priority)
-    review_rows = [{"record_key_l": r["unique_id_l"], "record_key_r": r["unique_id_r"],
-                    "match_probability": r["match_probability"]}
-                   for r in review.select(["unique_id_l", "unique_id_r", "match_probability"]).to_pylist()]
-    stats.update({"entities_created": len(created), "merges": len(merges), "review_pairs": len(review_rows),
+    links_out = _links_out(assignment, created, links_table, new)
+    touched = pa.concat_arrays([assignment.column("entity_id").combine_chunks(),
+                                pa.array([s for _, s in merges] + sorted(left_behind), pa.string())])
+    entities = _golden(engine, dataset, pc.unique(touched), new, assignment, known, merges, priority)
+    laps["golden"] = time.perf_counter() - started - sum(laps.values())
+    review_out = review.select(["unique_id_l", "unique_id_r", "match_probability"]).rename_columns(
+        ["record_key_l", "record_key_r", "match_probability"])
+    stats.update({"entities_created": len(pc.unique(assignment.column("entity_id").filter(created))),
+                  "merges": len(merges), "review_pairs": review_out.num_rows,
                   "seconds": time.perf_counter() - started})
     if changed.num_rows:
         stats.update({"records_relinked": len(relinked), "splits": len(splits)})
-    T.write_outcome(engine, dataset, run_id, links_rows=links_rows, merges=merges, entities=entities,
-                    review=review_rows, stats={k: v for k, v in stats.items() if isinstance(v, int | float | str)},
+    T.write_outcome(engine, dataset, run_id, links=links_out, merges=merges, entities=entities, review=review_out,
+                    stats={k: v for k, v in stats.items() if isinstance(v, int | float | str)},
                     relinked=relinked, splits=splits)
+    laps["write"] = time.perf_counter() - started - sum(laps.values())
+    stats.update({f"seconds_stage_{k}": round(v, 3) for k, v in laps.items()})
     if cache_dir is not None:  # without id_confirmed: it is read afresh each run, answers change
         batch = _without_confirmed(batch)
         if changed.num_rows:  # the changed records' old columns are dropped from the cache, the new ones added
@@ -156,24 +162,21 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     return stats
 
 
+def _links_out(assignment: pa.Table, created: pa.Array, links: pa.Table, rows: pa.Table) -> pa.Table:
+    """The links to write: each record's entity, organisation and the rule that brought it (``new`` when it starts
+    an entity no rule or model pair brought it into)."""
+    rule_of = _rules(links)
+    records = assignment.column("record_id").combine_chunks()
+    rule = pa.array(list(rule_of.values()), pa.string()).take(
+        pc.index_in(records, value_set=pa.array(list(rule_of), pa.string())))
+    rule = pc.coalesce(rule, pc.if_else(created, "new", "model"))
+    organisation = rows.column("organisation").take(pc.index_in(records, value_set=rows.column("record_key")))
+    return pa.table({"record_key": records, "entity_id": assignment.column("entity_id"),
+                     "organisation": organisation, "rule": rule})
+
+
 def _without_confirmed(features: pa.Table) -> pa.Table:
     return features.drop_columns([c for c in features.column_names if c == "id_confirmed"])
-
-
-def _changed_since_linked(engine: Engine, dataset: str, rows: pa.Table, known: pa.Table) -> pa.Table:
-    """The rows of ``rows`` already linked whose values changed after their link (``updated_at`` moves only
-    when a value changes; a record republished for its entity id keeps it)."""
-    linked = rows.filter(pc.is_in(rows.column("record_key"), value_set=known.column("record_key")))
-    if not linked.num_rows:
-        return linked
-    when = T.linked_at(engine, dataset, linked.column("record_key").to_pylist())
-    keep = [_utc(updated) > _utc(when[key]) for key, updated in
-            zip(linked.column("record_key").to_pylist(), linked.column("updated_at").to_pylist(), strict=True)]
-    return linked.filter(pa.array(keep, pa.bool_()))
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 @dataclass
@@ -237,50 +240,42 @@ def _store_cache(cache_dir: Path, dataset: str, batch: pa.Table, *, append: bool
     pq.write_table(table, path)
 
 
-def _published(engine: Engine, dataset: str, *, after: int | None = None, keys: pa.Array | None = None) -> pa.Table:
-    table = PUBLISHED[dataset]
-    columns = [table.c[c] for c in _READ if c in table.c]
-    query = select(*columns).where(table.c.deleted.is_(False))
-    if after is not None:
-        query = query.where(table.c.published_seq > after)
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql" and (keys is None or len(keys) > 50_000):
-            out = _copy_out(conn, query, [c.name for c in columns])
-            return out if keys is None else out.filter(pc.is_in(out.column("record_key"), value_set=keys))
-        if keys is None:
-            rows = list(conn.execute(query))
-        elif len(keys) > 50_000:  # most of the registry: one scan beats many lookups
-            wanted = set(keys.to_pylist())
-            rows = [r for r in conn.execute(query) if r[0] in wanted]
-        else:  # a few: by primary key, in chunks, so the cost follows the keys asked for, not the registry
-            few = keys.to_pylist()
-            rows = [r for i in range(0, len(few), 5_000)
-                    for r in conn.execute(query.where(table.c.record_key.in_(few[i:i + 5_000])))]
-    names = [c.name for c in columns]
-    data = {n: [r[i] for r in rows] for i, n in enumerate(names)}
-    out = pa.table({n: pa.array(v, pa.string()) if n not in ("date_of_birth", "published_seq", "updated_at")
-                    else pa.array(v) for n, v in data.items()})
-    if "date_of_birth" in names and out.num_rows == 0:
-        out = out.set_column(names.index("date_of_birth"), "date_of_birth", pa.array([], pa.date32()))
-    return out
-
-
 _TYPES = {"date_of_birth": pa.date32(), "published_seq": pa.int64(), "updated_at": pa.timestamp("us", tz="UTC")}
 
 
-def _copy_out(conn: Connection, query: Select, names: list[str]) -> pa.Table:
-    """The rows of ``query`` by ``COPY … TO STDOUT`` read by pyarrow: for the whole registry, ten times leaner
-    than Python row objects (a million members took 4 GiB that way)."""
-    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    buf = io.BytesIO()
-    with conn.connection.driver_connection.cursor() as cur, \
-            cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv, HEADER)") as copy:
-        for chunk in copy:
-            buf.write(chunk)
-    buf.seek(0)
-    return pacsv.read_csv(buf, convert_options=pacsv.ConvertOptions(
-        column_types={n: _TYPES.get(n, pa.string()) for n in names}, strings_can_be_null=True,
-        quoted_strings_can_be_null=False))
+def _columns(dataset: str) -> list[Column]:
+    table = PUBLISHED[dataset]
+    return [table.c[c] for c in _READ if c in table.c]
+
+
+def _published(engine: Engine, dataset: str, *, keys: pa.Array | None = None) -> pa.Table:
+    """Live published records of ``dataset``: all of them, or those of ``keys``."""
+    table = PUBLISHED[dataset]
+    query = select(*_columns(dataset)).where(table.c.deleted.is_(False))
+    with engine.connect() as conn:
+        if keys is None or len(keys) > 50_000:  # most of the registry: one scan beats many lookups
+            out = query_arrow(conn, query, _TYPES)
+            return out if keys is None else out.filter(pc.is_in(out.column("record_key"), value_set=keys))
+        few = keys.to_pylist()  # a few: by primary key, so the cost follows the keys asked for, not the registry
+        return pa.concat_tables([query_arrow(conn, query.where(table.c.record_key.in_(few[i:i + 5_000])), _TYPES)
+                                 for i in range(0, max(len(few), 1), 5_000)])
+
+
+def _to_match(engine: Engine, dataset: str, *, after: int) -> tuple[int, pa.Table]:
+    """The cursor this run moves to, and the live records published after ``after`` that need matching: not linked
+    yet, or linked and changed since (``updated_at`` moves only when a value changes; a record republished for its
+    entity id keeps it). ``linked_entity`` says which (null: not linked). Selected in the warehouse, so an
+    incremental run reads its batch, not every record republished since."""
+    table, link = PUBLISHED[dataset], T.match_link
+    with engine.connect() as conn:
+        up_to = conn.execute(select(func.max(table.c.published_seq)).where(table.c.published_seq > after)).scalar()
+        up_to = int(up_to or after)
+        query = (select(*_columns(dataset), link.c.entity_id.label("linked_entity"))
+                 .select_from(table.outerjoin(link, and_(link.c.dataset == dataset,
+                                                         link.c.record_key == table.c.record_key)))
+                 .where(table.c.deleted.is_(False), table.c.published_seq > after, table.c.published_seq <= up_to,
+                        or_(link.c.record_key.is_(None), table.c.updated_at > link.c.linked_at)))
+        return up_to, query_arrow(conn, query, _TYPES)
 
 
 def _org_member(rows: pa.Table) -> pa.Array:
@@ -311,26 +306,29 @@ _DEFAULT_NOTE = ("shipped default model (trained on generated people); the datas
                  f"once it has {MIN_TRAINING_RECORDS:,} records")
 
 
-def _trained_or_default(engine: Engine, dataset: str, config: MatchConfig, registry_size: int) -> dict[str, Any]:
-    """Train on every published record and save the model; or, for a registry too small to train on (or one EM
-    cannot converge on), save and return the shipped default model, marked as such (0 training rows)."""
+def _trained_or_default(engine: Engine, dataset: str, config: MatchConfig, registry_size: int, *,
+                        rows: pa.Table | None = None) -> tuple[dict[str, Any], pa.Table | None]:
+    """Train on every published record (``rows`` when the caller holds them all) and save the model; or, for a
+    registry too small to train on (or one EM cannot converge on), save and return the shipped default model,
+    marked as such (0 training rows). Also returns the comparison columns built for training, if any."""
     if registry_size >= MIN_TRAINING_RECORDS:
-        rows = _published(engine, dataset)
+        rows = _published(engine, dataset) if rows is None else rows
+        features = build_features(rows, config)
         try:
-            trained, _ = M.train(build_features(rows, config), config)
+            trained, _ = M.train(features, config)
         except EMTrainingException as exc:
             log.warning("match %s: EM training failed (%s); using the shipped default model", dataset, exc)
             settings = default_model(dataset)
             # Negative training rows: EM failed at this size; tried again once the registry has doubled.
             T.save_model(engine, dataset, settings, [_DEFAULT_NOTE, f"EM failed on {rows.num_rows:,} records"],
                          -rows.num_rows)
-            return settings
+            return settings, features
         else:
             T.save_model(engine, dataset, trained.settings, trained.notes, rows.num_rows)
-            return trained.settings
+            return trained.settings, features
     settings = default_model(dataset)
     T.save_model(engine, dataset, settings, [_DEFAULT_NOTE], 0)
-    return settings
+    return settings, None
 
 
 def _time_to_train(model_rows: int | None, registry_size: int) -> bool:
@@ -347,36 +345,38 @@ def default_model(dataset: str) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _golden(engine: Engine, dataset: str, touched: set[str], new: pa.Table, assignment: pa.Table,
-            known: pa.Table, merges: list[tuple[str, str]], priority: dict[str, list[str]] | None
-            ) -> list[dict[str, Any]]:
+def _golden(engine: Engine, dataset: str, touched: pa.Array, new: pa.Table, assignment: pa.Table,
+            known: pa.Table, merges: list[tuple[str, str]], priority: dict[str, list[str]] | None) -> pa.Table:
     """Golden records of the touched entities, from all their records (old and new)."""
-    survivor = dict(merges)
-    members: dict[str, list[str]] = {}
-    for key, entity in zip(known.column("record_key").to_pylist(), known.column("entity_id").to_pylist(),
-                           strict=True):
-        entity = survivor.get(entity, entity)
-        if entity in touched:
-            members.setdefault(entity, []).append(key)
-    for key, entity in zip(assignment.column("record_id").to_pylist(), assignment.column("entity_id").to_pylist(),
-                           strict=True):
-        members.setdefault(entity, []).append(key)
-    return golden_entities(engine, dataset, members, priority, rows={r["record_key"]: r for r in new.to_pylist()})
+    entity = known.column("entity_id").combine_chunks()
+    if merges:  # records of an absorbed entity belong to its survivor now
+        absorbed = pa.array([a for a, _ in merges], pa.string())
+        survivor = pa.array([s for _, s in merges], pa.string())
+        entity = pc.coalesce(survivor.take(pc.index_in(entity, value_set=absorbed)), entity)
+    old = pa.table({"record_key": known.column("record_key"), "entity_id": entity}).filter(
+        pc.is_in(entity, value_set=touched))
+    members = pa.concat_tables([old, assignment.rename_columns(["record_key", "entity_id"])])
+    return golden_entities(engine, dataset, members, priority, rows=new)
 
 
-def golden_entities(engine: Engine, dataset: str, members: dict[str, list[str]],
-                    priority: dict[str, list[str]] | None = None, *, rows: dict[str, dict] | None = None,
-                    ) -> list[dict[str, Any]]:
-    """Entity rows (record count, organisations, golden record) for ``members`` (entity id -> record keys),
-    reading the published records not already in ``rows``. Used by the stage and after a review decision."""
-    rows = dict(rows or {})
-    missing = [k for keys in members.values() for k in keys if k not in rows]
-    if missing:
-        rows.update({r["record_key"]: r for r in _published(engine, dataset, keys=pa.array(missing)).to_pylist()})
-    out = []
-    for entity, keys in members.items():
-        records = [rows[k] for k in keys if k in rows]
-        out.append({"entity_id": entity, "record_count": len(records),
-                    "organisations": sorted({r["organisation"] for r in records if r.get("organisation")}),
-                    "golden": golden_record(records, priority)})
-    return out
+def members_table(members: dict[str, list[str]]) -> pa.Table:
+    """``record_key``, ``entity_id`` rows of an entity id -> record keys mapping."""
+    pairs = [(k, e) for e, keys in members.items() for k in keys]
+    return pa.table({"record_key": pa.array([k for k, _ in pairs], pa.string()),
+                     "entity_id": pa.array([e for _, e in pairs], pa.string())})
+
+
+def golden_entities(engine: Engine, dataset: str, members: pa.Table, priority: dict[str, list[str]] | None = None,
+                    *, rows: pa.Table | None = None) -> pa.Table:
+    """Entity rows (record count, organisations, golden record: :func:`golden_table`) for ``members``
+    (``record_key``, ``entity_id``), reading the published records not in ``rows``. Used by the stage and after a
+    review decision. Records are taken in record-key order, so ties of the survivorship rules fall the same way on
+    every run."""
+    keys = members.column("record_key")
+    have = rows.filter(pc.is_in(rows.column("record_key"), value_set=keys)) if rows is not None else None
+    missing = keys if have is None else keys.filter(pc.invert(pc.is_in(keys, value_set=have.column("record_key"))))
+    if len(missing) or have is None:
+        read = _published(engine, dataset, keys=missing.combine_chunks())
+        have = read if have is None else pa.concat_tables([have, read.select(have.column_names).cast(have.schema)])
+    records = members.join(have, "record_key", join_type="inner").sort_by("record_key")
+    return golden_table(records, priority)

@@ -21,24 +21,28 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import (
-    JSON,
     Column,
     Connection,
     Engine,
     Float,
     Index,
     Integer,
+    MetaData,
     String,
     Table,
     Text,
+    bindparam,
     delete,
     func,
     insert,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from lienthong.warehouse.arrow_read import query_arrow
 from lienthong.warehouse.bulk import insert_arrow
 from lienthong.warehouse.tables_base import Json, Timestamp, metadata
 
@@ -150,20 +154,8 @@ def latest_model_rows(engine: Engine, dataset: str) -> int | None:
 def links(engine: Engine, dataset: str) -> pa.Table:
     """record_key → entity_id of every linked record of ``dataset``."""
     with engine.connect() as conn:
-        rows = conn.execute(select(match_link.c.record_key, match_link.c.entity_id)
-                            .where(match_link.c.dataset == dataset)).all()
-    return pa.table({"record_key": pa.array([r[0] for r in rows], pa.string()),
-                     "entity_id": pa.array([r[1] for r in rows], pa.string())})
-
-
-def linked_at(engine: Engine, dataset: str, keys: list[str]) -> dict[str, datetime]:
-    """When each of ``keys`` (linked records) was last linked: a record updated since must be matched again."""
-    out: dict[str, datetime] = {}
-    with engine.connect() as conn:
-        for i in range(0, len(keys), 5_000):
-            out.update(conn.execute(select(match_link.c.record_key, match_link.c.linked_at).where(
-                match_link.c.dataset == dataset, match_link.c.record_key.in_(keys[i:i + 5_000]))).all())
-    return out
+        return query_arrow(conn, select(match_link.c.record_key, match_link.c.entity_id)
+                           .where(match_link.c.dataset == dataset))
 
 
 def decisions(engine: Engine, dataset: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -203,41 +195,52 @@ def start_run(engine: Engine, dataset: str, up_to_seq: int, mode: str, records: 
         ).inserted_primary_key[0])
 
 
-def write_outcome(engine: Engine, dataset: str, run_id: int, *, links_rows: list[dict[str, Any]],
-                  merges: list[tuple[str, str]], entities: list[dict[str, Any]], review: list[dict[str, Any]],
-                  stats: dict[str, Any], relinked: list[str] = (), splits: list[tuple[str, str, dict]] = ()
-                  ) -> None:
+def write_outcome(engine: Engine, dataset: str, run_id: int, *, links: pa.Table | None = None,
+                  merges: list[tuple[str, str]] = (), entities: pa.Table | None = None,
+                  review: pa.Table | None = None, stats: dict[str, Any], relinked: list[str] = (),
+                  splits: list[tuple[str, str, dict]] = ()) -> None:
     """One transaction: new links, merges (links re-pointed, entity marked merged, history), golden records
     of the touched entities, new review pairs, and the run marked finished (which moves the cursor).
 
-    ``relinked``: records already linked whose link ``links_rows`` replaces (re-matched after a change, or moved
-    by a split); ``splits``: (entity, new entity, detail) history events of entities that came apart.
+    Args:
+        links: ``record_key``, ``entity_id``, ``organisation``, ``rule``: the links this run makes (rule ``new``:
+            the record starts an entity, recorded as created).
+        merges: (absorbed entity, survivor) pairs.
+        entities: ``entity_id``, ``record_count``, ``organisations``, ``golden`` (JSON text): entities whose golden
+            record is rebuilt; an existing entity keeps its ``created_at``.
+        review: ``record_key_l``, ``record_key_r``, ``match_probability``: pairs to review (known pairs skipped).
+        relinked: records already linked whose link ``links`` replaces (re-matched after a change, or moved by a
+            split).
+        splits: (entity, new entity, detail) history events of entities that came apart.
 
     The published records whose ``entity_id`` changes (linked for the first time, or in an absorbed entity) get
-    a new ``published_seq`` in the same transaction, so consumers following the change feed see the change."""
+    a new ``published_seq`` in the same transaction, so consumers following the change feed see the change; when
+    nothing else was published since the run read its records, the run's cursor moves past those republications
+    too (the next run would otherwise read the whole registry again to find nothing new in it)."""
     now = _now()
     with engine.begin() as conn:
         from lienthong.warehouse.publishing import lock_publishing, republish_records  # it imports tables
+        from lienthong.warehouse.tables import publication
 
         lock_publishing(conn, dataset)  # first: records whose entity changes get a new published_seq below
+        up_to = conn.execute(select(match_run.c.up_to_seq).where(match_run.c.run_id == run_id)).scalar()
+        caught_up = (conn.execute(select(func.max(publication.c.seq)).where(publication.c.dataset == dataset))
+                     .scalar() or 0) <= (up_to or 0)
         if merges:  # the absorbed entities' records change entity_id: republished before their links move
             republish_records(conn, dataset, select(match_link.c.record_key).where(
                 match_link.c.dataset == dataset, match_link.c.entity_id.in_([a for a, _ in merges])),
                 why="entity merged")
-        for chunk in range(0, len(relinked), 500):
-            conn.execute(delete(match_link).where(match_link.c.dataset == dataset,
-                                                  match_link.c.record_key.in_(list(relinked[chunk:chunk + 500]))))
-        _bulk(conn, match_link, [{**r, "dataset": dataset, "run_id": run_id, "linked_at": now} for r in links_rows])
-        _bulk(conn, match_history, [{"dataset": dataset, "run_id": run_id, "event": "split", "entity_id": e,
-                                     "other_entity_id": other, "detail": detail, "at": now}
-                                    for e, other, detail in splits])
-        if links_rows:  # records linked for the first time now carry an entity_id
+        _delete_keys(conn, match_link, dataset, match_link.c.record_key, list(relinked))
+        if links is not None and links.num_rows:
+            insert_arrow(conn, match_link, _with(links, dataset=dataset, run_id=run_id, linked_at=now))
+            # records linked for the first time now carry an entity_id
             republish_records(conn, dataset, select(match_link.c.record_key).where(
                 match_link.c.dataset == dataset, match_link.c.run_id == run_id), why="entity assigned")
-        created = [r["entity_id"] for r in links_rows if r["rule"] == "new"]
-        _bulk(conn, match_history, [{"dataset": dataset, "run_id": run_id, "event": "created", "entity_id": e,
-                                     "other_entity_id": None, "detail": None, "at": now}
-                                    for e in dict.fromkeys(created)])
+            created = pc.unique(links.filter(pc.equal(links.column("rule"), "new")).column("entity_id"))
+            _history(conn, dataset, run_id, "created", created, now)
+        for entity, other, detail in splits:
+            conn.execute(insert(match_history).values(dataset=dataset, run_id=run_id, event="split", entity_id=entity,
+                                                      other_entity_id=other, detail=detail, at=now))
         for absorbed, survivor in merges:
             conn.execute(update(match_link).where(match_link.c.dataset == dataset,
                                                   match_link.c.entity_id == absorbed).values(entity_id=survivor))
@@ -246,40 +249,87 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links_rows: list
                          .values(status="merged", merged_into=survivor, updated_at=now))
             conn.execute(insert(match_history).values(dataset=dataset, run_id=run_id, event="merged",
                                                       entity_id=absorbed, other_entity_id=survivor, at=now))
-        ids = [e["entity_id"] for e in entities]
-        for chunk in range(0, len(ids), 500):
-            conn.execute(delete(match_entity).where(match_entity.c.dataset == dataset,
-                                                    match_entity.c.entity_id.in_(ids[chunk:chunk + 500])))
-        _bulk(conn, match_entity, [{**e, "dataset": dataset, "status": "active", "merged_into": None,
-                                    "created_at": e.get("created_at") or now, "updated_at": now} for e in entities])
-        if review:
-            known = {(a, b) for a, b in conn.execute(select(match_review.c.record_key_l, match_review.c.record_key_r)
-                                                     .where(match_review.c.dataset == dataset))}
-            fresh = [r for r in review if (r["record_key_l"], r["record_key_r"]) not in known]
-            if fresh:
-                conn.execute(insert(match_review), [{**r, "dataset": dataset, "status": "open", "created_at": now}
-                                                    for r in fresh])
-        conn.execute(update(match_run).where(match_run.c.run_id == run_id).values(stats=stats, finished_at=now))
+        if entities is not None and entities.num_rows:
+            _upsert_entities(conn, dataset, entities, now)
+        if review is not None and review.num_rows:
+            _insert_review(conn, dataset, review, now)
+        values: dict[str, Any] = {"stats": stats, "finished_at": now}
+        if caught_up:
+            values["up_to_seq"] = conn.execute(select(func.max(publication.c.seq))
+                                               .where(publication.c.dataset == dataset)).scalar() or up_to
+        conn.execute(update(match_run).where(match_run.c.run_id == run_id).values(**values))
 
 
-def _bulk(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows: by COPY on PostgreSQL (a full run writes a million links, entities and history events;
-    row-by-row that took minutes), by executemany elsewhere. JSON values go as JSON text, times as ISO text."""
-    if not rows:
+def _with(table: pa.Table, **constants: Any) -> pa.Table:
+    """``table`` with a column per constant (same value in every row)."""
+    for name, value in constants.items():
+        table = table.append_column(name, pa.array([value] * table.num_rows))
+    return table
+
+
+def _history(conn: Connection, dataset: str, run_id: int, event: str, entities: pa.Array, at: datetime) -> None:
+    if len(entities):
+        insert_arrow(conn, match_history, _with(pa.table({"entity_id": entities}), dataset=dataset, run_id=run_id,
+                                                event=event, at=at))
+
+
+def _delete_keys(conn: Connection, table: Table, dataset: str, column: Column, keys: list[str]) -> None:
+    """Delete the dataset's rows whose ``column`` is one of ``keys``: in bounded IN lists (one bound array on
+    PostgreSQL, so a million keys cost one statement, not two thousand)."""
+    if not keys:
         return
-    if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), rows)
+    if conn.dialect.name == "postgresql":
+        conn.execute(delete(table).where(table.c.dataset == dataset,
+                                         column == func.any(bindparam("keys", type_=ARRAY(Text)))), {"keys": keys})
         return
-    columns = list(rows[0])
+    for chunk in range(0, len(keys), 500):
+        conn.execute(delete(table).where(table.c.dataset == dataset, column.in_(keys[chunk:chunk + 500])))
 
-    def text_of(value: Any, column: str) -> Any:
-        if value is None:
-            return None
-        if isinstance(table.c[column].type, JSON):
-            return json.dumps(value, ensure_ascii=False, default=str)
-        return value.isoformat() if isinstance(value, datetime) else value
 
-    insert_arrow(conn, table, pa.table({c: pa.array([text_of(r.get(c), c) for r in rows]) for c in columns}))
+def _upsert_entities(conn: Connection, dataset: str, entities: pa.Table, now: datetime) -> None:
+    """Write the rebuilt entities, active, keeping the ``created_at`` of those that existed. PostgreSQL: COPY into a
+    temporary table and one ``INSERT … ON CONFLICT``; elsewhere the same upsert per row batch."""
+    rows = _with(entities.select(["entity_id", "record_count", "organisations", "golden"]), dataset=dataset,
+                 status="active", created_at=now, updated_at=now)
+    rows = rows.append_column("merged_into", pa.nulls(rows.num_rows, pa.string()))
+    if conn.dialect.name == "postgresql":
+        if conn.execute(select(match_entity.c.entity_id).where(match_entity.c.dataset == dataset).limit(1)).first() \
+                is None:  # a first run: nothing to keep, straight in
+            insert_arrow(conn, match_entity, rows)
+            return
+        conn.exec_driver_sql("CREATE TEMP TABLE match_entity_in (LIKE match_entity) ON COMMIT DROP")
+        insert_arrow(conn, Table("match_entity_in", MetaData(), *(Column(c.name, c.type) for c in match_entity.c)),
+                     rows)
+        columns = ", ".join(c.name for c in match_entity.c)
+        conn.exec_driver_sql(f"""INSERT INTO match_entity ({columns}) SELECT {columns} FROM match_entity_in
+            ON CONFLICT (dataset, entity_id) DO UPDATE SET status = excluded.status, merged_into = NULL,
+                record_count = excluded.record_count, organisations = excluded.organisations,
+                golden = excluded.golden, updated_at = excluded.updated_at""")
+        conn.exec_driver_sql("DROP TABLE match_entity_in")
+        return
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    statement = sqlite_insert(match_entity)
+    statement = statement.on_conflict_do_update(
+        index_elements=["dataset", "entity_id"],
+        set_={c: statement.excluded[c] for c in ("status", "merged_into", "record_count", "organisations", "golden",
+                                                 "updated_at")})
+    records = rows.to_pylist()
+    for r in records:  # JSON columns arrive as text; SQLAlchemy's JSON type wants the values
+        r["organisations"], r["golden"] = json.loads(r["organisations"]), json.loads(r["golden"])
+    for chunk in range(0, len(records), 20_000):
+        conn.execute(statement, records[chunk:chunk + 20_000])
+
+
+def _insert_review(conn: Connection, dataset: str, review: pa.Table, now: datetime) -> None:
+    """New review pairs, open; a pair already queued (or decided) is left as it is."""
+    rows = _with(review.select(["record_key_l", "record_key_r", "match_probability"]), dataset=dataset,
+                 status="open", created_at=now)
+    known = {(a, b) for a, b in conn.execute(select(match_review.c.record_key_l, match_review.c.record_key_r)
+                                             .where(match_review.c.dataset == dataset))}
+    fresh = [r for r in rows.to_pylist() if (r["record_key_l"], r["record_key_r"]) not in known]
+    if fresh:
+        insert_arrow(conn, match_review, pa.Table.from_pylist(fresh, schema=rows.schema))
 
 
 def decide_review(engine: Engine, review_id: int, status: str, by: str) -> dict[str, Any] | None:

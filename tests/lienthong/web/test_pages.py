@@ -8,6 +8,7 @@ import io
 import re
 import time
 
+import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -265,8 +266,8 @@ def test_review_queue_shows_pairs_masked_and_records_a_decision(site: Site) -> N
     wait_published(clerk, send(clerk, "hlhpn_push", FEED).headers["location"])
     engine = site.hub.engine
     run = T.start_run(engine, "members", 0, "full", 3)
-    T.write_outcome(engine, "members", run, links_rows=[], merges=[], entities=[], stats={}, review=[
-        {"record_key_l": "hlhpn_push:HV001", "record_key_r": "hlhpn_push:HV002", "match_probability": 0.86}])
+    T.write_outcome(engine, "members", run, stats={}, review=pa.Table.from_pylist([
+        {"record_key_l": "hlhpn_push:HV001", "record_key_r": "hlhpn_push:HV002", "match_probability": 0.86}]))
     admin = site.client("admin")
     page = admin.get("/dashboard").text
     assert "86%" in page and "Nguyễn Thị Hòa" in page and "Trần Thị Lan" in page and "01/02/1985" in page

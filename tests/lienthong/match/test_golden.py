@@ -1,0 +1,107 @@
+"""The set-wise golden records (:func:`golden_table`) equal the per-entity rules (:func:`golden_record`)."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, date, datetime
+
+import pyarrow as pa
+
+from lienthong.match.golden import SURVIVORSHIP, golden_record, golden_table
+
+_T = [datetime(2026, 1, d, tzinfo=UTC) for d in (1, 2, 3)]
+# One entity per tricky case: (entity, record) rows in the order the per-entity rule receives them.
+TRICKY: dict[str, list[dict]] = {
+    "diacritics beat more words": [
+        {"full_name": "Nguyen Thi Minh Hoa", "updated_at": _T[2], "published_seq": 3},
+        {"full_name": "Nguyễn Thị Hoa", "updated_at": _T[0], "published_seq": 1}],
+    "more words among marked": [
+        {"full_name": "Trần Hoa", "updated_at": _T[2], "published_seq": 3},
+        {"full_name": "Trần Thị Hoa", "updated_at": _T[0], "published_seq": 1}],
+    "equal names: the most recent": [
+        {"full_name": "Lê Văn An", "phone": "0901", "updated_at": _T[0], "published_seq": 1},
+        {"full_name": "Lê Văn Ân", "phone": "0902", "updated_at": _T[1], "published_seq": 2}],
+    "null and empty never survive": [
+        {"full_name": "", "phone": None, "address": "", "updated_at": _T[2], "published_seq": 9},
+        {"full_name": "Phạm An", "phone": "0912", "address": "12 Hàng Bạc", "updated_at": _T[0], "published_seq": 1}],
+    "nothing at all": [{"full_name": None, "updated_at": None, "published_seq": None}],
+    "cccd over a newer cmnd": [
+        {"id_number": "012345678", "updated_at": _T[2], "published_seq": 5},
+        {"id_number": "001234567890", "updated_at": _T[0], "published_seq": 1},
+        {"id_number": "009999999999", "updated_at": _T[1], "published_seq": 2}],
+    "most frequent sex, tie to the most recent": [
+        {"sex": "F", "updated_at": _T[0], "published_seq": 1},
+        {"sex": "M", "updated_at": _T[2], "published_seq": 3},
+        {"sex": "F", "updated_at": _T[1], "published_seq": 2},
+        {"sex": "M", "updated_at": _T[1], "published_seq": 1}],
+    "same time, higher seq first; then row order": [
+        {"phone": "a", "ward_code": "w1", "updated_at": _T[1], "published_seq": 1},
+        {"phone": "b", "ward_code": "w2", "updated_at": _T[1], "published_seq": 2},
+        {"phone": "c", "ward_code": "w3", "updated_at": _T[1], "published_seq": 2}],
+    "no updated_at goes last": [
+        {"address": "new", "updated_at": None, "published_seq": 50},
+        {"address": "old", "updated_at": _T[0], "published_seq": 1}],
+    "dates as ISO text": [
+        {"date_of_birth": date(1990, 5, 1), "updated_at": _T[0], "published_seq": 1},
+        {"date_of_birth": date(1991, 5, 1), "updated_at": _T[1], "published_seq": 2}],
+}
+ORGS = ["HPN", "HND", "DTN", None, ""]
+
+
+def _as_table(entities: dict[str, list[dict]]) -> pa.Table:
+    rows = [{"entity_id": e, **{f: None for f in SURVIVORSHIP}, "organisation": None, **r}
+            for e, records in entities.items() for r in records]
+    types = {f: pa.string() for f in [*SURVIVORSHIP, "entity_id", "organisation"]}
+    types |= {"date_of_birth": pa.date32(), "updated_at": pa.timestamp("us", tz="UTC"), "published_seq": pa.int64()}
+    return pa.table({c: pa.array([r[c] for r in rows], t) for c, t in types.items()})
+
+
+def _set_wise(entities: dict[str, list[dict]], priority=None) -> dict[str, dict]:
+    out = golden_table(_as_table(entities), priority).to_pylist()
+    return {r["entity_id"]: {"golden": json.loads(r["golden"]), "count": r["record_count"],
+                             "organisations": json.loads(r["organisations"])} for r in out}
+
+
+def _per_entity(entities: dict[str, list[dict]], priority=None) -> dict[str, dict]:
+    return {e: {"golden": golden_record(rs, priority), "count": len(rs),
+                "organisations": sorted({r["organisation"] for r in rs if r.get("organisation")})}
+            for e, rs in entities.items()}
+
+
+def test_tricky_cases_agree():
+    assert _set_wise(TRICKY) == _per_entity(TRICKY)
+
+
+def test_source_priority_agrees_including_counts_within_the_winning_source():
+    entities = {
+        "priority org wins over recency": [
+            {"id_number": "001234567890", "organisation": "HND", "updated_at": _T[2], "published_seq": 3},
+            {"id_number": "012345678", "organisation": "HPN", "updated_at": _T[0], "published_seq": 1}],
+        "second listed org when the first has none": [
+            {"sex": "F", "organisation": "DTN", "updated_at": _T[2], "published_seq": 3},
+            {"sex": "M", "organisation": "HND", "updated_at": _T[0], "published_seq": 1},
+            {"sex": None, "organisation": "HPN", "updated_at": _T[1], "published_seq": 2}],
+        "frequency among the winner's values only": [
+            {"sex": "M", "organisation": "HPN", "updated_at": _T[0], "published_seq": 1},
+            {"sex": "F", "organisation": "DTN", "updated_at": _T[1], "published_seq": 2},
+            {"sex": "F", "organisation": "DTN", "updated_at": _T[2], "published_seq": 3}],
+    }
+    priority = {"id_number": ["HPN", "HND"], "sex": ["HPN", "HND"]}
+    assert _set_wise(entities, priority) == _per_entity(entities, priority)
+
+
+def test_random_entities_agree():
+    rnd = random.Random(7)
+    names = ["Nguyễn Thị Hoa", "Nguyen Thi Hoa", "Nguyễn Hoa", "Nguyễn  Thị Hoa ", "", None, "Hoa"]
+    ids = ["001234567890", "012345678", "009876543210", "", None]
+    entities = {
+        f"E{i}": [{"full_name": rnd.choice(names), "id_number": rnd.choice(ids), "sex": rnd.choice(["F", "M", None]),
+                   "phone": rnd.choice(["0901", "0902", None, ""]), "organisation": rnd.choice(ORGS),
+                   "date_of_birth": rnd.choice([date(1990, 1, 1), date(1991, 2, 3), None]),
+                   "updated_at": rnd.choice([*_T, None]), "published_seq": rnd.choice([1, 2, 3, None])}
+                  for _ in range(rnd.randint(1, 6))]
+        for i in range(400)}
+    priority = {"full_name": ["HND"], "sex": ["DTN", "HPN"]}
+    assert _set_wise(entities) == _per_entity(entities)
+    assert _set_wise(entities, priority) == _per_entity(entities, priority)
