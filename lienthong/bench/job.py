@@ -323,7 +323,7 @@ def render(f: dict) -> str:
     if trained["match"]:
         m = trained["match"]
         lines += ["", f"First run's match stage: {m.get('records', 0):,} records, features "
-                  f"{m.get('seconds_features', 0):.1f} s, training {m.get('seconds_training', 0):.1f} s, scoring "
+                  f"{m.get('seconds_features', 0):.1f} s, scoring "
                   f"{m.get('seconds_predict', 0):.1f} s, clustering {m.get('seconds_cluster', 0):.1f} s; "
                   f"{m.get('entities_created', 0):,} entities."]
     for name, run in (("saved model", jobs["saved"]), ("first run", trained)):
