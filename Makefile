@@ -12,7 +12,7 @@ LOCK := requirements/lock.txt
 UV := $(BIN)/uv
 # The lock is resolved for the Python of docker/Dockerfile's image; Airflow's own pins are respected as its metadata
 # states them (Airflow's published constraints files are not reachable from our machines: only PyPI is).
-LOCK_CMD = $(UV) pip compile pyproject.toml --extra dev --extra airflow --extra spark --python-version 3.11 --quiet -o $(LOCK)
+LOCK_CMD = $(UV) pip compile pyproject.toml --extra dev --extra airflow --extra spark --extra bench --python-version 3.11 --quiet -o $(LOCK)
 
 .PHONY: venv demo test test-all test-fast smoke bench lint lock upgrade migration clean
 

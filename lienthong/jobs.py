@@ -131,7 +131,9 @@ def write_report(hub: Hub, batch_ids: Sequence[str] | Sequence[SourceRun], *,
     from lienthong.reporting import write_run_report
 
     runs = [r for r in batch_ids if isinstance(r, SourceRun)] or _runs_of(hub, [str(b) for b in batch_ids])
-    return write_run_report(hub, runs, hub.settings.home / "reports", started_at=started_at or datetime.now(UTC))
+    path = write_run_report(hub, runs, hub.settings.home / "reports", started_at=started_at or datetime.now(UTC))
+    log.info("quality report written: %s", path)
+    return path
 
 
 def release_open_data(hub: Hub) -> list[Path]:

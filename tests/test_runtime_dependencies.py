@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("lienthong", "connectors", "schemas", "catalog", "quality")
 # Folders whose imports may come from an extra rather than the base install.
-EXTRA_OF_FOLDER = {"lienthong/orchestration": "airflow", "dags": "airflow"}
+EXTRA_OF_FOLDER = {"lienthong/orchestration": "airflow", "dags": "airflow", "lienthong/bench": "bench"}
 # Imported only when a deployment asks for them, behind an ImportError with what to install.
 OPTIONAL = {
     "pyspark": "lienthong/match/model.py: the Spark backend of national-scale matching",

@@ -214,9 +214,9 @@ def render(f: dict) -> str:
         "",
         *_render_cleaning(f),
         "\"stage / floor\" is the stage's rate as a share of the floor's (1.00× = as fast as the library alone). "
-        "Publishing is an INSERT … SELECT … ON CONFLICT with two indexes (the key, and the publication sequence "
-        "consumers pull changes by), where COPY batches its inserts: that, on PostgreSQL's default 128 MB of "
-        "shared buffers, is the slowest step.",
+        "Publishing is set-based: one UPDATE of the records whose values changed and one anti-join INSERT of the "
+        "new ones, into a table with two indexes (the key, and the publication sequence consumers pull changes "
+        "by), where the floor's COPY has one.",
         "",
     ]
     return "\n".join(lines)

@@ -51,6 +51,23 @@ def psycopg_copy(dsn: str, table: pa.Table, *, with_index: bool) -> float:
     return seconds
 
 
+def psycopg_copy_file(dsn: str, path: Path, columns: list[str]) -> float:
+    """COPY of a CSV file as it is (header skipped) into an unindexed text table, streamed in 1 MiB pieces."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS floor_copy_file")
+        conn.execute(f"CREATE TABLE floor_copy_file ({', '.join(f'{c} text' for c in columns)})")
+
+        def copy() -> None:
+            with path.open("rb") as handle, conn.cursor() as cur, \
+                    cur.copy("COPY floor_copy_file FROM STDIN (FORMAT csv, HEADER true)") as cp:
+                while piece := handle.read(1 << 20):
+                    cp.write(piece)
+
+        seconds = _timed(copy)
+        conn.execute("DROP TABLE floor_copy_file")
+    return seconds
+
+
 def sqlalchemy_executemany(url: str, table: pa.Table) -> tuple[float, int]:
     """Seconds for SQLAlchemy Core executemany of a sample, and the sample size."""
     sample = table.slice(0, EXECUTEMANY_SAMPLE)

@@ -25,3 +25,15 @@ def write_section(path: Path, name: str, markdown: str) -> None:
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+
+
+def with_size_block(path: Path, name: str, heading: str, size: int, block: str) -> str:
+    """The body of section ``name`` with the block of ``size`` (rows, records) replaced and the blocks of the other
+    sizes already in ``path`` kept, smallest first: a run at 1M does not erase the figures of a run at 10M."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    section = re.search(f"<!-- bench:{re.escape(name)} -->(.*?)<!-- /bench:{re.escape(name)} -->", text, re.S)
+    blocks = dict(re.findall(r"<!-- size:(\d+) -->(.*?)<!-- /size -->", section.group(1), re.S)) if section else {}
+    blocks[str(size)] = "\n" + block.strip() + "\n"
+    ordered = sorted(blocks.items(), key=lambda kv: int(kv[0]))
+    body = "".join(f"<!-- size:{k} -->{v}<!-- /size -->\n\n" for k, v in ordered)
+    return f"{heading}\n\n{body}"

@@ -83,3 +83,20 @@ def file_parts(
 
     run_parts_bench(sizes=[int(s) for s in sizes.split(",")], part_rows=part_rows, out=out)
     typer.echo(f"written to {out}")
+
+
+@app.command()
+def job(
+    rows: Annotated[int, typer.Option(help="Rows of the generated members file.")] = 1_000_000,
+    sizes: Annotated[str | None, typer.Option(help="Several sizes, comma-separated (e.g. 1000000,10000000); "
+                                              "instead of --rows.")] = None,
+    memory_limit_gib: Annotated[float, typer.Option(help="Stop a run whose process tree passes this memory.")] = 12.0,
+    timeout: Annotated[float, typer.Option(help="Stop a run after this many seconds.")] = 3600.0,
+    out: Annotated[Path, typer.Option(help="Where to write the figures.")] = BENCHMARKS,
+) -> None:
+    """The full main job (`lienthong sync` of a members CSV into a fresh PostgreSQL: sync, publish, match, report,
+    open data), saved model and first run, beside the floors (pyarrow + COPY, plain Splink) and the peer (dlt)."""
+    from lienthong.bench.job import run_job_bench
+
+    run_job_bench(sizes=[int(s) for s in sizes.split(",")] if sizes else [rows], out=out,
+                  memory_limit_gib=memory_limit_gib, timeout=timeout)

@@ -1,0 +1,68 @@
+"""`lienthong bench job`: the job's steps read from its own log, a run that does not fit reported as such, and the
+command writing its section with every run's figures. (The figures are measurements, never asserted.)"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lienthong.bench.job import STAGES, stage_seconds
+from lienthong.bench.watch import run_watched
+
+LOG = """\
+100.000 lienthong.bench process started
+101.000 great_expectations.data_context.types.base Created temporary directory '/tmp/x' for ephemeral docs site
+110.500 lienthong.pipeline published members: 1 batches, 1943 inserted, 0 updated (0 deleted), 0 unchanged in 0.50s
+112.000 lienthong.warehouse.publishing members: 1943 records republished (entity assigned), publication 2
+115.000 lienthong.pipeline match members: {'mode': 'full', 'records': 1943, 'seconds_training': 1.5, 'seconds': 4.2}
+115.250 lienthong.jobs quality report written: /tmp/reports/quality.html
+118.250 lienthong.jobs open data: 49 files written
+"""
+
+
+def test_each_step_is_read_from_the_timestamps_of_the_jobs_log() -> None:
+    stages, match = stage_seconds(LOG.splitlines(), launched=98.0, ended=119.0)
+    assert list(stages) == list(STAGES)
+    assert stages == pytest.approx(dict(zip(STAGES, [2.0, 10.0, 0.5, 4.5, 0.25, 3.0, 0.75], strict=True)))
+    assert match == {"mode": "full", "records": 1943, "seconds_training": 1.5, "seconds": 4.2}
+
+
+def test_a_step_the_job_never_reached_has_no_figure() -> None:
+    lines = LOG.splitlines()[:3]  # stopped while matching
+    stages, match = stage_seconds(lines, launched=98.0, ended=130.0)
+    assert stages["publish"] == 0.5 and stages["match"] is None and stages["open data"] is None and match == {}
+
+
+def test_a_run_past_its_memory_limit_is_stopped_and_reported_not_finished() -> None:
+    hog = "import time; block = bytearray(400 * 2**20); block[::4096] = b'x' * len(block[::4096]); time.sleep(60)"
+    watched = run_watched([sys.executable, "-c", hog], memory_limit_mib=150)
+    assert watched.status == "out of memory" and watched.seconds < 60 and "out of memory" in watched.why()
+
+
+def test_a_failing_run_says_its_last_line() -> None:
+    watched = run_watched([sys.executable, "-c", "raise SystemExit('no such file: members.csv')"])
+    assert watched.status == "failed" and "no such file: members.csv" in watched.why()
+
+
+@pytest.mark.bench
+@pytest.mark.integration
+def test_the_command_writes_its_section_with_every_run(tmp_path: Path) -> None:
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text("# Benchmarks\n\n<!-- bench:hub -->\n## The hub\nkept\n<!-- /bench:hub -->\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "lienthong.cli", "bench", "job", "--rows", "2000", "--out", str(out)],
+                         capture_output=True, text=True, timeout=3600, env={**os.environ, "COLUMNS": "200"})
+    assert run.returncode == 0, run.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "## The hub\nkept" in text and "<!-- bench:job -->" in text and "### 2,000 rows" in text
+    assert "`lienthong bench job --sizes 2000`" in text
+    for row in ("| Liên Thông `lienthong sync`, saved model | ", "first run with model training | ",
+                "| peer: dlt ", "| floor: pyarrow CSV parse + psycopg COPY", "| floor: plain Splink 5"):
+        assert row in text
+    assert "did not finish" not in text and "not measured" not in text
+    assert all(f"| {name} | " in text for name in STAGES)
+    assert re.search(r"Left in the warehouse \(saved model\): [1-9][\d,]* published records", text)
