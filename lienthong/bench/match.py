@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 import resource
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from lienthong.bench.report import write_section
+from lienthong.bench.report import with_size_block, write_section
 
 BATCH = 10_000
 SEED = 11
@@ -252,7 +251,7 @@ def run_bench(*, records: int, out: Path, locale: str = "vi") -> dict:
             runs[mode] = json.loads(done.stdout.strip().splitlines()[-1])
     figures = {"requested": records, "records": sample.records.num_rows, "people": int(pc.count_distinct(
         sample.truth.column("person_id")).as_py()), "runs": runs, "load": os.getloadavg()}
-    write_section(out, "match", _with_other_sizes(out, records, _markdown(figures)))
+    write_section(out, "match", with_size_block(out, "match", _HEADING, records, _markdown(figures)))
     return figures
 
 
@@ -312,17 +311,6 @@ def _markdown_generic(f: dict) -> str:
 
 
 _HEADING = "## Entity resolution: `lienthong bench match`"
-
-
-def _with_other_sizes(path: Path, records: int, block: str) -> str:
-    """The section with this size's block replaced and the blocks of other sizes (100k, 1M…) kept."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    section = re.search(r"<!-- bench:match -->(.*?)<!-- /bench:match -->", text, re.S)
-    blocks = dict(re.findall(r"<!-- size:(\d+) -->(.*?)<!-- /size -->", section.group(1), re.S)) if section else {}
-    blocks[str(records)] = "\n" + block.strip() + "\n"
-    ordered = sorted(blocks.items(), key=lambda kv: int(kv[0]))
-    body = "".join(f"<!-- size:{k} -->{v}<!-- /size -->\n\n" for k, v in ordered)
-    return f"{_HEADING}\n\n{body}"
 
 
 def _markdown(f: dict) -> str:
