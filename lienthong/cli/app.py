@@ -15,6 +15,7 @@ from lienthong.cli import files as files_cmd
 from lienthong.cli import match as match_cmd
 from lienthong.cli import open_data as open_data_cmd
 from lienthong.cli import quarantine as quarantine_cmd
+from lienthong.cli import warm_cmd
 from lienthong.cli.console import console, show_error
 from lienthong.errors import HubError
 
@@ -28,6 +29,7 @@ app.add_typer(sources_app, name="sources")
 app.add_typer(quarantine_cmd.app, name="quarantine")
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(bench_cmd.app, name="bench")
+app.add_typer(warm_cmd.app, name="warm")
 match_cmd.register(app)
 api_cmd.register(app)
 open_data_cmd.register(app)
