@@ -10,6 +10,10 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 
+# No test leaves a warm `check` server behind (lienthong/cli/warm.py); tests/lienthong/cli/test_warm.py turns it
+# on for its own processes and stops its server.
+os.environ["LIENTHONG_WARM"] = "0"
+
 # make test exports this after making sure a server runs; the default is the machine's own server.
 ADMIN_DSN = os.environ.get("LIENTHONG_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 
