@@ -36,7 +36,8 @@ def loaded(heavy: list[str], *args: str, home: Path) -> list[str]:
     """Which of ``heavy`` a fresh interpreter has imported once `lienthong *args` is done."""
     run = subprocess.run([sys.executable, "-c", PROBE, json.dumps(heavy), *args], capture_output=True, text=True,
                          cwd=ROOT, timeout=300, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
-                                                      "LIENTHONG_HOME": str(home)})
+                                                      "LIENTHONG_HOME": str(home),
+                                                      "LIENTHONG_WARM": "0"})
     assert run.returncode == 0, run.stderr[-2000:]
     return json.loads(run.stdout.strip().splitlines()[-1])
 
