@@ -33,6 +33,8 @@ ENVIRON_WRITES_ALLOWED = {
     # Connectors read secrets from the variables their source names (STYLE 6); an Airflow Connection fills them.
     "lienthong/orchestration/connections.py": "a source's secrets from its Airflow Connection",
     # The demo's made-up bearer token reaches its REST connector the way every secret does: by variable name.
+    # The fork of the warm server that runs a caller's `check` becomes that caller's process: its environment too.
+    "lienthong/cli/warm_server.py": "the caller's own environment, in the fork that runs its command",
     "lienthong/cli/demo.py": "the demo API's token and the stand-in gateway's connection account for this run "
                              "(secrets, not options)",
 }

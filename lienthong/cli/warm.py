@@ -19,6 +19,7 @@ fingerprint differs makes it exit, runs cold and starts a new one. It exits afte
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -165,10 +166,8 @@ def _wait(conn: socket.socket, pid: int) -> int:
 
 
 def _signal(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def connect(path: Path | None = None) -> socket.socket:
@@ -190,10 +189,11 @@ def receive(conn: socket.socket) -> dict[str, Any]:
     return json.loads(data)
 
 
-def ask(message: dict[str, Any]) -> dict[str, Any] | None:
-    """The server's answer to ``{"status": true}`` or ``{"stop": true}``; None when none listens."""
+def ask(message: dict[str, Any], path: Path | None = None) -> dict[str, Any] | None:
+    """The answer to ``{"status": true}`` or ``{"stop": true}`` of this code's server (or of the one at ``path``);
+    None when none listens."""
     try:
-        conn = connect()
+        conn = connect(path)
     except OSError:
         return None
     with conn:

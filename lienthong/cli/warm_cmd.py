@@ -46,13 +46,21 @@ def start(
 
 
 @app.command()
-def stop() -> None:
+def stop(
+    every: Annotated[bool, typer.Option("--all", help="Every warm process of this user, of any checkout or "
+                                        "interpreter, not only this code's.")] = False,
+) -> None:
     """Stop the warm process of this code (it finishes the commands it is running, then exits)."""
-    answer = warm.ask({"stop": True})
-    if answer is None:
-        console.print("no warm process for this code", highlight=False)
-        return
-    deadline = time.monotonic() + 60
-    while warm.ask({"status": True}) is not None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    console.print(f"warm process {answer['pid']} stopped", highlight=False)
+    sockets = sorted(warm.folder().glob("warm-*.sock")) if every else [warm.socket_path()]
+    stopped = 0
+    for path in sockets:
+        answer = warm.ask({"stop": True}, path)
+        if answer is None:
+            continue
+        deadline = time.monotonic() + 60
+        while warm.ask({"status": True}, path) is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        console.print(f"warm process {answer['pid']} stopped", highlight=False)
+        stopped += 1
+    if not stopped:
+        console.print("no warm process" + ("" if every else " for this code"), highlight=False)

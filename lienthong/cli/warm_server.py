@@ -13,6 +13,7 @@ packages, and the settings are read again from the caller's environment and opti
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import gc
 import io
@@ -225,10 +226,8 @@ def _registered(selector: selectors.BaseSelector, conn: socket.socket) -> bool:
 
 
 def _kill(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
 
 
 def _run(request: dict[str, Any], fds: list[int], conn: socket.socket) -> NoReturn:
@@ -319,7 +318,5 @@ def _exit_code(exc: SystemExit) -> int:
 
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass

@@ -37,8 +37,8 @@ class Lienthong:
         # PYTHONHASHSEED: normalize's table of issues orders equal counts by set order, which varies between
         # cold runs too; fixed here so that cold and warm can be compared byte for byte.
         self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT), "COLUMNS": "120",
-                    "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "LIENTHONG_HOME": str(tmp / "home"), "LIENTHONG_WARM": "1",
-                    "LIENTHONG_WARM_DIR": str(tmp / "sockets")}
+                    "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "LIENTHONG_HOME": str(tmp / "home"),
+                    "LIENTHONG_WARM": "1", "LIENTHONG_WARM_DIR": str(tmp / "sockets")}
 
     def run(self, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run([sys.executable, str(self.script), *args], capture_output=True, timeout=600,
@@ -68,7 +68,7 @@ def lienthong() -> Iterator[Lienthong]:
     try:
         yield cli
     finally:
-        cli.run("warm", "stop")
+        cli.run("warm", "stop", "--all")
         shutil.rmtree(tmp, ignore_errors=True)
 
 
