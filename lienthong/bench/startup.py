@@ -1,7 +1,10 @@
-"""`lienthong bench startup`: what a clerk waits for — `lienthong check` of a 15-row file, and `lienthong --help`.
+"""`lienthong bench startup`: what a clerk waits for — `lienthong check` / `normalize` of a 15-row file, and
+`lienthong --help`.
 
-Each run is a fresh interpreter, as the clerk's is; wall and CPU seconds (the child's user + system time, steadier
-than wall on a shared machine) are the median of ``runs``. One more run under ``python -X importtime`` says where
+Each cold run is a fresh interpreter with the warm process switched off, as the clerk's first call is; each warm
+run is a fresh `lienthong` handing its command to the warm process (lienthong/cli/warm.py), as the later calls are.
+Wall and CPU seconds (the child's user + system time, steadier than wall on a shared machine; for a warm run, plus
+the server fork's that ran it) are the median of ``runs``. One more run under ``python -X importtime`` says where
 the start-up goes, by top-level package (self time summed), and one validation in this process says what Great
 Expectations costs per batch once imported (the first batch builds the suite; the next ones reuse it).
 """
@@ -60,6 +63,39 @@ def _median(args: list[str], env: dict[str, str], runs: int) -> dict[str, float]
     return {"wall": statistics.median(walls), "cpu": statistics.median(cpus)}
 
 
+def _cli(args: list[str], env: dict[str, str]) -> str:
+    return subprocess.run([sys.executable, "-m", "lienthong.cli", *args], env=env, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def _children_cpu(pid: int) -> float:
+    """CPU seconds of the reaped children of ``pid`` (/proc: cutime + cstime): the warm server's forks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def _warm(commands: dict[str, list[str]], env: dict[str, str], runs: int) -> dict[str, Any]:
+    """Per command: wall and CPU (the caller's + the server fork's that ran it) of a call the warm process serves;
+    and how many calls it served (each run must have been served, not run cold)."""
+    _cli(["warm", "start"], env)
+    try:
+        pid = int(re.search(r"warm process (\d+)", _cli(["warm", "status"], env)).group(1))
+        figures: dict[str, Any] = {}
+        for name, args in commands.items():
+            walls, cpus = [], []
+            for _ in range(runs):
+                before = _children_cpu(pid)
+                wall, cpu = _timed_run(args, env)
+                walls.append(wall)
+                cpus.append(cpu + _children_cpu(pid) - before)
+            figures[name] = {"wall": statistics.median(walls), "cpu": statistics.median(cpus)}
+        served = re.search(r"(\d+) commands served", _cli(["warm", "status"], env))
+        figures["served"] = int(served.group(1))
+    finally:
+        _cli(["warm", "stop"], env)
+    return figures
+
+
 def _import_profile(args: list[str], env: dict[str, str]) -> dict[str, float]:
     """Seconds of import by top-level package (self times summed) of one run under ``-X importtime``."""
     run = subprocess.run([sys.executable, "-X", "importtime", "-m", "lienthong.cli", *args], env=env,
@@ -100,12 +136,16 @@ def measure(runs: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lienthong-startup-") as tmp:
         sample = Path(tmp) / "danh_sach.csv"
         sample.write_text(SAMPLE, encoding="utf-8")
-        env = {**os.environ, "LIENTHONG_HOME": str(Path(tmp) / "home"), "COLUMNS": "120"}
+        env = {**os.environ, "LIENTHONG_HOME": str(Path(tmp) / "home"), "COLUMNS": "120", "LIENTHONG_WARM": "0"}
+        normalize = ["normalize", str(sample), "--out", str(Path(tmp) / "sach.csv")]
         figures: dict[str, Any] = {
             "check": _median(["check", str(sample)], env, runs),
+            "normalize": _median(normalize, env, runs),
             "help": _median(["--help"], env, runs),
             "imports": _import_profile(["check", str(sample)], env),
             "in_process": _in_process(sample, env),
+            "warm": _warm({"check": ["check", str(sample)], "normalize": normalize},
+                          {**env, "LIENTHONG_WARM": "1", "LIENTHONG_WARM_DIR": str(Path(tmp) / "warm")}, runs),
         }
     figures.update(runs=runs, when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), load=os.getloadavg()[0],
                    cores=os.cpu_count(), python=platform.python_version())
@@ -116,16 +156,21 @@ def render(f: dict[str, Any]) -> str:
     imports = f["imports"]
     total = sum(imports.values())
     top = ", ".join(f"{name} {s:.2f} s" for name, s in list(imports.items())[:8])
-    gx, p = imports.get("great_expectations", 0.0), f["in_process"]
+    gx, p, w = imports.get("great_expectations", 0.0), f["in_process"], f["warm"]
     return "\n".join([
         "## Start-up: `lienthong bench startup`",
-        f"`lienthong check` of a 15-row CSV and `lienthong --help`, each a fresh interpreter, median of {f['runs']} "
-        f"({f['when']}, {f['cores']} cores, load {f['load']:.1f}, Python {f['python']}; a shared machine: CPU "
-        "seconds are steadier than wall).",
+        f"`lienthong check` and `normalize` of a 15-row CSV and `lienthong --help`, each a fresh interpreter, median "
+        f"of {f['runs']} ({f['when']}, {f['cores']} cores, load {f['load']:.1f}, Python {f['python']}; a shared "
+        "machine: CPU seconds are steadier than wall). Cold: the first call (or LIENTHONG_WARM=0), which pays the "
+        "imports; warm: a later call, handed to the warm process the first one started (CPU: the caller's and that "
+        f"of the server's fork that ran it; {w['served']} of {2 * f['runs']} warm calls served by it).",
         "",
         "| command | wall | CPU |",
         "|---|---|---|",
-        f"| `lienthong check` (15 rows) | {f['check']['wall']:.2f} s | {f['check']['cpu']:.2f} s |",
+        f"| `lienthong check` (15 rows), cold | {f['check']['wall']:.2f} s | {f['check']['cpu']:.2f} s |",
+        f"| `lienthong check` (15 rows), warm | {w['check']['wall']:.2f} s | {w['check']['cpu']:.2f} s |",
+        f"| `lienthong normalize` (15 rows), cold | {f['normalize']['wall']:.2f} s | {f['normalize']['cpu']:.2f} s |",
+        f"| `lienthong normalize` (15 rows), warm | {w['normalize']['wall']:.2f} s | {w['normalize']['cpu']:.2f} s |",
         f"| `lienthong --help` | {f['help']['wall']:.2f} s | {f['help']['cpu']:.2f} s |",
         "",
         "Imports of one `check` (`python -X importtime`: wall, self time summed by package): "

@@ -1,5 +1,6 @@
-"""`lienthong bench startup` writes its own section: check and --help timed in fresh interpreters, the imports by
-package, the in-process split. (The figures are measurements, in docs/BENCHMARKS.md, not asserted here.)"""
+"""`lienthong bench startup` writes its own section: check, normalize and --help timed in fresh interpreters (check
+and normalize cold and served by the warm process), the imports by package, the in-process split. (The figures
+are measurements, in docs/BENCHMARKS.md, not asserted here.)"""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ def test_the_command_writes_its_section_with_every_figure(tmp_path: Path) -> Non
     assert run.returncode == 0, run.stderr
     text = out.read_text(encoding="utf-8")
     assert "## The hub\nkept" in text and "<!-- bench:startup -->" in text
-    assert re.search(r"\| `lienthong check` \(15 rows\) \| [\d.]+ s \| [\d.]+ s \|", text)
+    for command in ("check", "normalize"):
+        for how in ("cold", "warm"):
+            assert re.search(rf"\| `lienthong {command}` \(15 rows\), {how} \| [\d.]+ s \| [\d.]+ s \|", text)
+    assert "2 of 2 warm calls served by it" in text  # the warm rows measured warm calls, not cold ones
     assert re.search(r"great_expectations [\d.]+ s", text), "the import profile names GX"
     assert re.search(r"checking the file [\d.]+ s .* checking it again [\d.]+ s", text, re.S)
