@@ -48,8 +48,7 @@ def serve(path: str) -> None:
     if lock is None:
         return  # another server of this code runs
     _warm_up()
-    Server(sock_path, own).run()
-    os.close(lock)
+    Server(sock_path, own, lock).run()
 
 
 def _lock(path: Path) -> int | None:
@@ -105,8 +104,8 @@ def _single_threaded() -> None:
 class Server:
     """The listening socket, the connections waiting for their child, and the children."""
 
-    def __init__(self, path: Path, own: dict[str, Any]) -> None:
-        self.path, self.own = path, own
+    def __init__(self, path: Path, own: dict[str, Any], lock: int) -> None:
+        self.path, self.own, self.lock = path, own, lock
         self.started, self.last_used, self.served = time.time(), time.monotonic(), 0
         self.leaving = False
         self.children: dict[int, socket.socket] = {}  # pid -> the caller's connection
@@ -140,15 +139,18 @@ class Server:
                         self._hung_up(event.fileobj)
                 self._reap()
         finally:
-            self.listener.close()
-            if self.path.exists() and self.path.stat().st_ino == self.inode:  # not a newer server's socket
-                self.path.unlink()
+            self._leave()
 
     def _leave(self) -> None:
-        """Take no more requests; finish the running ones."""
+        """Take no more requests (callers from now on run cold or start the next server); finish the running ones."""
         if not self.leaving:
             self.leaving = True
             self.selector.unregister(self.listener)
+            self.listener.close()
+            if self.path.exists() and self.path.stat().st_ino == self.inode:  # not a newer server's socket
+                self.path.unlink()
+            fcntl.flock(self.lock, fcntl.LOCK_UN)  # the next server may start while these children finish
+            os.close(self.lock)
 
     def _accept(self) -> None:
         conn, _ = self.listener.accept()
@@ -165,11 +167,13 @@ class Server:
         if "status" in request or "stop" in request:
             if "stop" in request:
                 self._leave()
-            conn.send(json.dumps({"pid": os.getpid(), "served": self.served, "started": self.started,
-                                  "running": len(self.children), "leaving": self.leaving}).encode())
+            with contextlib.suppress(OSError):
+                conn.send(json.dumps({"pid": os.getpid(), "served": self.served, "started": self.started,
+                                      "running": len(self.children), "leaving": self.leaving}).encode())
             conn.close()
         elif request.get("fingerprint") != self.own or len(fds) != 3:
-            conn.send(json.dumps({"stale": True}).encode())
+            with contextlib.suppress(OSError):
+                conn.send(json.dumps({"stale": True}).encode())
             conn.close()
             self._leave()
         else:
@@ -183,12 +187,15 @@ class Server:
             self.listener.close()
             for other in self.children.values():
                 other.close()
+            for fd in (self.lock, self.wakeup_r, self.selector.fileno()):
+                os.close(fd)
             _run(request, fds, conn)
         self.served += 1
         self.last_used = time.monotonic()
         self.children[pid] = conn
         self.selector.register(conn, selectors.EVENT_READ)  # readable only when the caller hangs up
-        conn.send(json.dumps({"pid": pid}).encode())
+        with contextlib.suppress(OSError):  # a caller already gone: its hang-up ends the child
+            conn.send(json.dumps({"pid": pid}).encode())
 
     def _hung_up(self, conn: socket.socket) -> None:
         """The caller went away (killed, its terminal closed): so goes its command."""

@@ -7,11 +7,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -157,6 +158,38 @@ def test_switched_off_by_the_environment(lienthong: Lienthong) -> None:
     sample.write_text(SAMPLE_CLEAN, encoding="utf-8")
     assert lienthong.run("check", str(sample), LIENTHONG_WARM="0").returncode == 0
     assert lienthong.status() == (pid, served)
+
+
+@pytest.mark.parametrize("how", ["ctrl_c", "killed"])
+def test_the_callers_end_is_its_commands_end(lienthong: Lienthong, how: str) -> None:
+    """Ctrl-C in the caller interrupts the command as it would a cold one (click: exit 130); a caller killed takes
+    its command with it. The command waits on a named pipe no one writes, so it is surely running."""
+    lienthong.start()
+    fifo = lienthong.tmp / f"{how}.csv"
+    os.mkfifo(fifo)
+    caller = subprocess.Popen([sys.executable, str(lienthong.script), "check", str(fifo)], cwd=lienthong.tmp,
+                              env=lienthong.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    _until(lambda: _running(lienthong) == 1)
+    caller.send_signal(signal.SIGINT if how == "ctrl_c" else signal.SIGKILL)
+    caller.communicate(timeout=120)
+    assert caller.returncode == (130 if how == "ctrl_c" else -signal.SIGKILL)
+    _until(lambda: _running(lienthong) == 0)
+
+
+def _running(cli: Lienthong) -> int:
+    m = re.search(r"(\d+) running", cli.run("warm", "status").stdout.decode())
+    assert m
+    return int(m.group(1))
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    """Wait for ``condition`` (a state, not a duration: the bound only ends a test that would hang)."""
+    for _ in range(300):
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("the state was not reached")
 
 
 def test_stale_code_runs_cold_and_restarts(lienthong: Lienthong) -> None:
