@@ -18,6 +18,7 @@ from lienthong.warehouse.queries import batches, published_count, quarantined, s
 from lienthong.warehouse.tables import publication
 from lienthong.warehouse.tables_match import match_link
 from tests.dags.conftest import BIN, DAGS_FOLDER, DemoHub
+from tests.lienthong.cli.in_process import run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -55,7 +56,9 @@ def test_sync_then_publish_with_airflow_dags_test(demo_hub: DemoHub, tmp_path: P
     }
     cwd = DAGS_FOLDER.parent
     _run([str(BIN / "airflow"), "db", "migrate"], env, cwd)
-    _run([str(BIN / "lienthong"), "init"], env, cwd)  # idempotent: the fixture initialised it already
+    # idempotent (the fixture initialised it already); in this process: the Airflow commands are the real ones here
+    init = run_cli("init", env=env, cwd=cwd)
+    assert init.returncode == 0, init.stderr
     airflow_db = airflow_home / "airflow.db"
     engine = create_engine(demo_hub.database_url)
     try:

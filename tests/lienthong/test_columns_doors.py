@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from lienthong.normalize import normalize_table
 from lienthong.vietnamese.header_labels import match_headers
 from lienthong.warehouse.tables import PUBLISHED, quarantine
 from tests.lienthong.api.conftest import Server, start_server  # noqa: F401 - the fixture
+from tests.lienthong.cli.in_process import run_cli
 from tests.lienthong.conftest import file_source
 
 HEADER = ["Mã hội viên", "Họ, tên", "Ngày, tháng, năm sinh / Nam", "Ngày, tháng, năm sinh / Nữ", "Số CCCD/CMND",
@@ -115,8 +115,7 @@ def test_check_says_which_columns_it_guessed_and_a_mapping_overrides(tmp_path: P
     path = _csv(tmp_path / "danh_sach.csv")
 
     def check(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "lienthong.cli", "check", str(path), *args],
-                              capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
+        return run_cli("check", str(path), *args, env={**os.environ, "COLUMNS": "200"})  # in this process
 
     shown = check()
     assert shown.returncode == 1, shown.stderr  # the row with a date in both sex columns

@@ -8,8 +8,6 @@ page when the gateway fails, and a push from it sends the rest once.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from lienthong.demo.gateway import App, StandInGateway, serve_gateway
 from lienthong.gateway_push import PushFailed, push_changes
 from lienthong.hub import Hub
 from lienthong.warehouse.audit import AuditQuery, query_audit
+from tests.lienthong.cli.in_process import run_cli
 from tests.lienthong.conftest import GOOD_ROWS, file_source, members_csv
 
 pytestmark = pytest.mark.integration
@@ -112,13 +111,12 @@ def test_gateway_push_from_the_command_line(hub: Hub, gateway) -> None:
     gw, _ = gateway
     env = {**os.environ, "LIENTHONG_DATABASE_URL": hub.settings.warehouse_url,
            "LIENTHONG_SOURCES_DIR": str(hub.settings.sources_dir), "LIENTHONG_HOME": str(hub.settings.home)}
-    args = [sys.executable, "-m", "lienthong.cli", "gateway", "push", "members", "--url",
+    args = ["gateway", "push", "members", "--url",
             f"{gw.url}/tiepnhan/changes", "--token-url", f"{gw.url}/token", "--app-name", "MTTQ_LIENTHONG",
             "--access-key-env", "LGSP_ACCESS_KEY", "--secret-key-env", "LGSP_SECRET_KEY", "--page-size", "2"]
-    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    done = run_cli(*args, env=env)  # the command's main(), in this process
     assert done.returncode == 0, done.stderr
     assert "5 records of members pushed in 3 pages" in done.stdout
     assert done.stdout.strip().splitlines()[-1] == f"next cursor: {gw.received['tiepnhan'][-1]['next']}"
-    refused = subprocess.run([*args[:7], f"{gw.url}/khac/changes", *args[8:]], env=env, capture_output=True,
-                             text=True, timeout=120)
+    refused = run_cli(*args[:4], f"{gw.url}/khac/changes", *args[5:], env=env)
     assert refused.returncode == 1 and "403" in refused.stderr

@@ -7,8 +7,6 @@ achieve today, so a regression fails (the issue's targets are noted beside them 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -16,6 +14,7 @@ import pytest
 
 from lienthong.demo.corrupt import NORMALIZE_HEADERS, corrupt_members, measure_accuracy
 from lienthong.vietnamese.legacy_encodings import encode_tcvn3
+from tests.lienthong.cli.in_process import run_cli
 
 
 @pytest.mark.slow
@@ -44,8 +43,7 @@ def test_normalize_and_check_from_the_command_line(tmp_path):
     source.write_bytes(buf.getvalue().to_pybytes().decode("utf-8").encode("cp1252"))  # as an old Excel saves it
     out = tmp_path / "sach.csv"
 
-    run = subprocess.run([sys.executable, "-m", "lienthong.cli", "normalize", str(source), "--out", str(out)],
-                         capture_output=True, text=True, timeout=300)
+    run = run_cli("normalize", str(source), "--out", str(out))  # the command's main(), in this process
     assert run.returncode == 0, run.stderr
     assert "tcvn3" in run.stdout
     written = pacsv.read_csv(out)
@@ -57,8 +55,7 @@ def test_normalize_and_check_from_the_command_line(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("Họ và tên,Ngày sinh,Số CCCD,Dân tộc\nNguyễn Văn An,31/02/1990,001085012345,Kinh\n"
                    "Lê Thị Hoa,01/02/1990,12,Kinhh\nLê Thị Lan,01/02/2090,,Kinh\n", encoding="utf-8")
-    check = subprocess.run([sys.executable, "-m", "lienthong.cli", "check", str(bad)], capture_output=True,
-                           text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
+    check = run_cli("check", str(bad), env={**os.environ, "COLUMNS": "200"})
     assert check.returncode == 1
     assert "3 / 3 dòng có lỗi" in check.stdout
     assert "01/02/2090" in check.stdout, "a birth date in the future is refused, shown as written"

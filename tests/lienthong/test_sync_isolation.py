@@ -8,8 +8,6 @@ extracted, processed and published, the bad file is reported in one line naming 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from lienthong.cli.runs import run_sources
 from lienthong.pipeline import land_source, process_landed, publish_all, sync_source
 from lienthong.warehouse.queries import batches, published_count
 from lienthong.warehouse.tables import batch as batch_t
+from tests.lienthong.cli.in_process import run_cli
 from tests.lienthong.conftest import GOOD_ROWS, HEADER, file_source, members_csv
 
 # Files that cannot be a feed: the reader refuses each before anything is landed.
@@ -106,10 +105,9 @@ def test_sync_bad_good_from_the_command_line_exits_1_with_one_line_per_problem(m
         (sources / f"{source['id']}.yml").write_text(yaml.safe_dump(source, allow_unicode=True), "utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIENTHONG_")}
     env.update(LIENTHONG_HOME=str(tmp_path / "home"), LIENTHONG_SOURCES_DIR=str(sources), COLUMNS="200")
-    cli = [sys.executable, "-m", "lienthong.cli"]
-    assert subprocess.run([*cli, "init"], env=env, capture_output=True, timeout=300).returncode == 0
+    assert run_cli("init", env=env).returncode == 0  # the command's main(), in this process
 
-    sync = subprocess.run([*cli, "sync", "bad", "good"], env=env, capture_output=True, text=True, timeout=300)
+    sync = run_cli("sync", "bad", "good", env=env)
 
     assert sync.returncode == 1, sync.stderr
     assert "Traceback" not in sync.stderr + sync.stdout

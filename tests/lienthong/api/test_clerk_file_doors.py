@@ -10,7 +10,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -19,6 +18,7 @@ import pytest
 from connectors.base import MEDIA_XLSX
 from tests.connectors.clerk_files import FOOTER, TITLE
 from tests.lienthong.api.conftest import Server
+from tests.lienthong.cli.in_process import run_cli
 from tests.lienthong.conftest import BAD_ROWS, GOOD_ROWS, MEMBER_COLUMNS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -53,8 +53,7 @@ def _workbook(sheets: dict[str, list[list[object]]]) -> bytes:
 def _cli(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(WORKTREE), "LIENTHONG_SOURCES_DIR": str(tmp_path / "sources"),
            "LIENTHONG_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "lienthong.cli", *args], capture_output=True, text=True,
-                          check=False, timeout=300, env=env)
+    return run_cli(*args, env=env)  # the command's main(), in this process
 
 
 def _push(server: Server, payload: bytes, name: str) -> tuple[dict, list[dict]]:

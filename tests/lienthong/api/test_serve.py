@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.lienthong.cli.in_process import run_cli
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
@@ -25,7 +27,7 @@ def _free_port() -> int:
 def test_serve_starts_the_api_over_the_configured_warehouse(pg_url: str, tmp_path: Path, workers: int) -> None:
     env = {**os.environ, "LIENTHONG_DATABASE_URL": pg_url, "LIENTHONG_HOME": str(tmp_path / "home")}
     cli = [sys.executable, "-m", "lienthong.cli"]
-    assert subprocess.run([*cli, "init"], env=env, capture_output=True, timeout=120).returncode == 0
+    assert run_cli("init", env=env).returncode == 0  # in this process; `serve` is the real one
     port = _free_port()
     server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", str(workers)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -28,6 +28,7 @@ from lienthong.demo.security_server import StandInSecurityServer, serve_security
 from lienthong.warehouse.api_keys import ScopeError, create_key, revoke_key
 from lienthong.warehouse.audit import AuditQuery, query_audit
 from tests.lienthong.api.conftest import Server
+from tests.lienthong.cli.in_process import run_cli
 from tests.lienthong.conftest import GOOD_ROWS, file_source, members_csv
 
 pytestmark = pytest.mark.integration
@@ -227,8 +228,8 @@ def test_done_when_lienthong_serve_answers_a_granted_subsystem_through_the_secur
            "COLUMNS": "400"}  # the audit table unwrapped
     cli = [sys.executable, "-m", "lienthong.cli"]
 
-    def run(*args: str) -> str:
-        done = subprocess.run([*cli, *args], env=env, capture_output=True, text=True, timeout=120)
+    def run(*args: str) -> str:  # in this process (tests/lienthong/cli/in_process.py); `serve` below is real
+        done = run_cli(*args, env=env)
         assert done.returncode == 0, done.stderr
         return done.stdout
 

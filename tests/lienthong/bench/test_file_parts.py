@@ -3,19 +3,18 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.lienthong.cli.in_process import run_cli
 
 
 @pytest.mark.integration
 def test_the_command_measures_whole_and_parts_and_writes_only_its_section(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
     out.write_text("# Benchmarks\n\n<!-- bench:hub -->\n## The hub\nkept\n<!-- /bench:hub -->\n", encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "lienthong.cli", "bench", "file-parts", "--sizes", "450",
-                          "--part-rows", "100", "--out", str(out)], capture_output=True, text=True, timeout=600)
+    run = run_cli("bench", "file-parts", "--sizes", "450", "--part-rows", "100", "--out", str(out))  # in process
     assert run.returncode == 0, run.stderr
     text = out.read_text(encoding="utf-8")
     assert "## The hub\nkept" in text and "<!-- bench:file-parts -->" in text and "| 450 |" in text

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from lienthong.bench.rules import measure, render
+from tests.lienthong.cli.in_process import run_cli
 
 STEPS = ["generate_members", "read_payload (CSV: detect encoding + parse)", "normalize_text",
          "normalize_tone_placement", "fix_case", "fix_column_encoding (Unicode)", "fix_column_encoding (tcvn3)",
@@ -27,8 +26,7 @@ def test_every_rule_is_measured_on_the_rows_asked_for() -> None:
 def test_the_command_writes_only_its_section(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
     out.write_text("# Benchmarks\n\n<!-- bench:hub -->\n## The hub\nkept\n<!-- /bench:hub -->\n", encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "lienthong.cli", "bench", "rules", "--rows", "300", "--out",
-                          str(out)], capture_output=True, text=True, timeout=300)
+    run = run_cli("bench", "rules", "--rows", "300", "--out", str(out))  # the command's main(), in this process
     assert run.returncode == 0, run.stderr
     text = out.read_text(encoding="utf-8")
     assert "## The hub\nkept" in text and "<!-- bench:rules -->" in text and "| check_cccd |" in text

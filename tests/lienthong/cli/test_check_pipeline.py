@@ -7,7 +7,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -21,9 +20,8 @@ from lienthong.pipeline import sync_source
 from lienthong.registry import load_source
 from lienthong.settings import PROJECT_ROOT
 from lienthong.warehouse.queries import batches, quarantined
+from tests.lienthong.cli.in_process import run_cli
 from tests.lienthong.conftest import HEADER, HubFactory, file_source
-
-WORKTREE = Path(__file__).parents[3]
 
 
 def _hnd_source(folder: Path) -> dict:
@@ -56,9 +54,7 @@ def _checked(path: Path, source: dict | None = None) -> set[tuple[int, frozenset
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lienthong.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(WORKTREE), "COLUMNS": "200", **(env or {})},
-                          check=False, timeout=300)
+    return run_cli(*args, env={**os.environ, "COLUMNS": "200", **(env or {})})  # main(), in this process
 
 
 @pytest.mark.slow

@@ -1,5 +1,8 @@
 """No tracebacks for people: every file `check` and `normalize` cannot take is one line, Vietnamese first, exit 2;
-anything unexpected is one line naming the log that holds its traceback (exit 1), and --debug shows it."""
+anything unexpected is one line naming the log that holds its traceback (exit 1), and --debug shows it.
+
+The files that cannot be taken are tried in the test process (tests/lienthong/cli/in_process.py); the unexpected
+error, whose traceback the interpreter prints under --debug, through a real process."""
 
 from __future__ import annotations
 
@@ -10,14 +13,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.lienthong.cli.in_process import run_cli
+
 WORKTREE = Path(__file__).parents[3]
 
 
-def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _env(home: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(WORKTREE), "COLUMNS": "80", "LIENTHONG_HOME": str(home / "home")}
+
+
+def _real_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "lienthong.cli", *args], capture_output=True, text=True,
-                          cwd=home, check=False, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(WORKTREE), "COLUMNS": "80",
-                               "LIENTHONG_HOME": str(home / "home")})
+                          cwd=home, check=False, timeout=300, env=_env(home))
 
 
 def _files(folder: Path) -> dict[str, Path]:
@@ -38,7 +45,7 @@ def _files(folder: Path) -> dict[str, Path]:
 def test_a_file_that_cannot_be_taken_is_one_line_vietnamese_first(tmp_path: Path, command: str) -> None:
     for case, path in _files(tmp_path).items():
         extra = ["--out", str(tmp_path / "out.csv")] if command == "normalize" else []
-        done = _cli(tmp_path, command, str(path), *extra)
+        done = run_cli(command, str(path), *extra, env=_env(tmp_path), cwd=tmp_path)
         lines = done.stderr.strip().splitlines()
         assert done.returncode == 2, (case, done.stderr)
         assert "Traceback" not in done.stderr + done.stdout, case
@@ -49,7 +56,7 @@ def test_a_file_that_cannot_be_taken_is_one_line_vietnamese_first(tmp_path: Path
 def test_an_unexpected_error_is_one_line_and_its_traceback_is_logged(tmp_path: Path) -> None:
     (tmp_path / "list.csv").write_text("Họ và tên\nNguyễn Thị Hoà\n", encoding="utf-8")
     (tmp_path / "out_is_a_folder").mkdir()  # writing the output there fails in a way no rule foresaw
-    done = _cli(tmp_path, "normalize", "list.csv", "--out", "out_is_a_folder")
+    done = _real_cli(tmp_path, "normalize", "list.csv", "--out", "out_is_a_folder")
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
@@ -58,5 +65,5 @@ def test_an_unexpected_error_is_one_line_and_its_traceback_is_logged(tmp_path: P
     assert str(log) in lines[0]
     assert "Traceback" in log.read_text(encoding="utf-8") and "normalize list.csv" in log.read_text(encoding="utf-8")
 
-    debug = _cli(tmp_path, "--debug", "normalize", "list.csv", "--out", "out_is_a_folder")
+    debug = _real_cli(tmp_path, "--debug", "normalize", "list.csv", "--out", "out_is_a_folder")
     assert debug.returncode == 1 and "Traceback" in debug.stderr and "IsADirectoryError" in debug.stderr

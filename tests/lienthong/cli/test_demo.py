@@ -3,7 +3,8 @@
 Three demo runs in all (issue 16: it was four): one on the embedded SQLite warehouse, and on PostgreSQL a first run
 and a second one over the same warehouse, which must publish nothing new (on both engines, a file landed again
 changes nothing: tests/lienthong/test_pipeline.py). Each run is a module fixture, so the checks below are separate
-tests without running the demo again."""
+tests without running the demo again. The SQLite run is a real process, as `make demo` starts it; the two on
+PostgreSQL run the command's main() in the test process (tests/lienthong/cli/in_process.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from lienthong.warehouse.audit import AuditQuery, query_audit
 from lienthong.warehouse.queries import batches
 from lienthong.warehouse.tables import PUBLISHED, publication
 from tests.conftest import new_database
+from tests.lienthong.cli.in_process import run_cli
 
 pytestmark = pytest.mark.slow
 SOURCES = ("hlhpn_api", "hnd_files", "dtn_db", "feedback_247", "relief_campaigns")
@@ -44,6 +46,7 @@ def _demo(home: Path, url: str | None) -> subprocess.CompletedProcess:
     env.update(LIENTHONG_HOME=str(home), COLUMNS="160")
     if url:
         env["LIENTHONG_DATABASE_URL"] = url
+        return run_cli("demo", env=env)
     return subprocess.run([sys.executable, "-m", "lienthong.cli", "demo"], env=env, capture_output=True, text=True,
                           timeout=600, check=False)
 

@@ -1,5 +1,7 @@
 """`lienthong check` and `lienthong normalize` on hostile files: one clear reason, exit code 2, never a traceback;
-JSON and NDJSON files are read as JSON (by the files connector's suffix table)."""
+JSON and NDJSON files are read as JSON (by the files connector's suffix table).
+
+The commands run in the test process (tests/lienthong/cli/in_process.py), but one through a real process."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pyarrow.csv as pacsv
 import pytest
 
 from tests.connectors import hostile_files as hf
+from tests.lienthong.cli.in_process import run_cli
 
 pytestmark = pytest.mark.slow
 CASES = ["xlsx-far-cell", "xlsx-row-bomb", "xlsx-header-only", "xlsx-duplicate-header", "csv-header-only",
@@ -20,6 +23,10 @@ CASES = ["xlsx-far-cell", "xlsx-row-bomb", "xlsx-header-only", "xlsx-duplicate-h
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, env={**os.environ, "COLUMNS": "200"})
+
+
+def _real_cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": os.pathsep.join(sys.path)}
     return subprocess.run([sys.executable, "-m", "lienthong.cli", *args], capture_output=True, text=True,
                           timeout=300, env=env)
@@ -39,6 +46,18 @@ def test_hostile_files_end_the_command_with_exit_2_and_a_reason(tmp_path: Path, 
         assert "Traceback" not in run.stderr + run.stdout, name
         assert filename in run.stderr and "lỗi:" in run.stderr, name
         assert not (tmp_path / "out.csv").exists(), name
+
+
+def test_a_hostile_file_ends_a_real_process_with_exit_2_and_a_reason(tmp_path: Path) -> None:
+    data, _, filename = hf.HOSTILE["xlsx-row-bomb"]()
+    (tmp_path / filename).write_bytes(data)
+
+    run = _real_cli("normalize", str(tmp_path / filename), "--out", str(tmp_path / "out.csv"))
+
+    assert run.returncode == 2, f"{run.returncode} {run.stdout[-500:]} {run.stderr[-500:]}"
+    assert "Traceback" not in run.stderr + run.stdout
+    assert filename in run.stderr and "lỗi:" in run.stderr
+    assert not (tmp_path / "out.csv").exists()
 
 
 def test_json_and_ndjson_are_read_as_json(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from lienthong.cli.app import app
 from lienthong.hub import Hub
 from lienthong.settings import Settings, get_settings, use_settings
+from tests.lienthong.cli.in_process import run_cli
 
 
 @pytest.fixture(autouse=True)
@@ -83,9 +84,9 @@ def test_serve_workers_get_the_options(tmp_path: Path) -> None:
     """`lienthong --home H serve --workers 2` with no LIENTHONG_* variable: the workers serve H's warehouse."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIENTHONG_")}
     cli = [sys.executable, "-m", "lienthong.cli", "--home", str(tmp_path / "home")]
-    assert subprocess.run([*cli, "init"], env=env, capture_output=True, timeout=120).returncode == 0
-    made = subprocess.run([*cli, "keys", "create", "--scope", "admin", "--name", "test"], env=env,
-                          capture_output=True, text=True, timeout=120)
+    home = ["--home", str(tmp_path / "home")]
+    assert run_cli(*home, "init", env=env).returncode == 0  # in this process; `serve` below is the real one
+    made = run_cli(*home, "keys", "create", "--scope", "admin", "--name", "test", env=env)
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip().splitlines()[-1].strip()
     port = _free_port()

@@ -47,11 +47,10 @@ def test_flags_on_generated_relief_are_the_same_person():
 def test_relief_flags_from_the_warehouse_and_the_command_line(make_hub, tmp_path):
     import json
     import os
-    import subprocess
-    import sys
 
     from lienthong.match.relief import relief_flags
     from lienthong.pipeline import publish_all, sync_source
+    from tests.lienthong.cli.in_process import run_cli
 
     drop = tmp_path / "drop"
     drop.mkdir()
@@ -76,8 +75,7 @@ def test_relief_flags_from_the_warehouse_and_the_command_line(make_hub, tmp_path
     env = {**os.environ, "LIENTHONG_DATABASE_URL": str(hub.engine.url.render_as_string(hide_password=False)),
            "LIENTHONG_HOME": str(hub.settings.home), "LIENTHONG_SOURCES_DIR": str(hub.settings.sources_dir),
            "COLUMNS": "200"}
-    shown = subprocess.run([sys.executable, "-m", "lienthong.cli", "review", "relief"], capture_output=True,
-                           text=True, env=env, timeout=120)
+    shown = run_cli("review", "relief", env=env)  # the command's main(), in this process
     assert shown.returncode == 0, shown.stderr
     assert "HLHPN, MTTQ" in shown.stdout and "3,000,000" in shown.stdout
     assert "001185012345" not in shown.stdout, "no ID number shown"

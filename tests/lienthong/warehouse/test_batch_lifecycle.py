@@ -9,8 +9,6 @@ landings of one payload give one batch; two publishers of one dataset publish ea
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -27,6 +25,7 @@ from lienthong.warehouse.landing import claim_processing, land, mark_failed, rel
 from lienthong.warehouse.queries import batch_status
 from lienthong.warehouse.tables import PUBLISHED, publication
 from lienthong.warehouse.tables import batch as batch_t
+from tests.lienthong.cli.in_process import run_cli
 from tests.lienthong.conftest import GOOD_ROWS, file_source, members_csv
 
 HOUR = timedelta(hours=1)
@@ -161,8 +160,7 @@ def test_status_shows_failed_batches_with_their_reason_and_sweeps_first(make_hub
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIENTHONG_")}
     env.update(LIENTHONG_DATABASE_URL=hub.settings.warehouse_url, LIENTHONG_SOURCES_DIR=str(hub.settings.sources_dir),
                LIENTHONG_HOME=str(hub.settings.home), LIENTHONG_BATCH_STUCK_MINUTES="30", COLUMNS="250")
-    out = subprocess.run([sys.executable, "-m", "lienthong.cli", "status"], env=env, capture_output=True, text=True,
-                         timeout=120)
+    out = run_cli("status", env=env)  # the command's main(), in this process
     assert out.returncode == 0, out.stderr
     assert "Failed batches" in out.stdout and failed in out.stdout and stuck in out.stdout
     assert "internal error" in out.stdout and "Xử lý lô dữ liệu bị dừng" in out.stdout
