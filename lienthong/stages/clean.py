@@ -289,8 +289,7 @@ def _explain(code: str, value: str | None) -> tuple[str, str]:
     return ISSUES[code].message_vi, ISSUES[code].message_en
 
 
-_REJECTED_CODES = "|".join(rf"\b{code}\b" for code, issue in sorted(ISSUES.items())
-                           if issue.severity is Severity.REJECTED)
+_REJECTED = frozenset(code for code, issue in ISSUES.items() if issue.severity is Severity.REJECTED)
 
 
 def _note_rejected(
@@ -298,16 +297,17 @@ def _note_rejected(
     reasons: dict[int, list[Reason]],
 ) -> None:
     """A reason for each code a rule REJECTED a row with (changed or flagged values pass)."""
-    if issues.null_count == len(issues):
+    # Rows share a few combinations of codes: each distinct one is looked at once.
+    combinations = pc.unique(issues).drop_null().to_pylist()
+    refused = [c for c in combinations if any(code in _REJECTED for code in c.split(";"))]
+    if not refused:
         return
-    hit = pc.fill_null(pc.match_substring_regex(issues, _REJECTED_CODES), False)
-    if not pc.any(hit).as_py():
-        return
+    hit = pc.fill_null(pc.is_in(issues, value_set=pa.array(refused, pa.string())), False)
     rows = pc.indices_nonzero(hit)
     for row, value, codes in zip(rows.to_pylist(), raw.take(rows).to_pylist(), issues.take(rows).to_pylist(),
                                  strict=True):
         for code in codes.split(";"):
-            if code in ISSUES and ISSUES[code].severity is Severity.REJECTED:
+            if code in _REJECTED:
                 vi, en = explain(code, value)
                 reasons.setdefault(row, []).append(Reason(
                     rule=code, column=spec.name, value=mask_value(value, spec.privacy), message_vi=vi,
