@@ -19,7 +19,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from catalog import load_code_lists
 from catalog.model import CodeList
@@ -207,4 +209,4 @@ def with_row_ids(records: pa.Table, source: SourceConfig) -> pa.Table:
     rows are then told apart by their position, never all alike."""
     if source.mapping.get("member_id") != ROW_ID_COLUMN or ROW_ID_COLUMN in records.column_names:
         return records
-    return records.append_column(ROW_ID_COLUMN, pa.array([str(i + 1) for i in range(records.num_rows)], pa.string()))
+    return records.append_column(ROW_ID_COLUMN, pc.cast(pa.array(np.arange(1, records.num_rows + 1)), pa.string()))

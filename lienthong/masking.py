@@ -14,6 +14,8 @@ carrier, the given name. docs/security.md, "Masking".
 
 from __future__ import annotations
 
+import re
+
 _HIDDEN = "*"
 _NUMBER_KEEPS = 3  # the last characters of a number that stay
 _NUMBER_SHOWN_FROM = 9  # characters a number needs for its end to be shown: a CMND has 9 digits
@@ -27,12 +29,15 @@ def mask(value: str | None) -> str:
     if not value:
         return ""
     text = value.strip()
-    digits = sum(ch.isdigit() for ch in text)
-    if digits > sum(ch.isalpha() for ch in text):
+    digits = sum(map(str.isdigit, text))
+    if digits > sum(map(str.isalpha, text)):
         keep = _NUMBER_KEEPS if len(text) >= _NUMBER_SHOWN_FROM else 0
         return _hide(text[:len(text) - keep]) + text[len(text) - keep:]
     return " ".join(word[0] + _hide(word[1:]) if word[0].isalpha() else _hide(word) for word in text.split())
 
 
 def _hide(text: str) -> str:
-    return "".join(ch if ch == " " else _HIDDEN for ch in text)
+    return _NOT_SPACE.sub(_HIDDEN, text)
+
+
+_NOT_SPACE = re.compile("[^ ]")

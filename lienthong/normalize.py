@@ -68,12 +68,10 @@ def normalize_table(table: pa.Table, mapping: Mapping[str, str | None] | None = 
         if len(unknown):
             unmapped[name] = Counter(unknown.to_pylist())
     col["province_code"] = pc.coalesce(get_code_list("wards").parents_of(col["ward_code"]), col["province_code"])
-    iso = pc.strftime(pc.cast(col["date_of_birth"], pa.timestamp("s")), format="%Y-%m-%d")
+    iso = pc.cast(col["date_of_birth"], pa.string())  # date32 casts to ISO "YYYY-MM-DD"
     col["date_of_birth"] = pc.coalesce(iso, pc.cast(col["birth_year"], pa.string()))
     merged = merge_issues(*issues)
-    counts: Counter[str] = Counter()
-    for value in pc.drop_null(merged).to_pylist():
-        counts.update(set(value.split(";")))
+    counts = _rows_per_issue(merged)
     out = table
     for name in OUTPUT_FIELDS:
         target = name if name not in out.column_names else f"{name}_cleaned"
@@ -100,8 +98,21 @@ def _code_lists() -> dict:
     return load_code_lists()
 
 
+def _rows_per_issue(merged: pa.Array) -> Counter[str]:
+    """How many rows raised each issue code, counted over the distinct ``;``-joined combinations (few)."""
+    counts: Counter[str] = Counter()
+    for combination in pc.value_counts(pc.drop_null(merged)).to_pylist():
+        for code in set(combination["values"].split(";")):
+            counts[code] += combination["counts"]
+    return counts
+
+
 def _named_candidates(candidates: pa.Array) -> pa.Array:
-    return pa.array([named_candidates(v) for v in candidates.to_pylist()], pa.string())
+    """The wards' names beside their codes, once per distinct list of codes (split wards repeat)."""
+    joined = pc.binary_join(candidates, ";")
+    distinct = pc.unique(joined).drop_null()
+    named = pa.array([named_candidates(v.split(";") if v else None) for v in distinct.to_pylist()], pa.string())
+    return pc.take(named, pc.index_in(joined, value_set=distinct))
 
 
 _LOOKUP_ISSUES = {

@@ -47,6 +47,8 @@ def issues_where(checks: list[tuple[pa.Array, str]]) -> pa.Array:
     """Per row, every code whose mask holds (null masks count as false), ``;``-separated; null when none."""
     out = pa.nulls(len(checks[0][0]), pa.string())
     for mask, code in checks:
+        if not pc.any(mask).as_py():
+            continue
         joined = pc.binary_join_element_wise(out, code, ";")
         out = pc.if_else(pc.fill_null(mask, False), pc.if_else(pc.is_null(out), pa.scalar(code), joined), out)
     return out
@@ -58,8 +60,14 @@ def merge_issues(*columns: pa.Array) -> pa.Array:
     Folded by hand: ``binary_join_element_wise(..., null_handling="skip")`` drops all-null rows in pyarrow 26,
     returning a shorter array.
     """
+    # Most issue columns are all null (clean data): they add nothing and are skipped, not joined row by row.
     merged = columns[0].cast(pa.string())
     for col in columns[1:]:
+        if col.null_count == len(col):
+            continue
         col = col.cast(pa.string())
+        if merged.null_count == len(merged):
+            merged = col
+            continue
         merged = pc.coalesce(pc.binary_join_element_wise(merged, col, ";"), merged, col)
     return merged

@@ -136,7 +136,22 @@ def normalize_id_number(arr: pa.Array) -> RuleResult:
     Returns:
         The digits-only ID numbers (null when missing or refused) and the issue codes.
     """
-    text = _expand_exact_scientific(pc.utf8_trim_whitespace(_as_text(arr)))
+    text = _as_text(arr)
+    # Most numbers arrive as their 12 (CCCD) or 9 (CMND) digits and stay so: only the others are rewritten.
+    plain = _true(pc.match_substring_regex(text, r"^(?:\d{12}|\d{9})$"))
+    values = pc.if_else(plain, text, _NULL)
+    issues = pc.if_else(pc.and_(plain, pc.equal(pc.utf8_length(text), 9)), pa.scalar("id_cmnd_legacy"), _NULL)
+    rest = pc.invert(plain)
+    if not pc.any(rest).as_py():
+        return RuleResult(values, issues)
+    written = _normalize_written(text.filter(rest))
+    return RuleResult(pc.replace_with_mask(values, rest, written.values),
+                      pc.replace_with_mask(issues, rest, written.issues))
+
+
+def _normalize_written(text: pa.Array) -> RuleResult:
+    """:func:`normalize_id_number` of values that are not already 12 or 9 digits."""
+    text = _expand_exact_scientific(pc.utf8_trim_whitespace(text))
     scientific = _true(pc.match_substring_regex(text, _SCIENTIFIC))
     text = pc.replace_substring_regex(text, r"^'", "")  # Excel's text marker: '001185012345
     text = pc.replace_substring_regex(text, r"^(\d{8,12})\.0+$", r"\1")  # a float's str: 1090012345.0

@@ -82,6 +82,23 @@ def normalize_phone(arr: pa.Array) -> RuleResult:
         The canonical numbers (null when missing or refused) and the issue codes.
     """
     text = _as_text(arr)
+    # Most numbers arrive in the national mobile form ("0912345678"): only the others are rewritten.
+    plain = pc.fill_null(pc.match_substring_regex(text, r"^0[1-9]\d{8}$"), False)
+    national, present, changes = text, plain, pa.nulls(len(text), pa.string())
+    rest = pc.invert(plain)
+    if pc.any(rest).as_py():
+        written = _national_form(text.filter(rest))
+        national, present, changes = (pc.replace_with_mask(base, rest, new) for base, new in
+                                      zip((national, present, changes), written, strict=True))
+    valid = pc.and_(_valid(national), present)
+    values = pc.if_else(valid, national, _NULL)
+    rejected = pc.and_(present, pc.invert(valid))
+    issues = pc.if_else(rejected, pa.scalar("phone_invalid"), changes)
+    return RuleResult(values, issues)
+
+
+def _national_form(text: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(national form, whether anything was sent, the changes made) of numbers written otherwise."""
     text = pc.utf8_trim_whitespace(text)
     compact = pc.replace_substring_regex(text, r"[\s\x{00a0}\x{2007}\x{202f}.\-–()/_']", "")
     present = pc.fill_null(pc.not_equal(compact, ""), False)
@@ -98,14 +115,10 @@ def normalize_phone(arr: pa.Array) -> RuleResult:
                          pc.index_in(old_prefix, value_set=pa.array(list(CONVERSION_2018))))
     converted = pc.binary_join_element_wise(new_prefix, pc.utf8_slice_codeunits(national, 4, 11), "")
     national = pc.if_else(is_old, converted, national)
-    valid = pc.and_(_valid(national), present)
-    values = pc.if_else(valid, national, _NULL)
-    rejected = pc.and_(present, pc.invert(valid))
     changes = pc.if_else(lost_zero, pa.scalar("phone_leading_zero_restored"), _NULL)
     both = pc.binary_join_element_wise(changes, "phone_converted_2018", ";")
     changes = pc.if_else(is_old, pc.coalesce(both, pa.scalar("phone_converted_2018")), changes)
-    issues = pc.if_else(rejected, pa.scalar("phone_invalid"), changes)
-    return RuleResult(values, issues)
+    return national, present, changes
 
 
 def is_valid_national(number: str) -> bool:

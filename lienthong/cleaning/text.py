@@ -134,13 +134,26 @@ def normalize_text(arr: pa.Array) -> RuleResult:
     ``text_invisible_characters``; re-spacing alone is not reported.
     """
     arr = _as_text(arr)
+    # One scan finds the values any step would touch (most columns have none); the steps run on those only.
+    untidy = pc.fill_null(pc.match_substring_regex(arr, _UNTIDY), False)
+    if not pc.any(untidy).as_py():
+        return RuleResult(pc.if_else(pc.equal(arr, ""), _NULL, arr), pa.nulls(len(arr), pa.string()))
+    sub, issues = _tidy(arr.filter(untidy))
+    arr = pc.replace_with_mask(arr, untidy, sub)
+    arr = pc.if_else(pc.equal(arr, ""), _NULL, arr)
+    return RuleResult(arr, pc.replace_with_mask(pa.nulls(len(arr), pa.string()), untidy, issues))
+
+
+_UNTIDY = f"[\u0300-\u036f]|{_INVISIBLE}|{_SPACE}{_SPACE}|{_ODD_SPACE}|^{_SPACE}|{_SPACE}$"
+
+
+def _tidy(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """The steps of :func:`normalize_text` on values needing at least one: (values, issues)."""
     arr, nfd = _where(arr, "[\u0300-\u036f]", lambda a: pc.utf8_normalize(a, form="NFC"))
-    nfd_issue = _issues(nfd, "text_decomposed_unicode")
     arr, invisible = _where(arr, _INVISIBLE, lambda a: pc.replace_substring_regex(a, _INVISIBLE, ""))
     arr, _ = _where(arr, f"{_SPACE}{_SPACE}|{_ODD_SPACE}|^{_SPACE}|{_SPACE}$", lambda a: pc.utf8_trim_whitespace(
         pc.replace_substring_regex(a, pattern=f"{_SPACE}+", replacement=" ")))
-    arr = pc.if_else(pc.equal(arr, ""), _NULL, arr)
-    return RuleResult(arr, merge_issues(nfd_issue, _issues(invisible, "text_invisible_characters")))
+    return arr, merge_issues(_issues(nfd, "text_decomposed_unicode"), _issues(invisible, "text_invisible_characters"))
 
 
 # A tone-marked vowel next to another vowel: the only values whose tone may be misplaced.

@@ -289,19 +289,25 @@ def _explain(code: str, value: str | None) -> tuple[str, str]:
     return ISSUES[code].message_vi, ISSUES[code].message_en
 
 
+_REJECTED = frozenset(code for code, issue in ISSUES.items() if issue.severity is Severity.REJECTED)
+
+
 def _note_rejected(
     raw: pa.Array, issues: pa.Array, spec: FieldSpec, explain: Callable[..., tuple[str, str]],
     reasons: dict[int, list[Reason]],
 ) -> None:
     """A reason for each code a rule REJECTED a row with (changed or flagged values pass)."""
-    rejected = sorted(code for code, issue in ISSUES.items() if issue.severity is Severity.REJECTED)
-    hit = pc.fill_null(pc.match_substring_regex(issues, "|".join(rf"\b{c}\b" for c in rejected)), False)
-    if not pc.any(hit).as_py():
+    # Rows share a few combinations of codes: each distinct one is looked at once.
+    combinations = pc.unique(issues).drop_null().to_pylist()
+    refused = [c for c in combinations if any(code in _REJECTED for code in c.split(";"))]
+    if not refused:
         return
-    for row in pc.indices_nonzero(hit).to_pylist():
-        value = raw[row].as_py()
-        for code in issues[row].as_py().split(";"):
-            if code in ISSUES and ISSUES[code].severity is Severity.REJECTED:
+    hit = pc.fill_null(pc.is_in(issues, value_set=pa.array(refused, pa.string())), False)
+    rows = pc.indices_nonzero(hit)
+    for row, value, codes in zip(rows.to_pylist(), raw.take(rows).to_pylist(), issues.take(rows).to_pylist(),
+                                 strict=True):
+        for code in codes.split(";"):
+            if code in _REJECTED:
                 vi, en = explain(code, value)
                 reasons.setdefault(row, []).append(Reason(
                     rule=code, column=spec.name, value=mask_value(value, spec.privacy), message_vi=vi,
@@ -322,8 +328,9 @@ def _note_unparsed(f: _Field, spec: FieldSpec) -> None:
     if not pc.any(failed).as_py():
         return
     form_vi, form_en = _EXPECTED_FORM[spec.kind]
-    for row in pc.indices_nonzero(failed).to_pylist():
-        value = mask_value(f.text[row].as_py(), spec.privacy)
+    rows = pc.indices_nonzero(failed)
+    for row, text_ in zip(rows.to_pylist(), f.text.take(rows).to_pylist(), strict=True):
+        value = mask_value(text_, spec.privacy)
         f.reasons.setdefault(row, []).append(Reason(
             rule=f"{spec.kind.value}_format", column=spec.name, value=value,
             message_vi=f"{spec.label_vi} '{value}' không đọc được: cần {form_vi}.",

@@ -136,6 +136,13 @@ def test_normalize_text() -> None:
                                          None]
 
 
+def test_normalize_text_among_tidy_values() -> None:
+    # Values needing no step are left untouched beside those that do.
+    result = normalize_text(pa.array(["An", "  Bình ", "Chi", None, "Dũng\u200b", "Em"] * 3))
+    assert result.values.to_pylist() == ["An", "Bình", "Chi", None, "Dũng", "Em"] * 3
+    assert result.issues.to_pylist() == [None, None, None, None, "text_invisible_characters", None] * 3
+
+
 def test_normalize_text_keeps_tcvn3_soft_hyphen() -> None:
     assert normalize_text(pa.array(["Tr\xad¬ng"])).values.to_pylist() == ["Tr\xad¬ng"]  # ư in TCVN3
 
