@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ class AfterPublish:
     report: Path | None = None
     open_data: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # step -> wall seconds (the benches read them)
 
 
 # --- the steps, one function each (an Airflow task calls exactly one) ------------------------------------------
@@ -163,10 +165,18 @@ def after_publish(hub: Hub, datasets: Iterable[str], *, batch_ids: Sequence[str]
     datasets = sorted(set(datasets))
     steps = steps or Steps()
     done = AfterPublish(problems=steps.problems)
-    done.publications = steps.run("publish", lambda: publish(hub, datasets, actor=actor, problems=steps.problems), [])
-    done.matches = steps.run("match", lambda: match(hub, datasets), {})
-    done.report = steps.run("quality report", lambda: write_report(hub, batch_ids, started_at=started_at), None)
-    done.open_data = steps.run("open data", lambda: release_open_data(hub), [])
+
+    def timed(name: str, work: Callable[[], T], default: T) -> T:
+        started = time.perf_counter()
+        try:
+            return steps.run(name, work, default)
+        finally:
+            done.seconds[name] = time.perf_counter() - started
+
+    done.publications = timed("publish", lambda: publish(hub, datasets, actor=actor, problems=steps.problems), [])
+    done.matches = timed("match", lambda: match(hub, datasets), {})
+    done.report = timed("quality report", lambda: write_report(hub, batch_ids, started_at=started_at), None)
+    done.open_data = timed("open data", lambda: release_open_data(hub), [])
     return done
 
 

@@ -3,7 +3,9 @@
 `lienthong bench match` times the matching of a file. This times what `sync` and the Airflow publish DAG run: the
 stage reading published members from PostgreSQL, matching, and writing links, entities (golden records) and
 history — a first (full) run over N published members, then an incremental run of 10,000 newly published ones
-(half re-registrations of existing members with the same ID number, half new people).
+(half re-registrations of existing members with the same ID number, half new people). Last, what a member
+organisation's small push costs once it is staged: ``jobs.after_publish`` (publish, match, quality report, open
+data) of a 100-row file of the same organisation, into the registry now holding N + 10,000 records.
 
 The members are synthetic (one per row, numbered names), loaded by COPY as `lienthong bench api` does: EM finds
 no pairs to train on in them, so the shipped default model is used, which is what the timing is about.
@@ -25,6 +27,7 @@ from lienthong.bench.report import write_section
 from lienthong.console import console
 
 _INCREMENT = 10_000
+_PUSH = 100
 _COLUMNS = ("record_key, source_id, batch_id, row_no, member_id, full_name, family_name, middle_name, given_name, sex, "
             "date_of_birth, id_number, phone, ethnicity_code, religion_code, province_code, ward_code, address, "
             "organisation, branch, joined_on, status, birth_year, issues, version, published_seq, updated_at, deleted")
@@ -33,13 +36,15 @@ _COLUMNS = ("record_key, source_id, batch_id, row_no, member_id, full_name, fami
 def run_stage_bench(*, records: int, out: Path) -> dict:
     from lienthong.bench.api import _load_members
     from lienthong.hub import Hub
+    from lienthong.jobs import after_publish, sync_sources
     from lienthong.match.stage import match_dataset
     from lienthong.settings import Settings
 
     dsn = os.environ.get("LIENTHONG_TEST_PG_DSN", DEFAULT_DSN)
     figures: dict = {"records": records, "load_before": os.getloadavg()[0]}
     with fresh_database(dsn) as (url, db_dsn), tempfile.TemporaryDirectory() as tmp:
-        hub = Hub.open(Settings(database_url=url, home=Path(tmp)), require_init=False)
+        sources = _push_source(Path(tmp))
+        hub = Hub.open(Settings(database_url=url, home=Path(tmp), sources_dir=sources), require_init=False)
         hub.initialise()
         with console.status(f"publishing {records:,} members by COPY"):
             _load_members(db_dsn, records, lambda n: None)
@@ -66,11 +71,34 @@ def run_stage_bench(*, records: int, out: Path) -> dict:
             figures["incremental"] = {"seconds": time.perf_counter() - started,
                                       "entities": incremental.get("entities_created"),
                                       "records": incremental.get("records"), "phases": _phases(incremental)}
+        runs = sync_sources(hub, hub.sources.values())  # landed, cleaned and staged: not timed
+        with console.status(f"after_publish of a {_PUSH}-row push"):
+            started, cpu = time.perf_counter(), time.process_time()
+            done = after_publish(hub, ["members"], batch_ids=runs)
+            figures["push"] = {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
+                               "steps": done.seconds, "problems": [p.message for p in done.problems],
+                               "load": os.getloadavg()[0]}
         hub.engine.dispose()
     figures["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     figures["load_after"] = os.getloadavg()[0]
     write_section(out, "match-stage", render(figures))
     return figures
+
+
+def _push_source(home: Path) -> Path:
+    """A files source of one organisation holding a generated ``_PUSH``-row file; returns the sources folder."""
+    import pyarrow.csv as pacsv
+    import yaml
+
+    from lienthong.bench.hub_run import bench_source
+    from lienthong.demo.generator import generate_members
+
+    feed, sources = home / "push", home / "sources"
+    feed.mkdir()
+    sources.mkdir()
+    pacsv.write_csv(generate_members(_PUSH, seed=99, id_prefix="PU").records, feed / "push.csv")
+    (sources / "push.yml").write_text(yaml.safe_dump({**bench_source(feed), "id": "push"}), encoding="utf-8")
+    return sources
 
 
 def _phases(stats: dict) -> dict[str, float]:
@@ -101,7 +129,10 @@ def render(f: dict) -> str:
         f"| incremental: {f['incremental']['records']:,} new records against the registry | "
         f"{f['incremental']['seconds']:.1f} | {_where(f['incremental']['phases'])} | "
         f"{f['incremental']['entities']:,} |",
-        "",
+        f"| {_PUSH}-row push into a registry of {f['records'] + _INCREMENT:,} records: after_publish seconds "
+        f"(publish, match, report, open data; {f['push']['cpu']:.1f} s CPU, load {f['push']['load']:.1f}) | "
+        f"{f['push']['seconds']:.1f} | {_where(f['push']['steps'])} | — |",
+        *([f"Problems of the push: {'; '.join(f['push']['problems'])}", ""] if f["push"]["problems"] else [""]),
         f"Peak memory of the process: {f['peak_mib']:,.0f} MiB. `lienthong bench match` times the matching alone on "
         "a file; this is what `sync` and the Airflow publish DAG pay.",
     ])

@@ -13,8 +13,10 @@ more than the given name. The chart is drawn with matplotlib and embedded, so th
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -97,6 +99,19 @@ def weight_checks(weights: list[dict[str, Any]], locale: str = "vi") -> list[tup
     return out
 
 
+def _chart_of(weights: list[dict[str, Any]], folder: Path) -> str:
+    """The chart of these weights, drawn once per model: every match run writes a report, and drawing took longer
+    than matching a small push. Kept under ``folder/.charts`` by the weights' SHA-256."""
+    digest = hashlib.sha256(json.dumps(weights, sort_keys=True, default=str).encode()).hexdigest()
+    cached = folder / ".charts" / f"{digest}.png.b64"
+    if cached.is_file():
+        return cached.read_text(encoding="ascii")
+    chart = _chart(weights)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_text(chart, encoding="ascii")
+    return chart
+
+
 def _chart(weights: list[dict[str, Any]]) -> str:
     import matplotlib
 
@@ -177,7 +192,7 @@ def write_match_report(path: Path, model: TrainedModel | dict, stats: dict[str, 
 <ul>{failed}</ul>
 <ul>{''.join(_note(n) for n in notes)}</ul>
 <h2>Trọng số ghép <span class="en" lang="en">Match weights</span></h2>
-<img alt="match weights chart" src="data:image/png;base64,{_chart(weights)}">
+<img alt="match weights chart" src="data:image/png;base64,{_chart_of(weights, path.parent)}">
 <table><tr><th>{_both("Trường", "Comparison")}</th><th>{_both("Mức", "Level")}</th><th>m</th><th>u</th>
 <th>{_both("Trọng số", "Weight")}</th><th>{_both("Ý nghĩa", "What it means")}</th></tr>{table}</table>
 <h2>Số liệu <span class="en" lang="en">Figures</span></h2><ul>{figures}</ul></main></body></html>"""

@@ -15,10 +15,12 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, select
+import pyarrow as pa
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Engine, Float, Integer, select
 
 from catalog.model import CodeList
 from lienthong.open_data.disclosure import Cube, Key, key_of
+from lienthong.warehouse.arrow_read import query_arrow
 from lienthong.warehouse.tables import PUBLISHED
 
 UNKNOWN, TOTAL = "unknown", "total"
@@ -155,13 +157,22 @@ OPEN_TABLES: tuple[OpenTable, ...] = (
 )
 
 
+_ARROW_TYPES = ((Date, pa.date32()), (DateTime, pa.timestamp("us", tz="UTC")), (BigInteger, pa.int64()),
+                (Integer, pa.int64()), (Float, pa.float64()), (Boolean, pa.bool_()))
+
+
 def load_frame(engine: Engine, dataset: str, columns: set[str]) -> pd.DataFrame:
-    """The live (not deleted) published rows of ``dataset``, only the ``columns`` the open tables read."""
+    """The live (not deleted) published rows of ``dataset``, only the ``columns`` the open tables read.
+
+    Read as Arrow (``COPY … TO STDOUT`` on PostgreSQL): a million rows as SQLAlchemy row objects took most of the
+    release's time."""
     table = PUBLISHED[dataset]
-    query = select(*(table.c[c] for c in sorted(columns))).where(~table.c.deleted)
+    names = sorted(columns)
+    query = select(*(table.c[c] for c in names)).where(~table.c.deleted)
+    types = {c: next((t for kind, t in _ARROW_TYPES if isinstance(table.c[c].type, kind)), pa.string())
+             for c in names}
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return pd.DataFrame(rows, columns=sorted(columns))
+        return query_arrow(conn, query, types).to_pandas()
 
 
 def dimension_values(frame: pd.DataFrame, dim: str, *, as_of: date) -> pd.Series:
@@ -209,19 +220,29 @@ def compute(spec: OpenTable, frame: pd.DataFrame, *, as_of: date) -> Computed:
                 - pd.to_datetime(frame["received_at"], utc=True)).dt.total_seconds() / 86400
         work["resolved"] = resolved.astype("int64")
         work["_days"] = days.where(resolved)
+    summed = [*spec.sums, *(["resolved"] if spec.feedback_measures else [])]
     counts: dict[Key, int] = {}
     measures: dict[Key, dict] = {}
     for level in spec.cube.levels():
-        groups = work.groupby(list(level), sort=True) if level else [((), work)]
-        for values, group in groups:
-            values = values if isinstance(values, tuple) else (values,)
+        # One vectorised group-by per level, not a Python loop over its groups (the ward level has thousands).
+        if level:
+            groups = work.groupby(list(level), sort=True)
+            cells = [v if isinstance(v, tuple) else (v,) for v in groups.size().index]
+            sizes = groups.size().tolist()
+            sums = {c: groups[c].sum().tolist() for c in summed}
+            medians = groups["_days"].median().tolist() if spec.feedback_measures else []
+        else:  # the grand total, also of an empty table
+            cells, sizes = [()], [len(work)]
+            sums = {c: [work[c].sum()] for c in summed}
+            medians = [work["_days"].median()] if spec.feedback_measures else []
+        for i, values in enumerate(cells):
             key = key_of(dict(zip(level, values, strict=True)))
-            counts[key] = len(group)
-            m: dict[str, float | int | None] = {out: int(group[out].sum()) for out in spec.sums}
+            counts[key] = size = int(sizes[i])
+            m: dict[str, float | int | None] = {out: int(sums[out][i]) for out in spec.sums}
             if spec.feedback_measures:
-                m["resolved"] = int(group["resolved"].sum())
-                m["resolution_rate"] = round(m["resolved"] / len(group), 4) if len(group) else None
-                median = group["_days"].median()
+                m["resolved"] = int(sums["resolved"][i])
+                m["resolution_rate"] = round(m["resolved"] / size, 4) if size else None
+                median = medians[i]
                 m["median_days_to_resolve"] = None if pd.isna(median) else round(float(median), 1)
             measures[key] = m
     return Computed(spec, counts, measures)

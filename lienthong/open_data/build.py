@@ -78,7 +78,7 @@ def build_open_data(
         by_family[t.family].append(t)
     frames = {ds: load_frame(engine, ds, set().union(*(t.fields_read for t in tables if t.dataset == ds)))
               for ds in {t.dataset for t in tables}}
-    resources = []
+    outputs = []
     for family in sorted(by_family):
         computed = [compute(t, frames[t.dataset], as_of=as_of) for t in by_family[family]]
         protected = [Table(c.table.name, c.table.cube, dict(c.counts)) for c in computed]
@@ -88,14 +88,17 @@ def build_open_data(
             msg = f"disclosure check failed for {family}: {findings[:5]}"
             raise guard.DisclosureError(msg, message_vi=f"Kiểm tra bảo vệ dữ liệu không đạt cho {family}")
         for c, p in zip(computed, protected, strict=True):
-            fields = formats.table_fields(c)
-            rows = formats.table_rows(c, p.cells, label)
-            guard.check_output(engine, c.table.dataset, [f.name for f in fields],
-                               (v for r in rows for v in r.values()))
-            paths = formats.write_table(staging, c.table.name, fields, rows)
-            hidden = sum(v is None for v in p.cells.values())
-            resources.append(formats.resource_entry(c, fields, paths, staging, len(rows), hidden))
-            release.tables[c.table.name] = BuiltTable(c, p.cells, rows)
+            outputs.append((c, p, formats.table_fields(c), formats.table_rows(c, p.cells, label)))
+    for dataset in sorted({c.table.dataset for c, *_ in outputs}):  # one scan of the published tables per dataset
+        mine = [(fields, rows) for c, _, fields, rows in outputs if c.table.dataset == dataset]
+        guard.check_output(engine, dataset, {f.name for fields, _ in mine for f in fields},
+                           (v for _, rows in mine for r in rows for v in r.values()))
+    resources = []
+    for c, p, fields, rows in outputs:
+        paths = formats.write_table(staging, c.table.name, fields, rows)
+        hidden = sum(v is None for v in p.cells.values())
+        resources.append(formats.resource_entry(c, fields, paths, staging, len(rows), hidden))
+        release.tables[c.table.name] = BuiltTable(c, p.cells, rows)
     _date_tables(resources, previous=folder / "datapackage.json", engine=engine)
     chart_files = _charts(staging, release, label)
     sources = [{"title": f"{c.title_vi} / {c.title_en} (pub_{name})", "path": f"{base_url.rstrip('/')}/api/v1"}

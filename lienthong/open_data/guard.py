@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Connection, Engine, Table, Text, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from lienthong.errors import HubError
 from lienthong.open_data.aggregates import DIMS, OpenTable
@@ -71,10 +72,20 @@ def check_output(engine: Engine, dataset: str, columns: Iterable[str], values: I
         for ds, contract in CONTRACTS.items():
             table = PUBLISHED[ds]
             fields = [f.name for f in contract.fields() if f.kind in (FieldKind.ID_NUMBER, FieldKind.PHONE)]
-            for start in range(0, len(strings), 500):
-                chunk = strings[start:start + 500]
-                hit = conn.execute(select(table.c.record_key).where(
-                    or_(*(table.c[f].in_(chunk) for f in fields))).limit(1)).first() if fields else None
-                if hit:
-                    msg = f"open output of {dataset} contains an ID number or phone held in pub_{ds}"
-                    raise DisclosureError(msg, message_vi=f"Dữ liệu mở {dataset} chứa số CCCD hoặc số điện thoại")
+            if not fields:
+                continue
+            if _holds_any(conn, table, fields, strings):
+                msg = f"open output of {dataset} contains an ID number or phone held in pub_{ds}"
+                raise DisclosureError(msg, message_vi=f"Dữ liệu mở {dataset} chứa số CCCD hoặc số điện thoại")
+
+
+def _holds_any(conn: Connection, table: Table, fields: list[str], strings: list[str]) -> bool:
+    """Whether a record of ``table`` has one of ``strings`` in one of ``fields``. PostgreSQL: one statement, one
+    scan of the table (the array is hashed; IN lists of 500 scanned a million-row table once per list)."""
+    if conn.dialect.name == "postgresql":
+        found = bindparam("found", strings, type_=ARRAY(Text))
+        return conn.execute(select(table.c.record_key).where(
+            or_(*(table.c[f] == func.any(found) for f in fields))).limit(1)).first() is not None
+    return any(conn.execute(select(table.c.record_key).where(
+        or_(*(table.c[f].in_(strings[i:i + 500]) for f in fields))).limit(1)).first() is not None
+        for i in range(0, len(strings), 500))

@@ -230,12 +230,16 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links: pa.Table 
             republish_records(conn, dataset, select(match_link.c.record_key).where(
                 match_link.c.dataset == dataset, match_link.c.entity_id.in_([a for a, _ in merges])),
                 why="entity merged")
+        stayed = _staying(conn, dataset, links, list(relinked))
         _delete_keys(conn, match_link, dataset, match_link.c.record_key, list(relinked))
         if links is not None and links.num_rows:
             insert_arrow(conn, match_link, _with(links, dataset=dataset, run_id=run_id, linked_at=now))
-            # records linked for the first time now carry an entity_id
-            republish_records(conn, dataset, select(match_link.c.record_key).where(
-                match_link.c.dataset == dataset, match_link.c.run_id == run_id), why="entity assigned")
+            # records linked for the first time, or moved to another entity, now serve another entity_id; a
+            # record matched again into the entity it had serves the same one: not published again for it
+            linked = select(match_link.c.record_key).where(match_link.c.dataset == dataset,
+                                                           match_link.c.run_id == run_id)
+            republish_records(conn, dataset, linked.where(match_link.c.record_key.not_in(stayed)) if stayed
+                              else linked, why="entity assigned")
             created = pc.unique(links.filter(pc.equal(links.column("rule"), "new")).column("entity_id"))
             _history(conn, dataset, run_id, "created", created, now)
         for entity, other, detail in splits:
@@ -258,6 +262,18 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links: pa.Table 
             values["up_to_seq"] = conn.execute(select(func.max(publication.c.seq))
                                                .where(publication.c.dataset == dataset)).scalar() or up_to
         conn.execute(update(match_run).where(match_run.c.run_id == run_id).values(**values))
+
+
+def _staying(conn: Connection, dataset: str, links: pa.Table | None, relinked: list[str]) -> list[str]:
+    """The relinked records whose new link keeps the entity they had (matched again after a change)."""
+    if not relinked or links is None or not links.num_rows:
+        return []
+    new = dict(zip(links.column("record_key").to_pylist(), links.column("entity_id").to_pylist(), strict=True))
+    old = {}
+    for i in range(0, len(relinked), 5_000):
+        old.update(conn.execute(select(match_link.c.record_key, match_link.c.entity_id).where(
+            match_link.c.dataset == dataset, match_link.c.record_key.in_(relinked[i:i + 5_000]))).all())
+    return sorted(k for k, e in old.items() if new.get(k) == e)
 
 
 def _with(table: pa.Table, **constants: Any) -> pa.Table:
