@@ -191,7 +191,7 @@ def _issue_table(counts) -> None:  # noqa: ANN001 - Counter[str]
         return
     table = Table("mã / issue", "dòng / rows", "ý nghĩa / meaning", title="Đã sửa hoặc cần xem lại / What was "
                   "changed or flagged", title_justify="left")
-    for code, n in counts.most_common():
+    for code, n in _most_first(counts):
         meaning = issue_text(code)
         table.add_row(code, f"{n:,}", meaning)
     console.print(table)
@@ -204,6 +204,11 @@ def _unmapped_table(unmapped) -> None:  # noqa: ANN001 - dict[str, Counter[str]]
     table = Table("cột / field", "giá trị / value", "dòng / rows", title="Giá trị không có trong danh mục / "
                   "values not in the code lists", title_justify="left")
     for name, counts in unmapped.items():
-        for value, n in counts.most_common(20):
+        for value, n in _most_first(counts)[:20]:
             table.add_row(name, value, f"{n:,}")
     console.print(table)
+
+
+def _most_first(counts) -> list[tuple[str, int]]:  # noqa: ANN001 - Counter[str]
+    """Most frequent first, ties by name: the same table whatever order the counts were made in."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -61,3 +61,14 @@ def test_normalize_and_check_from_the_command_line(tmp_path):
     assert "01/02/2090" in check.stdout, "a birth date in the future is refused, shown as written"
     assert "Kinhh" in check.stdout, "values no code list knows are reported"
     assert "001085012345" not in check.stdout, "no full ID number echoed"
+
+
+def test_issue_table_orders_ties_by_name_whatever_order_the_counts_came_in():
+    from collections import Counter
+
+    from lienthong.cli.files import _most_first
+
+    made_one_way = Counter({"phone_converted": 3, "name_spacing": 3, "date_excel_serial": 5})
+    made_another = Counter({"name_spacing": 3, "date_excel_serial": 5, "phone_converted": 3})
+    expected = [("date_excel_serial", 5), ("name_spacing", 3), ("phone_converted", 3)]
+    assert _most_first(made_one_way) == _most_first(made_another) == expected

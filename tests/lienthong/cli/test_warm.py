@@ -35,10 +35,8 @@ class Lienthong:
         (tmp / "bin").mkdir()
         self.script = tmp / "bin" / "lienthong"
         self.script.write_text(CONSOLE_SCRIPT, encoding="utf-8")
-        # PYTHONHASHSEED: normalize's table of issues orders equal counts by set order, which varies between
-        # cold runs too; fixed here so that cold and warm can be compared byte for byte.
         self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT), "COLUMNS": "120",
-                    "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "LIENTHONG_HOME": str(tmp / "home"),
+                    "LANG": "C.UTF-8", "LIENTHONG_HOME": str(tmp / "home"),
                     "LIENTHONG_WARM": "1", "LIENTHONG_WARM_DIR": str(tmp / "sockets")}
 
     def run(self, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[bytes]:
