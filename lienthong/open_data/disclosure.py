@@ -8,11 +8,16 @@ one dataset share marginals (the province totals appear in every members table),
 
 We therefore decide exactly, not by rule of thumb: a suppressed cell ``x`` is *recoverable* when every solution
 of the equations gives it the same value, i.e. when no vector of the null space of the unknowns' coefficient
-matrix moves it. :func:`recoverable` computes that per connected block of equations (small: one province's
-wards, one campaign's provinces). :func:`suppress` suppresses every cell below the threshold (primary), then adds
-complementary cells — inner cells first, preferring ones that close a cycle with cells already hidden, smallest
-first — until nothing is recoverable. :func:`check` is what a test (or an auditor) runs on the published output
-alone: no published count below the threshold, no suppressed cell recoverable.
+matrix moves it. :func:`recoverable` computes that per connected block of equations (usually small: one
+province's wards, one campaign's provinces; a hidden province total ties a dataset's tables into one block).
+:func:`suppress` suppresses every cell below the threshold (primary), then adds complementary cells in rounds
+until nothing is recoverable. Each round, every equation that gives a recoverable cell away on its own (all its
+other cells published) gets a hidden cell — a hidden total published in several tables needs one in each; only
+when there is none, a cell recoverable through a combination of equations gets one beside it. Candidates: not
+the only part of a total, inner cells, cells closing a cycle with hidden cells, cells beside several recoverable
+cells, the smallest. A few rounds suffice; ``max_rounds`` stops it rather than publish. :func:`check` is what a
+test (or an auditor) runs on the published output alone: no published count below the threshold, no suppressed
+cell recoverable.
 
 Complements are never zero cells: a hidden zero next to a hidden 3 lets non-negativity pin the 3. Sensitive
 attributes rely on the same machinery (they are only ever crossed with provinces, see ``guard``).
