@@ -8,11 +8,16 @@ one dataset share marginals (the province totals appear in every members table),
 
 We therefore decide exactly, not by rule of thumb: a suppressed cell ``x`` is *recoverable* when every solution
 of the equations gives it the same value, i.e. when no vector of the null space of the unknowns' coefficient
-matrix moves it. :func:`recoverable` computes that per connected block of equations (small: one province's
-wards, one campaign's provinces). :func:`suppress` suppresses every cell below the threshold (primary), then adds
-complementary cells — inner cells first, preferring ones that close a cycle with cells already hidden, smallest
-first — until nothing is recoverable. :func:`check` is what a test (or an auditor) runs on the published output
-alone: no published count below the threshold, no suppressed cell recoverable.
+matrix moves it. :func:`recoverable` computes that per connected block of equations (usually small: one
+province's wards, one campaign's provinces; a hidden province total ties a dataset's tables into one block).
+:func:`suppress` suppresses every cell below the threshold (primary), then adds complementary cells in rounds
+until nothing is recoverable. Each round, every equation that gives a recoverable cell away on its own (all its
+other cells published) gets a hidden cell — a hidden total published in several tables needs one in each; only
+when there is none, a cell recoverable through a combination of equations gets one beside it. Candidates: not
+the only part of a total, inner cells, cells closing a cycle with hidden cells, cells beside several recoverable
+cells, the smallest. A few rounds suffice; ``max_rounds`` stops it rather than publish. :func:`check` is what a
+test (or an auditor) runs on the published output alone: no published count below the threshold, no suppressed
+cell recoverable.
 
 Complements are never zero cells: a hidden zero next to a hidden 3 lets non-negativity pin the 3. Sensitive
 attributes rely on the same machinery (they are only ever crossed with provinces, see ``guard``).
@@ -21,7 +26,7 @@ attributes rely on the same machinery (they are only ever crossed with provinces
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -135,19 +140,26 @@ def recoverable(tables: Iterable[Table]) -> set[Key]:
     return out
 
 
-def suppress(tables: list[Table], threshold: int) -> set[Key]:
+def suppress(tables: list[Table], threshold: int, *, max_rounds: int = 100) -> set[Key]:
     """Suppress in place: cells under ``threshold`` (primary), then complements until none is recoverable.
+
+    Each round hides, for every recoverable cell, one complement in *every* equation that gives it away alone
+    (all its other cells published): a hidden total published as the sum of its parts in several tables needs a
+    hidden part in each of them. A cell recoverable only through a combination of equations gets one complement
+    beside it. Candidates are ranked: not the grand total, not pinned (the only part of some total), inner cells,
+    cells that close a cycle with hidden cells, cells beside several exposed cells, then the smallest.
 
     Args:
         tables: one dataset's tables with their true counts (none ``None``); cells are set to ``None`` in place.
         threshold: counts ``0 < n < threshold`` are never published.
+        max_rounds: rounds of complements before giving up (a round is one :func:`recoverable`).
 
     Returns:
         Every suppressed key.
 
     Raises:
-        RuntimeError: no complement can protect a cell (every neighbour is zero or already hidden) — not seen on
-            real tables, but never published silently.
+        RuntimeError: no complement can protect a cell (every neighbour is zero or already hidden), or no
+            protection after ``max_rounds`` — not seen on real tables, but never published silently.
     """
     truth: dict[Key, int] = {}
     for t in tables:
@@ -160,47 +172,71 @@ def suppress(tables: list[Table], threshold: int) -> set[Key]:
     for i, (total, parts) in enumerate(equations):
         for k in (total, *parts):
             members[k].append(i)
-    for _ in range(10_000):
+
+    def cells_of(i: int) -> tuple[Key, ...]:
+        return (equations[i][0], *equations[i][1])
+
+    near_exposed: dict[Key, int] = defaultdict(int)  # cell -> exposed cells sharing an equation with it
+
+    def rank(c: Key, i: int) -> tuple:
+        closes = any(j != i and any(x in hidden for x in cells_of(j)) for j in members[c])
+        # a cell equal to a total (the only part of it) just moves the problem there: last resort
+        pinned = any(len(equations[j][1]) == 1 for j in members[c])
+        return (c == (), pinned, c not in inner, not closes, -near_exposed[c], -len(c), truth[c], c)
+
+    def candidates(eq_ids: Iterable[int]) -> list[tuple[tuple, int, Key]]:
+        return [(rank(c, i), i, c) for i in eq_ids for c in cells_of(i)
+                if c not in hidden and truth.get(c, 0) != 0]
+
+    for _ in range(max_rounds):
         _apply(tables, hidden)
         exposed = recoverable(tables)
         if not exposed:
             return hidden
-        chosen_eq: set[int] = set()
-        touched: set[Key] = set()  # cells near a complement added this round: look at them again next round
-        for k in sorted(exposed, key=lambda k: (-len(k), k)):
-            if k in touched:
+        near_exposed.clear()
+        for k in exposed:
+            for i in members[k]:
+                for c in cells_of(i):
+                    near_exposed[c] += 1
+
+        added: set[Key] = set()
+        order = sorted(exposed, key=lambda k: (-len(k), k))
+        for k in order:
+            # every equation that gives k away on its own (no other cell hidden) needs a complement
+            alone = [i for i in members[k] if not any(c != k and c in hidden for c in cells_of(i))]
+            for _, _, c in [min(options) for i in alone if (options := candidates([i]))]:
+                hidden.add(c)
+                added.add(c)
+        stuck: list[Key] = []
+        for k in order if not added else ():
+            # recoverable only through a combination: one complement beside it, unless one was just added there
+            if any(c in added for i in members[k] for c in cells_of(i)):
                 continue
-            # candidates beside k first; when every neighbour is zero or hidden, widen to the equations of the
-            # hidden cells k is tied to (a row whose only cell equals its total is pinned one level further out)
-            frontier, seen, options = {k}, {k}, []
-            while frontier and not options:
-                eq_ids = {i for c in frontier for i in members[c]} - chosen_eq
-                for i in eq_ids:
-                    total, parts = equations[i]
-                    for c in (total, *parts):
-                        if c in hidden or truth.get(c, 0) == 0:
-                            continue
-                        closes = any(j != i and any(x in hidden for x in (equations[j][0], *equations[j][1]))
-                                     for j in members[c])
-                        # a cell equal to a total (the only part of it) just moves the problem there: last resort
-                        pinned = any(len(equations[j][1]) == 1 for j in members[c])
-                        options.append(((c == (), pinned, c not in inner, not closes, -len(c), truth[c], c), i, c))
-                frontier = {c for i in eq_ids for c in (equations[i][0], *equations[i][1])
-                            if c in hidden and c not in seen}
-                seen |= frontier
-            if not options:
-                if chosen_eq:
-                    continue  # complements were added this round; look again next round
-                msg = f"cannot protect suppressed cell {dict(k)}: no non-zero cell left to hide beside it"
-                raise RuntimeError(msg)
-            _, i, c = min(options)
-            hidden.add(c)
-            chosen_eq.add(i)
-            for j in (*members[c], i):
-                touched.update((equations[j][0], *equations[j][1]))
-            touched.update(seen)
-    msg = "complementary suppression did not converge"
+            picks = _widen(k, hidden, equations, members, candidates)
+            stuck += [] if picks else [k]
+            for _, _, c in picks:
+                hidden.add(c)
+                added.add(c)
+        if not added:
+            msg = f"cannot protect suppressed cell {dict(stuck[0])}: no non-zero cell left to hide beside it"
+            raise RuntimeError(msg)
+    msg = f"complementary suppression did not converge in {max_rounds} rounds"
     raise RuntimeError(msg)
+
+
+def _widen(k: Key, hidden: set[Key], equations: list[tuple[Key, list[Key]]], members: Mapping[Key, list[int]],
+           candidates: Callable[[Iterable[int]], list]) -> list:
+    """The best complement beside ``k``, or, when every neighbour is zero or hidden, beside the hidden cells it is
+    tied to (a row whose only cell equals its total is pinned one level further out)."""
+    frontier, seen = {k}, {k}
+    while frontier:
+        eq_ids = {i for c in frontier for i in members[c]}
+        options = candidates(eq_ids)
+        if options:
+            return [min(options)]
+        frontier = {c for i in eq_ids for c in (equations[i][0], *equations[i][1]) if c in hidden and c not in seen}
+        seen |= frontier
+    return []
 
 
 def _apply(tables: list[Table], hidden: set[Key]) -> None:
