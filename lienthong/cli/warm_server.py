@@ -89,10 +89,10 @@ def _single_threaded() -> None:
     """Stop the one Python thread the warm-up leaves (tqdm's monitor, started by GX's progress bars): a fork
     copies only the thread that forks, and a lock another thread held would stay held in the child. (Arrow's,
     jemalloc's and OpenBLAS's native pools handle fork themselves.)"""
-    from tqdm._monitor import TMonitor
-
+    # tqdm comes with GX, not as our own dependency: looked up among the loaded modules, never imported here.
+    monitor = getattr(sys.modules.get("tqdm._monitor"), "TMonitor", None)
     for thread in threading.enumerate():
-        if isinstance(thread, TMonitor):  # the next progress bar (in a child) starts a new one
+        if monitor is not None and isinstance(thread, monitor):  # the next progress bar (in a child) starts one
             thread.exit()
             thread.tqdm_cls.monitor = None
     others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
