@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,8 +48,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def start_server(pg_url: str, tmp_path: Path) -> Iterator[Callable[..., Server]]:
+@contextmanager
+def serving(pg_url: str, tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start the API over a new warehouse whose registry has two push sources of members (HLHPN and HND)."""
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
     hubs: list[Hub] = []
@@ -80,18 +81,31 @@ def start_server(pg_url: str, tmp_path: Path) -> Iterator[Callable[..., Server]]
         servers.append((server, thread))
         return Server(f"http://127.0.0.1:{port}", hub)
 
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=30)
-    for hub in hubs:
-        hub.engine.dispose()  # the app's own engine is disposed by its lifespan
+    try:
+        yield start
+    finally:
+        for server, thread in servers:
+            server.should_exit = True
+            thread.join(timeout=30)
+        for hub in hubs:
+            hub.engine.dispose()  # the app's own engine is disposed by its lifespan
+
+
+@pytest.fixture
+def start_server(pg_url: str, tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """:func:`serving` for one test."""
+    with serving(pg_url, tmp_path) as start:
+        yield start
 
 
 @pytest.fixture
 def server(start_server: Callable[..., Server]) -> Server:
     """A server with the usual keys: admin, portal, portal_pii, hlhpn (clerk + reader), hnd, feedback_reader."""
-    s = start_server()
+    return with_usual_keys(start_server())
+
+
+def with_usual_keys(s: Server) -> Server:
+    """Give ``s`` the usual keys (see :func:`server`)."""
     s.key("admin", "admin")
     s.key("portal", "read:members", "read:feedback")
     s.key("portal_pii", "read:members", "read:pii")

@@ -5,14 +5,15 @@ and the REST API's scopes, organisation limits, pseudonyms and audit through thi
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
 import pytest
 
 from lienthong.warehouse.audit import AuditQuery, query_audit
-from tests.lienthong.api.conftest import Server
+from tests.conftest import new_database
+from tests.lienthong.api.conftest import Server, serving, with_usual_keys
 from tests.lienthong.conftest import members_csv
 
 pytestmark = pytest.mark.integration
@@ -29,14 +30,17 @@ def _row(n: int, prefix: str) -> str:
     return (f"{prefix}{n:03d};{name};Nữ;{dob};;09{n:08d};Kinh;Không;{ward};;Chi hội {n % 4};;active")
 
 
-@pytest.fixture
-def loaded(server: Server) -> Server:
-    """31 HLHPN members and 9 HND members over three wards of provinces 01 and 04."""
-    with server.client("admin") as c:
-        for source, prefix, count in (("hlhpn_push", "HV", 31), ("hnd_push", "ND", 9)):
-            c.post(f"/api/v1/feeds/{source}/batches", content=members_csv([_row(n, prefix) for n in range(count)]),
-                   params={"wait": "true"}, headers={"Content-Type": "text/csv"}).raise_for_status()
-    return server
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """31 HLHPN members and 9 HND members over three wards of provinces 01 and 04: one server for the module, as
+    every test here only reads (a server per test spent ~19 s on its processing workers and pushes)."""
+    with new_database() as url, serving(url, tmp_path_factory.mktemp("odata")) as start:
+        server = with_usual_keys(start())
+        with server.client("admin") as c:
+            for source, prefix, count in (("hlhpn_push", "HV", 31), ("hnd_push", "ND", 9)):
+                c.post(f"/api/v1/feeds/{source}/batches", content=members_csv([_row(n, prefix) for n in range(count)]),
+                       params={"wait": "true"}, headers={"Content-Type": "text/csv"}).raise_for_status()
+        yield server
 
 
 def _all(server: Server, key: str = "admin") -> list[dict[str, Any]]:
