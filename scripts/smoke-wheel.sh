@@ -51,10 +51,17 @@ constants: {organisation: HLHPN}
 YAML
   cd "$work"  # nothing of the checkout on sys.path
   export LIENTHONG_HOME="$home" LIENTHONG_SOURCES_DIR="$sources" LIENTHONG_DATABASE_URL="sqlite:///$work/wh.db"
+  export LIENTHONG_WARM_DIR="$work/warm"  # the warm process `normalize` starts, stopped below
   lt="$work/plain/bin/lienthong"
   say "lienthong init";      "$lt" init
   say "lienthong normalize"; "$lt" normalize "$drop/hoi_vien.csv" --out "$work/sach.csv"
   grep -q "Nguyễn Thị Hòa" "$work/sach.csv" || { echo "normalize did not clean the names"; exit 1; }
+  say "lienthong normalize, again (warm when its process is up)"
+  "$lt" warm start
+  "$lt" normalize "$drop/hoi_vien.csv" --out "$work/sach2.csv"
+  cmp "$work/sach.csv" "$work/sach2.csv" || { echo "normalize gave another file the second time"; exit 1; }
+  "$lt" warm status | grep -Eq "[1-9][0-9]* commands served" || { echo "the warm process served nothing"; exit 1; }
+  "$lt" warm stop
   say "lienthong sync";      "$lt" sync
   "$work/plain/bin/python" - "$work/wh.db" <<'PY'
 import sqlite3, sys
