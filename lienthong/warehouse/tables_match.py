@@ -238,8 +238,8 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links: pa.Table 
             # record matched again into the entity it had serves the same one: not published again for it
             linked = select(match_link.c.record_key).where(match_link.c.dataset == dataset,
                                                            match_link.c.run_id == run_id)
-            republish_records(conn, dataset, linked.where(match_link.c.record_key.not_in(stayed)) if stayed
-                              else linked, why="entity assigned")
+            republish_records(conn, dataset, linked.where(_not_among(conn, match_link.c.record_key, stayed))
+                              if stayed else linked, why="entity assigned")
             created = pc.unique(links.filter(pc.equal(links.column("rule"), "new")).column("entity_id"))
             _history(conn, dataset, run_id, "created", created, now)
         for entity, other, detail in splits:
@@ -274,6 +274,14 @@ def _staying(conn: Connection, dataset: str, links: pa.Table | None, relinked: l
         old.update(conn.execute(select(match_link.c.record_key, match_link.c.entity_id).where(
             match_link.c.dataset == dataset, match_link.c.record_key.in_(relinked[i:i + 5_000]))).all())
     return sorted(k for k, e in old.items() if new.get(k) == e)
+
+
+def _not_among(conn: Connection, column: Column, keys: list[str]) -> Any:
+    """``column NOT IN keys``; on PostgreSQL as one bound array, as :func:`_delete_keys` does (a re-sent file can
+    relink more records than a statement takes bound parameters, 65,535)."""
+    if conn.dialect.name == "postgresql":
+        return column != func.all(bindparam("stayed", keys, type_=ARRAY(Text)))
+    return column.not_in(keys)
 
 
 def _with(table: pa.Table, **constants: Any) -> pa.Table:
