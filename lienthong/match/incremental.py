@@ -43,7 +43,7 @@ class Attachment:
 
 def attach(registry: pa.Table, entity: pa.Array, batch: pa.Table, model: M.TrainedModel | dict,
            config: MatchConfig, *, namespace: str = "", cannot_link: Iterable[tuple[str, str]] = (),
-           must_link: Iterable[tuple[str, str]] = ()) -> Attachment:
+           must_link: Iterable[tuple[str, str]] = (), name_counts: dict[str, pa.Table] | None = None) -> Attachment:
     """Match ``batch`` (features) against ``registry`` (features, one entity id per row in ``entity``).
 
     Args:
@@ -54,12 +54,18 @@ def attach(registry: pa.Table, entity: pa.Array, batch: pa.Table, model: M.Train
         config: thresholds and backend.
         namespace: salt of new entity ids (the dataset), so two datasets never share an id.
         cannot_link / must_link: reviewers' decisions.
+        name_counts: how often each name occurs in the whole registry, when ``registry`` is only the part of it the
+            batch could match (:meth:`lienthong.match.feature_cache.FeatureCache.name_counts`): rare names weigh
+            more, and what is rare is judged over everyone.
     """
     if isinstance(entity, pa.ChunkedArray):
         entity = entity.combine_chunks()
     linker = M.linker_for(model, batch, config.backend)
-    M.register_term_frequencies(linker, pa.concat_tables([registry.select(["given", "family", "middle"]),
-                                                          batch.select(["given", "family", "middle"])]))
+    names = ["given", "family", "middle"]
+    if name_counts is None:
+        M.register_term_frequencies(linker, pa.concat_tables([registry.select(names), batch.select(names)]))
+    else:
+        M.register_term_frequencies(linker, batch.select(names), name_counts)
     scored = M.predict_new(linker, registry, batch, config.thresholds.review) if registry.num_rows else \
         M.predict(linker, config.thresholds.review)
     rules = deterministic_links(batch, registry) if registry.num_rows else deterministic_links(batch)

@@ -392,17 +392,22 @@ def predict_new(linker: Linker, existing: pa.Table, new: pa.Table, threshold: fl
     return pa.concat_tables([_edges(within), _edges(between)])
 
 
-def register_term_frequencies(linker: Linker, features: pa.Table) -> None:
-    """Register the term-frequency tables of the model's TF columns, computed from ``features``."""
+def register_term_frequencies(linker: Linker, features: pa.Table, counted: dict[str, pa.Table] | None = None) -> None:
+    """Register the term-frequency tables of the model's TF columns, computed from ``features`` plus, when given,
+    the values already ``counted`` elsewhere (per column: ``value``, ``n``; the registry's, counted by DuckDB)."""
     api = linker._db_api  # noqa: SLF001
     for column in ("given", "family", "middle"):
         if column not in features.column_names:
             continue
-        values = features.column(column).drop_null()
-        counts = pc.value_counts(values)
-        total = max(len(values), 1)
-        tf = pa.table({column: counts.field("values"),
-                       f"tf_{column}": pc.divide(pc.cast(counts.field("counts"), pa.float64()), total)})
+        counts = pc.value_counts(features.column(column).drop_null())
+        values, n = counts.field("values"), pc.cast(counts.field("counts"), pa.int64())
+        if counted and column in counted:
+            both = pa.table({"value": pa.concat_arrays([values, counted[column].column("value").combine_chunks()]),
+                             "n": pa.concat_arrays([n, pc.cast(counted[column].column("n"), pa.int64())
+                                                    .combine_chunks()])}).group_by("value").aggregate([("n", "sum")])
+            values, n = both.column("value"), both.column("n_sum")
+        total = max(pc.sum(n).as_py() or 0, 1)
+        tf = pa.table({column: values, f"tf_{column}": pc.divide(pc.cast(n, pa.float64()), total)})
         linker.table_management.register_term_frequency_lookup(api.register(tf), column)
 
 

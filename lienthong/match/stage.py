@@ -3,7 +3,8 @@
 First run of a dataset (no links yet): every published record is matched (the model is trained on them when the
 dataset has none saved, then saved), clusters become entities with ids derived from their smallest record key.
 Later runs: only the records published since the last run's ``published_seq`` and not linked yet are attached
-(:func:`lienthong.match.incremental.attach`), so the cost grows with the batch. Reviewers' decisions are
+(:func:`lienthong.match.incremental.attach`) to the part of the registry they could match (:func:`_neighbourhood`),
+so the cost grows with the batch. Reviewers' decisions are
 respected, merges are recorded, golden records of the touched entities are recomputed.
 
 A stage function (STYLE.md rule 3): the CLI, Airflow and the API call :func:`match_dataset`; it reads through
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -22,12 +24,12 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from splink.internals.exceptions import EMTrainingException
 from sqlalchemy import Column, Engine, and_, func, or_, select
 
 from lienthong.match import model as M
 from lienthong.match.config import MatchConfig, Thresholds, members_config
+from lienthong.match.feature_cache import FeatureCache
 from lienthong.match.features import build_features
 from lienthong.match.golden import golden_table
 from lienthong.match.incremental import Attachment, attach, entity_id_for
@@ -59,15 +61,19 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
         retrain: train a new model version on the whole dataset even if one is saved.
         priority: source priority per golden-record field (organisation codes, first wins).
         report_dir: where to write the run report (match weights chart and their checks), if given.
-        cache_dir: where to keep the comparison columns of the linked records between runs (a Parquet file per
-            dataset, rebuilt from the warehouse when missing or stale), so an incremental run does not re-clean
-            the whole registry.
+        cache_dir: where to keep the comparison columns of the linked records between runs
+            (:mod:`lienthong.match.feature_cache`, rebuilt from the warehouse when missing or stale), so an
+            incremental run neither re-cleans nor reads the whole registry; none: a scratch folder for this run.
     """
+    if cache_dir is None:  # nothing kept between runs: the registry's comparison columns are built for this one
+        with tempfile.TemporaryDirectory(prefix="lienthong-match-") as scratch:
+            return match_dataset(engine, dataset, backend=backend, thresholds=thresholds, retrain=retrain,
+                                 priority=priority, report_dir=report_dir, cache_dir=Path(scratch))
     config = members_config(backend=backend, **({"thresholds": thresholds} if thresholds else {}))
     started = time.perf_counter()
     since = T.last_run_seq(engine, dataset)
-    known = T.links(engine, dataset)
-    mode = "full" if known.num_rows == 0 else "incremental"
+    linked_before, last_linking_run = T.link_summary(engine, dataset)
+    mode = "full" if linked_before == 0 else "incremental"
     up_to, rows = _to_match(engine, dataset, after=0 if mode == "full" else since)
     linked = pc.is_valid(rows.column("linked_entity"))
     rows = rows.drop_columns(["linked_entity"])
@@ -77,7 +83,7 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     run_id = T.start_run(engine, dataset, up_to, mode, new.num_rows)
     accepted, rejected = T.decisions(engine, dataset)
     saved = None if retrain else T.latest_model(engine, dataset)
-    registry_size = known.num_rows + new.num_rows
+    registry_size = linked_before + new.num_rows
     features = None  # the comparison columns of every record, when training built them (a full run reuses them)
     if saved is None or _time_to_train(T.latest_model_rows(engine, dataset), registry_size):
         saved, features = _trained_or_default(engine, dataset, config, registry_size,
@@ -92,6 +98,7 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     relinked: list[str] = []
     splits: list[tuple[str, str, dict]] = []
     left_behind: set[str] = set()
+    known = pa.table({"record_key": pa.array([], pa.string()), "entity_id": pa.array([], pa.string())})
     if mode == "full":
         result = match_records(new, config, model=saved, cannot_link=rejected, must_link=accepted, extra=extra,
                                features=features)
@@ -105,17 +112,15 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
         stats.update(result.stats)
     else:
         model = saved
-        registry = _registry_features(engine, dataset, config, known, cache_dir)
-        order = pc.index_in(registry.column("unique_id"), value_set=known.column("record_key"))
-        entity_of = known.column("entity_id").take(order)
-        if changed.num_rows:  # a changed record is matched again like a new one, its old features left out
-            stay = pc.invert(pc.is_in(registry.column("unique_id"), value_set=changed.column("record_key")))
-            registry, entity_of = registry.filter(stay), entity_of.filter(stay)
-        registry = registry.append_column("id_confirmed", _confirmed(registry.column("unique_id"), confirmed))
         batch = build_features(new, config).append_column("org_member", extra["org_member"])
         batch = batch.append_column("id_confirmed", extra["id_confirmed"])
+        cache = _feature_cache(engine, dataset, config, cache_dir, linked_before, last_linking_run)
+        known, registry = _neighbourhood(engine, dataset, config, cache, batch, changed.column("record_key"), model)
+        order = pc.index_in(registry.column("unique_id"), value_set=known.column("record_key"))
+        entity_of = known.column("entity_id").take(order)
+        registry = registry.append_column("id_confirmed", _confirmed(registry.column("unique_id"), confirmed))
         done = attach(registry, entity_of, batch, model, config, namespace=dataset, cannot_link=rejected,
-                      must_link=accepted)
+                      must_link=accepted, name_counts=cache.name_counts(leave_out=changed.column("record_key")))
         assignment, merges, links_table, review = done.assignment, done.merges, done.links, done.review
         if changed.num_rows:
             regrouped = _regroup(done, changed, known, registry, entity_of, model, config, dataset, rejected,
@@ -148,13 +153,11 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
                     relinked=relinked, splits=splits)
     laps["write"] = time.perf_counter() - started - sum(laps.values())
     stats.update({f"seconds_stage_{k}": round(v, 3) for k, v in laps.items()})
-    if cache_dir is not None:  # without id_confirmed: it is read afresh each run, answers change
-        batch = _without_confirmed(batch)
-        if changed.num_rows:  # the changed records' old columns are dropped from the cache, the new ones added
-            registry = _without_confirmed(registry)
-            _store_cache(cache_dir, dataset, pa.concat_tables([registry, batch.cast(registry.schema)]), append=False)
-        else:
-            _store_cache(cache_dir, dataset, batch, append=mode == "incremental")
+    # The batch's columns join the cache (without id_confirmed: it is read afresh each run, answers change); the
+    # changed records' new columns replace their old ones.
+    FeatureCache.of(cache_dir, dataset).write(
+        _without_confirmed(batch), run_id=run_id, links=linked_before - len(relinked) + links_out.num_rows,
+        append=mode == "incremental", replaces=changed.column("record_key"))
     if report_dir is not None:
         used = T.latest_model(engine, dataset)
         stats["report"] = str(write_match_report(report_dir / f"match-{dataset}-{run_id}.html", used, stats,
@@ -214,30 +217,40 @@ def _regroup(done: Attachment, changed: pa.Table, known: pa.Table, registry: pa.
         left={old[k] for k in keys if final[k] != old[k]})
 
 
-def _cache_path(cache_dir: Path, dataset: str) -> Path:
-    return cache_dir / f"{dataset}-features.parquet"
+def _feature_cache(engine: Engine, dataset: str, config: MatchConfig, cache_dir: Path, links: int,
+                   last_run: int | None) -> FeatureCache:
+    """The cache of the linked records' comparison columns, rebuilt from the warehouse when it does not cover
+    exactly the links (first use, a crash between a run's commit and its cache, records erased since)."""
+    cache = FeatureCache.of(cache_dir, dataset)
+    if not cache.covers(links, last_run):
+        linked = T.links(engine, dataset).column("record_key")
+        rows = _published(engine, dataset, keys=linked)
+        cache.write(build_features(rows, config).append_column("org_member", _org_member(rows)),
+                    run_id=last_run or 0, links=links, append=False)
+    return cache
 
 
-def _registry_features(engine: Engine, dataset: str, config: MatchConfig, known: pa.Table,
-                       cache_dir: Path | None) -> pa.Table:
-    """The comparison columns of the linked records: from the cache when it covers exactly them, else rebuilt."""
-    if cache_dir is not None and _cache_path(cache_dir, dataset).exists():
-        cached = pq.read_table(_cache_path(cache_dir, dataset))
-        if cached.num_rows == known.num_rows and pc.all(pc.is_in(cached.column("unique_id"),
-                                                                 value_set=known.column("record_key"))).as_py():
-            return cached
-    rows = _published(engine, dataset, keys=known.column("record_key"))
-    return build_features(rows, config).append_column("org_member", _org_member(rows))
+def _neighbourhood(engine: Engine, dataset: str, config: MatchConfig, cache: FeatureCache, batch: pa.Table,
+                   changed: pa.ChunkedArray, model: dict[str, Any]) -> tuple[pa.Table, pa.Table]:
+    """What an incremental batch is compared with: the linked records sharing a blocking key with it, and every other
+    record of their entities and of the entities the changed records are in (a record's entity is rebuilt whole).
 
-
-def _store_cache(cache_dir: Path, dataset: str, batch: pa.Table, *, append: bool) -> None:
-    """Append the batch's columns to the cache (or start it on a full run)."""
-    path = _cache_path(cache_dir, dataset)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = batch
-    if append and path.exists():
-        table = pa.concat_tables([pq.read_table(path), batch.cast(pq.read_schema(path))])
-    pq.write_table(table, path)
+    Returns the links of those entities (``record_key``, ``entity_id``; the changed records included) and the
+    comparison columns of their records (the changed records left out: they are matched again from ``batch``).
+    """
+    rules = [r["blocking_rule"] if isinstance(r, dict) else r
+             for r in model.get("blocking_rules_to_generate_predictions", [])]
+    near = cache.candidates(batch, rules, keys=("id_number", "org_member"))
+    touched = T.links(engine, dataset, keys=pa.concat_arrays([near, changed.combine_chunks().cast(pa.string())]))
+    known = T.links(engine, dataset, entities=touched.column("entity_id"))
+    keys = known.column("record_key").filter(pc.invert(pc.is_in(known.column("record_key"), value_set=changed)))
+    registry = cache.rows(keys.combine_chunks())
+    if registry.num_rows < len(keys):  # linked but not cached: a record the cache lost is built again
+        lost = keys.filter(pc.invert(pc.is_in(keys, value_set=registry.column("unique_id"))))
+        rows = _published(engine, dataset, keys=lost.combine_chunks())
+        rebuilt = build_features(rows, config).append_column("org_member", _org_member(rows))
+        registry = pa.concat_tables([registry, rebuilt.select(registry.column_names).cast(registry.schema)])
+    return known, registry
 
 
 _TYPES = {"date_of_birth": pa.date32(), "published_seq": pa.int64(), "updated_at": pa.timestamp("us", tz="UTC")}

@@ -151,11 +151,31 @@ def latest_model_rows(engine: Engine, dataset: str) -> int | None:
     return row[0] if row else None
 
 
-def links(engine: Engine, dataset: str) -> pa.Table:
-    """record_key → entity_id of every linked record of ``dataset``."""
+def links(engine: Engine, dataset: str, *, keys: pa.Array | None = None, entities: pa.Array | None = None
+          ) -> pa.Table:
+    """record_key → entity_id of the linked records of ``dataset``: all, those of ``keys``, or those of
+    ``entities`` (by index, so the cost follows what is asked for)."""
+    query = select(match_link.c.record_key, match_link.c.entity_id).where(match_link.c.dataset == dataset)
+    wanted = keys if keys is not None else entities
     with engine.connect() as conn:
-        return query_arrow(conn, select(match_link.c.record_key, match_link.c.entity_id)
-                           .where(match_link.c.dataset == dataset))
+        if wanted is None:
+            return query_arrow(conn, query)
+        column = match_link.c.record_key if keys is not None else match_link.c.entity_id
+        values = pc.unique(wanted.cast(pa.string())).drop_null().to_pylist()
+        if conn.dialect.name == "postgresql":
+            return query_arrow(conn, query.where(column == func.any(bindparam("wanted", values,
+                                                                                type_=ARRAY(Text)))))
+        parts = [query_arrow(conn, query.where(column.in_(values[i:i + 500]))) for i in range(0, len(values), 500)]
+        return pa.concat_tables(parts) if parts else pa.table({"record_key": pa.array([], pa.string()),
+                                                               "entity_id": pa.array([], pa.string())})
+
+
+def link_summary(engine: Engine, dataset: str) -> tuple[int, int | None]:
+    """How many records of ``dataset`` are linked, and the last run that linked any (None: none)."""
+    with engine.connect() as conn:
+        count, last = conn.execute(select(func.count(), func.max(match_link.c.run_id))
+                                   .where(match_link.c.dataset == dataset)).one()
+    return int(count), last
 
 
 def decisions(engine: Engine, dataset: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

@@ -9,6 +9,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import func, insert, select
 
+from lienthong.match.feature_cache import FeatureCache
 from lienthong.match.features import build_features
 from lienthong.match.review import apply_decision
 from lienthong.match.stage import match_dataset
@@ -67,7 +68,9 @@ def test_first_run_then_incremental_batch(engine, sample, tmp_path):
     assert all(now[k] == merged.get(e, e) for k, e in before.items())
     new_keys = set(now) - set(before)
     assert sum(now[k] in set(before.values()) for k in new_keys) > 50  # attached to existing people
-    assert pq.read_metadata(tmp_path / "cache" / "members-features.parquet").num_rows == n  # cache kept up
+    parts = sorted((tmp_path / "cache" / "members-features").glob("part-*.parquet"))
+    assert len(parts) == 2 and sum(pq.read_metadata(p).num_rows for p in parts) == n  # the batch's part added
+    assert FeatureCache.of(tmp_path / "cache", "members").covers(*T.link_summary(engine, "members"))
 
 
 def test_review_decisions_are_applied_and_remembered(engine, sample):
