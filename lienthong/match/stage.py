@@ -391,5 +391,4 @@ def golden_entities(engine: Engine, dataset: str, members: pa.Table, priority: d
     if len(missing) or have is None:
         read = _published(engine, dataset, keys=missing.combine_chunks())
         have = read if have is None else pa.concat_tables([have, read.select(have.column_names).cast(have.schema)])
-    records = members.join(have, "record_key", join_type="inner").sort_by("record_key")
-    return golden_table(records, priority)
+    return golden_table(members.join(have, "record_key", join_type="inner"), priority, tiebreak="record_key")

@@ -105,3 +105,16 @@ def test_random_entities_agree():
     priority = {"full_name": ["HND"], "sex": ["DTN", "HPN"]}
     assert _set_wise(entities) == _per_entity(entities)
     assert _set_wise(entities, priority) == _per_entity(entities, priority)
+
+
+def test_a_tiebreak_column_stands_for_row_order():
+    """Rows in any order, ties broken by a key column: the same golden records as rows sorted by that key."""
+    rnd = random.Random(3)
+    entities = {f"E{i}": [{"phone": f"09{rnd.randrange(100)}", "address": rnd.choice(["a", "b", "c"]),
+                           "updated_at": _T[0], "published_seq": 1} for _ in range(rnd.randint(1, 4))]
+                for i in range(200)}
+    table = _as_table(entities)
+    table = table.append_column("key", pa.array([f"k{rnd.randrange(10**6):07d}" for _ in range(table.num_rows)]))
+    shuffled = table.take(pa.array(rnd.sample(range(table.num_rows), table.num_rows)))
+    assert golden_table(shuffled, tiebreak="key").sort_by("entity_id").equals(
+        golden_table(table.sort_by("key")).sort_by("entity_id"))
