@@ -241,8 +241,7 @@ def _neighbourhood(engine: Engine, dataset: str, config: MatchConfig, cache: Fea
     rules = [r["blocking_rule"] if isinstance(r, dict) else r
              for r in model.get("blocking_rules_to_generate_predictions", [])]
     near = cache.candidates(batch, rules, keys=("id_number", "org_member"))
-    touched = T.links(engine, dataset, keys=pa.concat_arrays([near, changed.combine_chunks().cast(pa.string())]))
-    known = T.links(engine, dataset, entities=touched.column("entity_id"))
+    known = T.entity_links(engine, dataset, pa.concat_arrays([near, changed.combine_chunks().cast(pa.string())]))
     keys = known.column("record_key").filter(pc.invert(pc.is_in(known.column("record_key"), value_set=changed)))
     registry = cache.rows(keys.combine_chunks())
     if registry.num_rows < len(keys):  # linked but not cached: a record the cache lost is built again

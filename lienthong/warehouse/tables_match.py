@@ -151,23 +151,34 @@ def latest_model_rows(engine: Engine, dataset: str) -> int | None:
     return row[0] if row else None
 
 
-def links(engine: Engine, dataset: str, *, keys: pa.Array | None = None, entities: pa.Array | None = None
-          ) -> pa.Table:
-    """record_key → entity_id of the linked records of ``dataset``: all, those of ``keys``, or those of
-    ``entities`` (by index, so the cost follows what is asked for)."""
-    query = select(match_link.c.record_key, match_link.c.entity_id).where(match_link.c.dataset == dataset)
-    wanted = keys if keys is not None else entities
+def links(engine: Engine, dataset: str) -> pa.Table:
+    """record_key → entity_id of every linked record of ``dataset``."""
     with engine.connect() as conn:
-        if wanted is None:
-            return query_arrow(conn, query)
-        column = match_link.c.record_key if keys is not None else match_link.c.entity_id
-        values = pc.unique(wanted.cast(pa.string())).drop_null().to_pylist()
-        if conn.dialect.name == "postgresql":
-            return query_arrow(conn, query.where(column == func.any(bindparam("wanted", values,
-                                                                                type_=ARRAY(Text)))))
-        parts = [query_arrow(conn, query.where(column.in_(values[i:i + 500]))) for i in range(0, len(values), 500)]
-        return pa.concat_tables(parts) if parts else pa.table({"record_key": pa.array([], pa.string()),
-                                                               "entity_id": pa.array([], pa.string())})
+        return query_arrow(conn, select(match_link.c.record_key, match_link.c.entity_id)
+                           .where(match_link.c.dataset == dataset))
+
+
+def entity_links(engine: Engine, dataset: str, keys: pa.Array) -> pa.Table:
+    """record_key → entity_id of every record of the entities ``keys`` are linked to (by index: the cost follows
+    the entities asked about, not the registry)."""
+    wanted = pc.unique(keys.cast(pa.string())).drop_null().to_pylist()
+    of_dataset = match_link.c.dataset == dataset
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":  # one statement, the keys as one bound array
+            entities = select(match_link.c.entity_id).where(
+                of_dataset, match_link.c.record_key == func.any(bindparam("keys", wanted, type_=ARRAY(Text))))
+            rows = conn.execute(select(match_link.c.record_key, match_link.c.entity_id)
+                                .where(of_dataset, match_link.c.entity_id.in_(entities))).all()
+        else:
+            entities = {e for i in range(0, len(wanted), 500) for e in conn.execute(
+                select(match_link.c.entity_id).where(of_dataset, match_link.c.record_key.in_(wanted[i:i + 500])))
+                .scalars()}
+            found = sorted(entities)
+            rows = [r for i in range(0, len(found), 500) for r in conn.execute(
+                select(match_link.c.record_key, match_link.c.entity_id)
+                .where(of_dataset, match_link.c.entity_id.in_(found[i:i + 500]))).all()]
+    return pa.table({"record_key": pa.array([r[0] for r in rows], pa.string()),
+                     "entity_id": pa.array([r[1] for r in rows], pa.string())})
 
 
 def link_summary(engine: Engine, dataset: str) -> tuple[int, int | None]:
