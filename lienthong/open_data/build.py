@@ -21,7 +21,8 @@ from sqlalchemy import Engine, func, select
 from catalog.agency_ids import agency_id_of
 from catalog.model import CodeList
 from lienthong.open_data import charts, ckan, dcat, formats, guard
-from lienthong.open_data.aggregates import OPEN_TABLES, Computed, OpenTable, compute, labeller, load_frame
+from lienthong.open_data.aggregates import OPEN_TABLES, Computed, OpenTable, labeller
+from lienthong.open_data.counting import count_family
 from lienthong.open_data.disclosure import Key, Table, check, suppress
 from lienthong.warehouse.tables import PUBLISHED, publication
 from schemas import CONTRACTS
@@ -76,11 +77,9 @@ def build_open_data(
     by_family: dict[str, list[OpenTable]] = defaultdict(list)
     for t in tables:
         by_family[t.family].append(t)
-    frames = {ds: load_frame(engine, ds, set().union(*(t.fields_read for t in tables if t.dataset == ds)))
-              for ds in {t.dataset for t in tables}}
     outputs = []
     for family in sorted(by_family):
-        computed = [compute(t, frames[t.dataset], as_of=as_of) for t in by_family[family]]
+        computed = count_family(engine, by_family[family], as_of=as_of)  # one statement per family
         protected = [Table(c.table.name, c.table.cube, dict(c.counts)) for c in computed]
         suppress(protected, threshold)
         findings = check(protected, threshold)
