@@ -88,10 +88,10 @@ def build_open_data(
             raise guard.DisclosureError(msg, message_vi=f"Kiểm tra bảo vệ dữ liệu không đạt cho {family}")
         for c, p in zip(computed, protected, strict=True):
             outputs.append((c, p, formats.table_fields(c), formats.table_rows(c, p.cells, label)))
-    for dataset in sorted({c.table.dataset for c, *_ in outputs}):  # one scan of the published tables per dataset
-        mine = [(fields, rows) for c, _, fields, rows in outputs if c.table.dataset == dataset]
-        guard.check_output(engine, dataset, {f.name for fields, _ in mine for f in fields},
-                           (v for _, rows in mine for r in rows for v in r.values()))
+    guard.check_outputs(engine, {
+        dataset: ({f.name for c, _, fields, _ in outputs if c.table.dataset == dataset for f in fields},
+                  [v for c, _, _, rows in outputs if c.table.dataset == dataset for r in rows for v in r.values()])
+        for dataset in sorted({c.table.dataset for c, *_ in outputs})})
     resources = []
     for c, p, fields, rows in outputs:
         paths = formats.write_table(staging, c.table.name, fields, rows)
