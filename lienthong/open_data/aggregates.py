@@ -1,4 +1,4 @@
-"""The open tables: which aggregates of which published dataset leave the hub, and how they are computed.
+"""The open tables: which aggregates of which published dataset leave the hub (``counting`` computes them).
 
 Every table is a cube (``disclosure.Cube``): counts, and sums where the dataset has money, by a few dimensions,
 with every marginal total. Tables of one *family* (one dataset, one filter) share marginals and are protected as
@@ -11,17 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
-
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Engine, Float, Integer, select
 
 from catalog.model import CodeList
-from lienthong.open_data.disclosure import Cube, Key, key_of
-from lienthong.warehouse.arrow_read import query_arrow
-from lienthong.warehouse.tables import PUBLISHED
+from lienthong.open_data.disclosure import Cube, Key
 
 UNKNOWN, TOTAL = "unknown", "total"
 AGE_BANDS = ((0, 17, "under-18"), (18, 30, "18-30"), (31, 45, "31-45"), (46, 60, "46-60"), (61, 75, "61-75"),
@@ -157,47 +149,6 @@ OPEN_TABLES: tuple[OpenTable, ...] = (
 )
 
 
-_ARROW_TYPES = ((Date, pa.date32()), (DateTime, pa.timestamp("us", tz="UTC")), (BigInteger, pa.int64()),
-                (Integer, pa.int64()), (Float, pa.float64()), (Boolean, pa.bool_()))
-
-
-def load_frame(engine: Engine, dataset: str, columns: set[str]) -> pd.DataFrame:
-    """The live (not deleted) published rows of ``dataset``, only the ``columns`` the open tables read.
-
-    Read as Arrow (``COPY … TO STDOUT`` on PostgreSQL): a million rows as SQLAlchemy row objects took most of the
-    release's time."""
-    table = PUBLISHED[dataset]
-    names = sorted(columns)
-    query = select(*(table.c[c] for c in names)).where(~table.c.deleted)
-    types = {c: next((t for kind, t in _ARROW_TYPES if isinstance(table.c[c].type, kind)), pa.string())
-             for c in names}
-    with engine.connect() as conn:
-        return query_arrow(conn, query, types).to_pandas()
-
-
-def dimension_values(frame: pd.DataFrame, dim: str, *, as_of: date) -> pd.Series:
-    """The category of every row for ``dim`` (strings; ``unknown`` for nulls)."""
-    if dim == "age_band":
-        born = pd.to_datetime(frame["date_of_birth"], errors="coerce")
-        age = as_of.year - born.dt.year - ((born.dt.month > as_of.month)
-                                           | ((born.dt.month == as_of.month) & (born.dt.day > as_of.day)))
-        out = pd.Series(UNKNOWN, index=frame.index, dtype=object)
-        for low, high, band in AGE_BANDS:
-            out[(age >= low) & (age <= high)] = band
-        return out
-    if dim == "ethnic_group":
-        code = frame["ethnicity_code"]
-        return pd.Series(np.where(code.isna(), UNKNOWN, np.where(code == KINH, "kinh", "minority")),
-                         index=frame.index, dtype=object)
-    if dim == "month":
-        received = pd.to_datetime(frame["received_at"], errors="coerce", utc=True)
-        return received.dt.strftime("%Y-%m").fillna(UNKNOWN).astype(object)
-    if dim == "satisfaction":
-        return frame["satisfaction"].map(lambda v: UNKNOWN if pd.isna(v) else str(int(v))).astype(object)
-    (source,) = DIMS[dim].fields
-    return frame[source].astype(object).where(frame[source].notna(), UNKNOWN)
-
-
 @dataclass
 class Computed:
     """An open table's values for every cell (all levels): the count, sums and feedback measures."""
@@ -205,47 +156,6 @@ class Computed:
     table: OpenTable
     counts: dict[Key, int]
     measures: dict[Key, dict[str, float | int | None]]
-
-
-def compute(spec: OpenTable, frame: pd.DataFrame, *, as_of: date) -> Computed:
-    """Count (and sum) ``frame`` at every level of ``spec``'s cube, before any suppression."""
-    for column, value in spec.where.items():
-        frame = frame[frame[column] == value]
-    work = pd.DataFrame({d: dimension_values(frame, d, as_of=as_of) for d in spec.dims}, index=frame.index)
-    for out, source in spec.sums.items():
-        work[out] = pd.to_numeric(frame[source]).fillna(0).astype("int64")
-    if spec.feedback_measures:
-        resolved = frame["status"] == "resolved"
-        days = (pd.to_datetime(frame["resolved_at"], utc=True)
-                - pd.to_datetime(frame["received_at"], utc=True)).dt.total_seconds() / 86400
-        work["resolved"] = resolved.astype("int64")
-        work["_days"] = days.where(resolved)
-    summed = [*spec.sums, *(["resolved"] if spec.feedback_measures else [])]
-    counts: dict[Key, int] = {}
-    measures: dict[Key, dict] = {}
-    for level in spec.cube.levels():
-        # One vectorised group-by per level, not a Python loop over its groups (the ward level has thousands).
-        if level:
-            groups = work.groupby(list(level), sort=True)
-            cells = [v if isinstance(v, tuple) else (v,) for v in groups.size().index]
-            sizes = groups.size().tolist()
-            sums = {c: groups[c].sum().tolist() for c in summed}
-            medians = groups["_days"].median().tolist() if spec.feedback_measures else []
-        else:  # the grand total, also of an empty table
-            cells, sizes = [()], [len(work)]
-            sums = {c: [work[c].sum()] for c in summed}
-            medians = [work["_days"].median()] if spec.feedback_measures else []
-        for i, values in enumerate(cells):
-            key = key_of(dict(zip(level, values, strict=True)))
-            counts[key] = size = int(sizes[i])
-            m: dict[str, float | int | None] = {out: int(sums[out][i]) for out in spec.sums}
-            if spec.feedback_measures:
-                m["resolved"] = int(sums["resolved"][i])
-                m["resolution_rate"] = round(m["resolved"] / size, 4) if size else None
-                median = medians[i]
-                m["median_days_to_resolve"] = None if pd.isna(median) else round(float(median), 1)
-            measures[key] = m
-    return Computed(spec, counts, measures)
 
 
 def labeller(code_lists: Mapping[str, CodeList]):  # noqa: ANN201 - returns a small closure

@@ -5,6 +5,8 @@ Drawn from the *published* cells only (after suppression), so a chart can never 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,10 +16,18 @@ matplotlib.use("Agg")  # no display on servers and in Airflow workers
 import matplotlib.pyplot as plt  # noqa: E402
 
 _STYLE = {"svg.hashsalt": "lienthong", "svg.fonttype": "path", "font.size": 9}
+FORMATS = ("png", "svg")
+DRAWING = 1  # bump when a chart is drawn differently: releases then redraw instead of copying the old files
+
+
+def figures_digest(stem: str, figures: object) -> str:
+    """SHA-256 of everything that decides a chart's bytes: the figures it shows, how and by what it is drawn."""
+    decided = [stem, figures, DRAWING, _STYLE, matplotlib.__version__]
+    return hashlib.sha256(json.dumps(decided, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
 def _save(fig, folder: Path, stem: str) -> list[Path]:  # noqa: ANN001 - a matplotlib Figure
-    paths = [folder / f"{stem}.png", folder / f"{stem}.svg"]
+    paths = [folder / f"{stem}.{fmt}" for fmt in FORMATS]
     fig.savefig(paths[0], dpi=120, metadata={"Software": None})
     fig.savefig(paths[1], metadata={"Date": None, "Creator": None})
     plt.close(fig)

@@ -131,13 +131,14 @@ def resource_entry(computed: Computed, fields: list[Field], paths: Mapping[str, 
 
 
 def write_datapackage(folder: Path, resources: list[dict[str, Any]], *, threshold: int, sources: list[dict],
-                      charts: list[Path]) -> Path:
-    """Write ``datapackage.json``; charts are listed as non-tabular resources."""
-    for chart in charts:
+                      charts: Mapping[Path, str]) -> Path:
+    """Write ``datapackage.json``; charts (file -> digest of the figures drawn) are non-tabular resources."""
+    for chart, figures in charts.items():
         fmt = chart.suffix.lstrip(".")
         resources.append({"name": chart.stem.replace("_", "-") + f"-{fmt}", "path": chart.name, "format": fmt,
                           "mediatype": "image/png" if fmt == "png" else "image/svg+xml",
-                          "bytes": chart.stat().st_size, "title": chart.stem.replace("_", " ")})
+                          "bytes": chart.stat().st_size, "title": chart.stem.replace("_", " "),
+                          "x-figures-sha256": figures})
     package = {
         "profile": "data-package",  # Parquet and charts are not tabular-data-resources
         "name": PACKAGE_NAME,
