@@ -78,25 +78,29 @@ class FeatureCache:
 
         Args:
             batch: comparison columns of the batch.
-            rules: the model's blocking rules (Splink SQL over ``l`` and ``r``: equalities joined by AND).
+            rules: the model's blocking rules (Splink SQL over ``l`` and ``r``).
             keys: further columns a rule links records on (identity number, organisation member id).
 
-        A superset of the records a rule pairs with the batch: the keys are compared as the rule does, in one scan
-        of the parts, and Splink applies the rules themselves to the few candidates.
+        A superset of the records a rule pairs with the batch, in one scan of the parts: a rule of equalities
+        (``l.a = r.b AND …``) is tested as "these columns of the record are those of a batch record", both ways
+        round; a rule of any other shape makes every cached record a candidate. Splink then applies the rules
+        themselves to the candidates.
         """
-        column_sets = {tuple(sorted(set(re.findall(r'l\."?(\w+)"?', rule)))) for rule in rules}
-        column_sets |= {(k,) for k in keys}
-        present = set(batch.column_names)
-        tests = []
-        for columns in sorted(c for c in column_sets if c and set(c) <= present):
-            key = f"({', '.join(_q(c) for c in columns)})" if len(columns) > 1 else _q(columns[0])
-            known = " AND ".join(f"{_q(c)} IS NOT NULL" for c in columns)
-            tests.append(f"({known} AND {key} IN (SELECT {key} FROM batch WHERE {known}))")
+        tests: set[str] = set()
+        for pairs in [_equalities(rule) for rule in rules] + [[(k, k)] for k in keys]:
+            if pairs is None:
+                tests.add("true")
+                continue
+            for mine, theirs in ([a for a, _ in pairs], [b for _, b in pairs]), ([b for _, b in pairs],
+                                                                                  [a for a, _ in pairs]):
+                if set(mine) | set(theirs) <= set(batch.column_names):
+                    tests.add(f"({_tuple(mine)} IN (SELECT {_tuple(theirs)} FROM batch WHERE {_known(theirs)})"
+                              f" AND {_known(mine)})")
         if not tests or not self._parts():
             return pa.array([], pa.string())
         con = self._connect()
         con.register("batch", batch)
-        found = con.sql(f"SELECT DISTINCT unique_id FROM parts WHERE {' OR '.join(tests)}").to_arrow_table()
+        found = con.sql(f"SELECT DISTINCT unique_id FROM parts WHERE {' OR '.join(sorted(tests))}").to_arrow_table()
         return found.column("unique_id").combine_chunks().cast(pa.string())
 
     def rows(self, keys: pa.Array) -> pa.Table:
@@ -119,13 +123,12 @@ class FeatureCache:
     def _connect(self) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with the view ``parts``: every cached record once, from its newest part."""
         con = duckdb.connect()
-        parts = ", ".join(f"'{p.as_posix()}'" for p in self._parts())
-        con.execute(f"CREATE VIEW every_part AS SELECT * FROM read_parquet([{parts}], filename = true)")
+        con.execute(f"CREATE VIEW every_part AS SELECT * FROM read_parquet([{_files(self._parts())}], filename = true)")
         replaced = sorted(self.folder.glob("replaced-*.parquet"))
         if not replaced:
             con.execute("CREATE VIEW parts AS SELECT * EXCLUDE (filename) FROM every_part")
             return con
-        files = ", ".join(f"'{p.as_posix()}'" for p in replaced)
+        files = _files(replaced)
         con.execute(f"""CREATE VIEW parts AS SELECT p.* EXCLUDE (filename) FROM every_part p
                         ANTI JOIN (SELECT unique_id, replace(filename, 'replaced-', 'part-') AS newer
                                    FROM read_parquet([{files}], filename = true)) r
@@ -151,5 +154,28 @@ class FeatureCache:
         last.with_suffix(".new").rename(last)
 
 
+_EQUALITY = re.compile(r'\(?\s*l\."?(\w+)"?\s*=\s*r\."?(\w+)"?\s*\)?')
+
+
+def _equalities(rule: str) -> list[tuple[str, str]] | None:
+    """``l.a = r.b AND …`` as [(a, b), …]; None for a rule of another shape."""
+    parts = re.split(r"\s+AND\s+", rule.strip(), flags=re.IGNORECASE)
+    found = [_EQUALITY.fullmatch(p.strip()) for p in parts]
+    return [(m.group(1), m.group(2)) for m in found] if all(found) else None
+
+
+def _tuple(columns: list[str]) -> str:
+    return f"({', '.join(_q(c) for c in columns)})" if len(columns) > 1 else _q(columns[0])
+
+
+def _known(columns: list[str]) -> str:
+    return " AND ".join(f"{_q(c)} IS NOT NULL" for c in columns)
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _files(paths: list[Path]) -> str:
+    """A DuckDB list of file names, quoted."""
+    return ", ".join("'" + p.as_posix().replace("'", "''") + "'" for p in paths)

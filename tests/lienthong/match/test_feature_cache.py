@@ -88,3 +88,16 @@ def test_attaching_to_the_neighbourhood_equals_attaching_to_the_registry(sample,
     assert sorted(near_only.merges) == sorted(whole.merges)
     assert pairs(near_only.links) == pairs(whole.links) and pairs(near_only.review) == pairs(whole.review)
     assert whole.links.num_rows > 100  # the batch did link to the registry
+
+
+def test_candidates_follow_each_rule_both_ways_round(tmp_path):
+    """A rule pairing different columns (given name and surname swapped) finds the record from either side; a rule
+    that is not a conjunction of equalities makes every record a candidate rather than miss one."""
+    cached = pa.table({"unique_id": ["a", "b", "c"], "given": ["An", "Bình", "Chi"], "family": ["Lê", "Lê", "Võ"],
+                       "phone": [None, "0901", None]})
+    cache = FeatureCache.of(tmp_path, "members")
+    cache.write(cached, run_id=1, links=3, append=False)
+    batch = pa.table({"unique_id": ["n"], "given": ["Lê"], "family": ["An"], "phone": [None]})
+    assert cache.candidates(batch, ['l."phone" = r."phone"']).to_pylist() == []  # null never shares a key
+    assert cache.candidates(batch, ["l.given = r.family AND l.family = r.given"]).to_pylist() == ["a"]
+    assert sorted(cache.candidates(batch, ["levenshtein(l.given, r.given) <= 1"]).to_pylist()) == ["a", "b", "c"]
