@@ -151,7 +151,7 @@ def release_open_data(hub: Hub) -> list[Path]:
 
 def after_publish(hub: Hub, datasets: Iterable[str], *, batch_ids: Sequence[str] | Sequence[SourceRun] = (),
                   started_at: datetime | None = None, steps: Steps | None = None,
-                  actor: str | None = None) -> AfterPublish:
+                  actor: str | None = None, on_step: Callable[[str], None] | None = None) -> AfterPublish:
     """Everything after batches are staged: publish, match, the quality report of ``batch_ids``, open data.
 
     Args:
@@ -161,12 +161,15 @@ def after_publish(hub: Hub, datasets: Iterable[str], *, batch_ids: Sequence[str]
         started_at: when the job started (the report's run id), now by default.
         steps: the step runner to share with the caller's earlier steps (a lost warehouse skips what is left).
         actor: who triggered the job, for the audit entries of identity verification (``cli:<user>``).
+        on_step: called with each step's name as it starts (the CLI shows it: a million records take minutes).
     """
     datasets = sorted(set(datasets))
     steps = steps or Steps()
     done = AfterPublish(problems=steps.problems)
 
     def timed(name: str, work: Callable[[], T], default: T) -> T:
+        if on_step is not None:
+            on_step(name)
         started = time.perf_counter()
         try:
             return steps.run(name, work, default)

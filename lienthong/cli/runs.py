@@ -73,9 +73,10 @@ def run_sources(hub: Hub, sources: list[SourceConfig]) -> RunOutcome:
 
         outcome.runs = jobs.sync_sources(hub, sources, on_source=on_source, on_done=on_done)
     steps = jobs.Steps(outcome.problems)
-    with console.status("publishing, matching people (Splink), writing the report and the open data"):
+    with console.status("publishing") as status:
         done = jobs.after_publish(hub, [s.dataset for s in sources], batch_ids=outcome.runs,
-                                  started_at=started_at, steps=steps, actor=f"cli:{getpass.getuser()}")
+                                  started_at=started_at, steps=steps, actor=f"cli:{getpass.getuser()}",
+                                  on_step=lambda name: status.update(_STEP_TEXT.get(name, name)))
     outcome.publications, outcome.matches = done.publications, done.matches
     outcome.report, outcome.open_data = done.report, done.open_data
     published = steps.run("count published rows", lambda: {
@@ -84,6 +85,10 @@ def run_sources(hub: Hub, sources: list[SourceConfig]) -> RunOutcome:
     for run in outcome.runs:
         run.rows_published = sum(published.get(b, 0) for b in run.batch_ids)
     return outcome
+
+
+_STEP_TEXT = {"publish": "publishing", "match": "matching people (Splink)",
+              "quality report": "writing the quality report", "open data": "releasing the open data"}
 
 
 def summary_table(outcome: RunOutcome) -> Table:

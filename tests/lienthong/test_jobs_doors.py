@@ -232,3 +232,18 @@ def test_a_run_that_fails_does_not_stop_the_queue() -> None:
     queue.request(["members"], ["b"])
     assert queue.wait_idle(10) and calls == [["a"], ["b"]] and queue.last == {}
 
+
+
+def test_the_job_says_each_step_as_it_starts(tmp_path: Path) -> None:
+    """What `lienthong sync` shows while a large feed is published, matched, reported and released."""
+    from lienthong import jobs
+
+    hub = _files_hub(tmp_path, f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        runs = jobs.sync_sources(hub, list(hub.sources.values()))
+        seen: list[str] = []
+        done = jobs.after_publish(hub, ["members"], batch_ids=runs, on_step=seen.append)
+        assert seen == ["publish", "match", "quality report", "open data"] == list(done.seconds)
+        assert not done.problems
+    finally:
+        hub.engine.dispose()
