@@ -40,9 +40,16 @@ class Served:
                             headers={"Authorization": f"Bearer {self.tokens[key]}", **headers})
 
     def worker_pids(self) -> list[int]:
-        """The processing workers: spawned children of the server (not multiprocessing's resource tracker)."""
+        """The workers: the upload parser (spawned by the server) and the processing workers (forked by its fork
+        server); not the fork server itself nor multiprocessing's resource tracker."""
         children = psutil.Process(self.proc.pid).children(recursive=True)
-        return [p.pid for p in children if "spawn_main" in " ".join(p.cmdline())]
+        return [p.pid for p in children
+                if "spawn_main" in " ".join(p.cmdline())
+                or (p.ppid() != self.proc.pid and "multiprocessing.forkserver" in " ".join(p.cmdline()))]
+
+    def descendant_pids(self) -> list[int]:
+        """Every process the server started, and theirs (workers, fork server, resource tracker)."""
+        return [p.pid for p in psutil.Process(self.proc.pid).children(recursive=True)]
 
     def wait_final(self, source_id: str, batch_ids: set[str], deadline_s: float = 300) -> dict[str, dict]:
         """Poll the batches' reports until every one is published or failed (the deadline only stops a hang)."""
