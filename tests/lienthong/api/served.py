@@ -90,6 +90,9 @@ def serve(url: str, tmp_path: Path, **env: str) -> Iterator[Served]:
               "hlhpn": create_key(hub.engine, name="hlhpn", scopes=["push:hlhpn_push"], organisation="HLHPN",
                                   rate_per_minute=10**6).token}
     port = _free_port()
+    # Matching, the quality report and open data after each push (a Splink run over every published record, which
+    # the server's stop then waits for): off unless a test asks, as for the in-thread server of conftest.py.
+    env.setdefault("LIENTHONG_API_AFTER_PUBLISH", "false")
     proc_env = {**os.environ, "LIENTHONG_DATABASE_URL": url, "LIENTHONG_HOME": str(tmp_path / "home"),
                 "LIENTHONG_SOURCES_DIR": str(sources_dir), **env}
     log = (tmp_path / "serve.log").open("w")

@@ -38,7 +38,14 @@ def _count(served: Served, table) -> int:  # noqa: ANN001
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def test_a_burst_of_pushes_all_reach_a_final_state(served: Served) -> None:
+def test_a_burst_of_pushes_all_reach_a_final_state(pg_url: str, tmp_path: Path) -> None:
+    """With the rest of the job after each publication on (match, report, open data: coalesced runs queued on the
+    same workers while the burst drains), as a server runs by default."""
+    with serve(pg_url, tmp_path, LIENTHONG_API_PROCESSING_WORKERS="2", LIENTHONG_API_AFTER_PUBLISH="true") as served:
+        _burst(served)
+
+
+def _burst(served: Served) -> None:
     bodies = [members_csv(member_rows(f"B{k}-", 50)).encode() for k in range(20)]
 
     def push(body: bytes) -> str:
