@@ -167,20 +167,23 @@ def test_the_server_sweeps_batches_left_landed(pg_url: str, tmp_path: Path) -> N
     assert "gửi lại tệp" in report["failure"]["message_vi"]
 
 
-def test_a_killed_server_leaves_no_worker_behind(served: Served) -> None:
+def test_a_killed_server_leaves_no_worker_behind(pg_url: str, tmp_path: Path) -> None:
     """The parsing and processing workers (and every other process it started) end with the server, even when it
-    is killed with SIGKILL (no orphans holding memory and database connections)."""
-    with served.client("hlhpn") as c:
-        r = c.post(UPLOAD, content=members_csv(member_rows("W", 5)).encode(), headers=CSV, params={"wait": "true"})
-        assert r.status_code == 201, r.text
-    assert len(served.worker_pids()) == 2 + 1, "the processing workers and the upload-parsing worker were started"
-    started = served.descendant_pids()  # and the processing workers' fork server, multiprocessing's tracker
-    served.proc.kill()
-    served.proc.wait(timeout=30)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and any(_alive(pid) for pid in started):
-        time.sleep(0.2)
-    assert not [pid for pid in started if _alive(pid)], "workers outlived their server"
+    is killed with SIGKILL (no orphans holding memory and database connections). After publishing, the rest of
+    the job is queued on the pool too: both processing workers are running."""
+    with serve(pg_url, tmp_path, LIENTHONG_API_PROCESSING_WORKERS="2", LIENTHONG_API_AFTER_PUBLISH="true") as served:
+        with served.client("hlhpn") as c:
+            r = c.post(UPLOAD, content=members_csv(member_rows("W", 5)).encode(), headers=CSV,
+                       params={"wait": "true"})
+            assert r.status_code == 201, r.text
+        assert len(served.worker_pids()) == 2 + 1, "the processing workers and the upload-parsing worker were started"
+        started = served.descendant_pids()  # and the processing workers' fork server, multiprocessing's tracker
+        served.proc.kill()
+        served.proc.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(_alive(pid) for pid in started):
+            time.sleep(0.2)
+        assert not [pid for pid in started if _alive(pid)], "workers outlived their server"
 
 
 def _alive(pid: int) -> bool:
