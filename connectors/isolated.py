@@ -175,22 +175,45 @@ def isolated_reader(memory_bytes: int, workers: int = 1) -> IsolatedReader:
 # --- in the worker -----------------------------------------------------------------------------------------
 
 def exit_with_parent(parent: int, every_s: float = 1.0) -> None:
-    """End this worker process once ``parent``, the process that started it, is gone (a killed server leaves no
+    """End this worker process once ``parent``, the server that asked for it, is gone (a killed server leaves no
     orphan).
 
-    A watcher thread compares the parent's pid: an orphan is re-parented, so its ``getppid()`` changes. ``parent``
-    is passed by the pool's creator, not read here: a server killed while the worker was still importing has
-    already left it re-parented. Not ``prctl(PR_SET_PDEATHSIG)``: that follows the *thread* that spawned the
-    worker, and a pool spawns from whichever request thread submitted first, which may end before the server does.
+    A watcher thread waits on a pid file descriptor of ``parent``, which becomes readable when it ends. ``parent``
+    is passed by the pool's creator, not read here: a server killed while the worker was starting has already
+    left it re-parented, and a worker forked by a fork server (lienthong/api/processing.py) has that server, not
+    the server, as its parent. Not ``prctl(PR_SET_PDEATHSIG)``: that follows the *thread* that spawned the worker,
+    and a pool spawns from whichever request thread submitted first, which may end before the server does.
+    Without pid file descriptors (Linux < 5.3), ``parent`` is polled every ``every_s`` seconds.
     """
+    import select
     import time
 
+    try:
+        pidfd = os.pidfd_open(parent)
+    except ProcessLookupError:
+        os._exit(0)
+    except (AttributeError, OSError):  # no pidfd_open: poll
+        pidfd = None
+
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(every_s)
+        if pidfd is not None:
+            select.select([pidfd], [], [])
+        else:
+            while _exists(parent):
+                time.sleep(every_s)
         os._exit(0)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, someone else's
+        return True
+    return True
 
 
 def _cap_memory(memory_bytes: int, parent: int) -> None:

@@ -2,9 +2,10 @@
 
 Processing is CPU-bound Python (clean, validate): on threads of the server it holds the GIL the request threads
 need, and one thread drains a burst slowly (issue 12: reads at p99 4-6 s and pushes waiting minutes). So each
-pushed batch goes, by id, to one of ``LIENTHONG_API_PROCESSING_WORKERS`` processes (spawned, each with its own
-hub opened from the server's settings, at a lower CPU priority than the server), which takes the batch
-(``claim_processing``: one worker per batch), reads the payload from the raw zone, processes and publishes it.
+pushed batch goes, by id, to one of ``LIENTHONG_API_PROCESSING_WORKERS`` processes (forked from a fork server that
+imported the processing code once; each with its own hub opened from the server's settings, at a lower CPU priority
+than the server), which takes the batch (``claim_processing``: one worker per batch), reads the payload from the
+raw zone, processes and publishes it.
 Whatever it raises marks the batch ``failed`` with its reason. A worker that dies (SIGKILL, out of memory) breaks
 its pool: the pool is replaced, and the batches it held are given back and tried once more; a second death marks
 the batch failed. The server lives on. With ``AIRFLOW_API_URL`` set, the source's sync DAG is triggered instead
@@ -206,6 +207,23 @@ def _after_publish_in_worker(datasets: list[str], batch_ids: list[str]) -> dict:
 
 
 # --- in the server ---------------------------------------------------------------------------------------------
+# What a worker imports to process a batch (pandas, pyarrow, Great Expectations: ~6 s of CPU in a new interpreter).
+WORKER_IMPORTS = ["lienthong.api.processing", "lienthong.pipeline", "lienthong.jobs", "quality.validate"]
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Workers forked from a fork server that imported :data:`WORKER_IMPORTS` once, when the first pool started.
+
+    A new worker is then ready in a fraction of a second (it opens its hub), not after a new interpreter's imports:
+    a pool replaced after a worker died is back at once, and its workers share the imported code's memory. Not
+    plain fork: the server has threads, and a forked copy of a threaded process may deadlock; the fork server
+    runs no Python thread. It ends with the server (its pipe closes), and so do its workers (``exit_with_parent``).
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WORKER_IMPORTS)  # read when the fork server starts; later calls change nothing
+    return context
+
+
 class ProcessingPool:
     """Pushed batches by id → worker processes (or Airflow, or one thread); one job per batch at a time."""
 
@@ -237,9 +255,9 @@ class ProcessingPool:
     def _new_executor(self) -> Executor:
         if self.workers == 0:
             return ThreadPoolExecutor(max_workers=1, thread_name_prefix="lienthong-process")
-        # Workers start with the first batches (a few seconds: imports, hub), not with the server: a server that
-        # only serves reads never pays for them.
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+        # Workers start with the first batches, not with the server: a server that only serves reads never pays
+        # for them.
+        return ProcessPoolExecutor(self.workers, mp_context=_worker_context(),
                                    initializer=_open_worker, initargs=(self.hub.settings, os.getpid()))
 
     def submit(self, source_id: str, batch_id: str) -> Future[Outcome]:

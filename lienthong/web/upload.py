@@ -31,7 +31,6 @@ from lienthong.api.errors import ApiError
 from lienthong.errors import HubError, MalformedInput
 from lienthong.registry import SourceConfig
 from lienthong.stages.map import check_columns
-from lienthong.stages.process import check_records
 from lienthong.warehouse.audit import append_audit
 from lienthong.warehouse.landing import FINAL_STATUSES
 from lienthong.warehouse.queries import batch_status, quarantined
@@ -222,6 +221,10 @@ def check_rejects(check_id: str, request: Request, who: SignedIn, ctx: Context) 
 
 def _check(ctx: ApiContext, who: Visitor, source: SourceConfig, payload: bytes, media: str, name: str) -> CheckResult:
     """Parse like a push, check the columns like a push, then map → clean → validate without writing."""
+    # Imported here: validation brings Great Expectations and pandas, half of what `lienthong serve` imported at
+    # start; a server pays them with its first check instead (its processing workers import them in any case).
+    from lienthong.stages.process import check_records
+
     item = feeds.parse_upload(ctx, source, payload, media, name)
     check_columns(item.records, source, item.origin)
     checked = check_records(item.records, source, ctx.hub.code_lists)

@@ -134,7 +134,7 @@ def _wait_matched(engine: Engine, n: int) -> None:
 def _door_api(tmp_path: Path, url: str) -> tuple[dict, dict]:
     from tests.lienthong.api.served import serve
 
-    with serve(url, tmp_path) as server:
+    with serve(url, tmp_path, LIENTHONG_API_AFTER_PUBLISH="true") as server:
         from lienthong.warehouse.api_keys import create_key
 
         server.tokens["hnd"] = create_key(server.hub.engine, name="hnd", scopes=[f"push:{SOURCE}"],

@@ -40,9 +40,16 @@ class Served:
                             headers={"Authorization": f"Bearer {self.tokens[key]}", **headers})
 
     def worker_pids(self) -> list[int]:
-        """The processing workers: spawned children of the server (not multiprocessing's resource tracker)."""
+        """The workers: the upload parser (spawned by the server) and the processing workers (forked by its fork
+        server); not the fork server itself nor multiprocessing's resource tracker."""
         children = psutil.Process(self.proc.pid).children(recursive=True)
-        return [p.pid for p in children if "spawn_main" in " ".join(p.cmdline())]
+        return [p.pid for p in children
+                if "spawn_main" in " ".join(p.cmdline())
+                or (p.ppid() != self.proc.pid and "multiprocessing.forkserver" in " ".join(p.cmdline()))]
+
+    def descendant_pids(self) -> list[int]:
+        """Every process the server started, and theirs (workers, fork server, resource tracker)."""
+        return [p.pid for p in psutil.Process(self.proc.pid).children(recursive=True)]
 
     def wait_final(self, source_id: str, batch_ids: set[str], deadline_s: float = 300) -> dict[str, dict]:
         """Poll the batches' reports until every one is published or failed (the deadline only stops a hang)."""
@@ -83,6 +90,9 @@ def serve(url: str, tmp_path: Path, **env: str) -> Iterator[Served]:
               "hlhpn": create_key(hub.engine, name="hlhpn", scopes=["push:hlhpn_push"], organisation="HLHPN",
                                   rate_per_minute=10**6).token}
     port = _free_port()
+    # Matching, the quality report and open data after each push (a Splink run over every published record, which
+    # the server's stop then waits for): off unless a test asks, as for the in-thread server of conftest.py.
+    env.setdefault("LIENTHONG_API_AFTER_PUBLISH", "false")
     proc_env = {**os.environ, "LIENTHONG_DATABASE_URL": url, "LIENTHONG_HOME": str(tmp_path / "home"),
                 "LIENTHONG_SOURCES_DIR": str(sources_dir), **env}
     log = (tmp_path / "serve.log").open("w")

@@ -38,7 +38,14 @@ def _count(served: Served, table) -> int:  # noqa: ANN001
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def test_a_burst_of_pushes_all_reach_a_final_state(served: Served) -> None:
+def test_a_burst_of_pushes_all_reach_a_final_state(pg_url: str, tmp_path: Path) -> None:
+    """With the rest of the job after each publication on (match, report, open data: coalesced runs queued on the
+    same workers while the burst drains), as a server runs by default."""
+    with serve(pg_url, tmp_path, LIENTHONG_API_PROCESSING_WORKERS="2", LIENTHONG_API_AFTER_PUBLISH="true") as served:
+        _burst(served)
+
+
+def _burst(served: Served) -> None:
     bodies = [members_csv(member_rows(f"B{k}-", 50)).encode() for k in range(20)]
 
     def push(body: bytes) -> str:
@@ -52,7 +59,7 @@ def test_a_burst_of_pushes_all_reach_a_final_state(served: Served) -> None:
     reports = served.wait_final("hlhpn_push", ids)
     assert {r["status"] for r in reports.values()} == {"published"}
     assert _count(served, PUBLISHED["members"]) == 20 * 50
-    # spawned children: the 2 processing workers, and the 1 worker that parses uploads (connectors/isolated.py)
+    # the 2 processing workers, and the 1 worker that parses uploads (connectors/isolated.py)
     assert len(served.worker_pids()) == 2 + 1, "processed by the pool's worker processes"
 
 
@@ -160,20 +167,23 @@ def test_the_server_sweeps_batches_left_landed(pg_url: str, tmp_path: Path) -> N
     assert "gửi lại tệp" in report["failure"]["message_vi"]
 
 
-def test_a_killed_server_leaves_no_worker_behind(served: Served) -> None:
-    """The parsing and processing workers end with the server, even when it is killed with SIGKILL (no orphans
-    holding memory and database connections)."""
-    with served.client("hlhpn") as c:
-        r = c.post(UPLOAD, content=members_csv(member_rows("W", 5)).encode(), headers=CSV, params={"wait": "true"})
-        assert r.status_code == 201, r.text
-    workers = served.worker_pids()
-    assert len(workers) == 2 + 1, "the processing workers and the upload-parsing worker were started"
-    served.proc.kill()
-    served.proc.wait(timeout=30)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
-        time.sleep(0.2)
-    assert not [pid for pid in workers if _alive(pid)], "workers outlived their server"
+def test_a_killed_server_leaves_no_worker_behind(pg_url: str, tmp_path: Path) -> None:
+    """The parsing and processing workers (and every other process it started) end with the server, even when it
+    is killed with SIGKILL (no orphans holding memory and database connections). After publishing, the rest of
+    the job is queued on the pool too: both processing workers are running."""
+    with serve(pg_url, tmp_path, LIENTHONG_API_PROCESSING_WORKERS="2", LIENTHONG_API_AFTER_PUBLISH="true") as served:
+        with served.client("hlhpn") as c:
+            r = c.post(UPLOAD, content=members_csv(member_rows("W", 5)).encode(), headers=CSV,
+                       params={"wait": "true"})
+            assert r.status_code == 201, r.text
+        assert len(served.worker_pids()) == 2 + 1, "the processing workers and the upload-parsing worker were started"
+        started = served.descendant_pids()  # and the processing workers' fork server, multiprocessing's tracker
+        served.proc.kill()
+        served.proc.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(_alive(pid) for pid in started):
+            time.sleep(0.2)
+        assert not [pid for pid in started if _alive(pid)], "workers outlived their server"
 
 
 def _alive(pid: int) -> bool:

@@ -9,7 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
+
+# A benchmark run end to end (~20 fresh interpreters: 43 s of a worker): `make test-all` and CI, as `bench job`'s
+# own test (tests/lienthong/bench/test_job.py).
+@pytest.mark.bench
 def test_the_command_writes_its_section_with_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
     out.write_text("# Benchmarks\n\n<!-- bench:hub -->\n## The hub\nkept\n<!-- /bench:hub -->\n", encoding="utf-8")

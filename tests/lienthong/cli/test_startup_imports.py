@@ -58,3 +58,13 @@ def test_checking_a_file_imports_only_what_it_uses(command: str, tmp_path: Path)
 def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
     """The probe is not blind: a command that does import SQLAlchemy (`status` opens the warehouse) is seen."""
     assert loaded(["sqlalchemy"], "status", home=tmp_path) == ["sqlalchemy"]
+
+
+def test_the_server_starts_without_great_expectations() -> None:
+    """`lienthong serve`'s app validates only in a web check and in its processing workers (their fork server
+    imports it): a server starts without Great Expectations, half of what it imported before (issue 16)."""
+    probe = ("import json, sys; import lienthong.cli.api, lienthong.web.app, uvicorn; "
+             "print(json.dumps('great_expectations' in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}, check=True)
+    assert run.stdout.strip() == "false"

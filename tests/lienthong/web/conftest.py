@@ -31,6 +31,7 @@ class Site:
     hub: Hub
     tokens: dict[str, str] = field(default_factory=dict)
     clients: list[TestClient] = field(default_factory=list)
+    app_settings: dict = field(default_factory=dict)  # settings of the app that differ from the hub's
 
     def key(self, name: str, *scopes: str, organisation: str | None = None) -> str:
         self.tokens[name] = create_key(self.hub.engine, name=name, scopes=list(scopes),
@@ -38,7 +39,7 @@ class Site:
         return self.tokens[name]
 
     def client(self, key: str | None = None, lang: str | None = None) -> TestClient:
-        c = TestClient(create_app(self.hub.settings), follow_redirects=False)
+        c = TestClient(create_app(self.hub.settings.model_copy(update=self.app_settings)), follow_redirects=False)
         c.__enter__()
         self.clients.append(c)
         if lang:
@@ -58,8 +59,11 @@ def sign_in_form_token(client: TestClient) -> str:
 
 @pytest.fixture
 def site(make_hub: HubFactory, tmp_path: Path) -> Iterator[Site]:
-    """A SQLite warehouse with the usual keys: admin, hlhpn (clerk), hnd (clerk), reader (no push scope)."""
-    s = Site(make_hub(push_sources(tmp_path)))
+    """A SQLite warehouse with the usual keys: admin, hlhpn (clerk), hnd (clerk), reader (no push scope).
+
+    Matching, the quality report and open data after each upload are off, as for the API tests' server (closing
+    the app waits for them; test_jobs_doors.py runs them through the web door)."""
+    s = Site(make_hub(push_sources(tmp_path)), app_settings={"api_after_publish": False})
     s.key("admin", "admin")
     s.key("hlhpn", "push:hlhpn_push", "read:members", organisation="HLHPN")
     s.key("hnd", "push:hnd_push", "read:members", organisation="HND")
