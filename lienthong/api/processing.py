@@ -187,8 +187,12 @@ _worker_hub: Hub | None = None
 WORKER_NICENESS = 10  # processing yields the CPU to the server's request threads: readers stay fast
 
 
-def _open_worker(settings: Settings, server: int) -> None:
+def _open_worker(settings: Settings, server: int, environment: dict[str, str]) -> None:
     global _worker_hub  # noqa: PLW0603 - one hub per worker process, opened once
+    # The fork server's environment is the one of the moment it started; a worker takes its server's, as a child
+    # process does (a source's credentials are read from environment variables when a batch is verified).
+    os.environ.clear()
+    os.environ.update(environment)
     exit_with_parent(server)
     if hasattr(os, "nice"):
         os.nice(WORKER_NICENESS)
@@ -257,8 +261,8 @@ class ProcessingPool:
             return ThreadPoolExecutor(max_workers=1, thread_name_prefix="lienthong-process")
         # Workers start with the first batches, not with the server: a server that only serves reads never pays
         # for them.
-        return ProcessPoolExecutor(self.workers, mp_context=_worker_context(),
-                                   initializer=_open_worker, initargs=(self.hub.settings, os.getpid()))
+        return ProcessPoolExecutor(self.workers, mp_context=_worker_context(), initializer=_open_worker,
+                                   initargs=(self.hub.settings, os.getpid(), dict(os.environ)))
 
     def submit(self, source_id: str, batch_id: str) -> Future[Outcome]:
         """Process (or hand to Airflow) a landed batch; the job already under way when it is queued."""
