@@ -159,8 +159,8 @@ def links(engine: Engine, dataset: str) -> pa.Table:
 
 
 def entity_links(engine: Engine, dataset: str, keys: pa.Array) -> pa.Table:
-    """record_key → entity_id of every record of the entities ``keys`` are linked to (by index: the cost follows
-    the entities asked about, not the registry)."""
+    """record_key → entity_id of every record of the entities ``keys`` are linked to: one statement, which
+    PostgreSQL answers by index for a few keys and by one hashed scan of the links for many."""
     wanted = pc.unique(keys.cast(pa.string())).drop_null().to_pylist()
     of_dataset = match_link.c.dataset == dataset
     with engine.connect() as conn:
