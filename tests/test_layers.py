@@ -35,6 +35,9 @@ ENVIRON_WRITES_ALLOWED = {
     # The demo's made-up bearer token reaches its REST connector the way every secret does: by variable name.
     # The fork of the warm server that runs a caller's `check` becomes that caller's process: its environment too.
     "lienthong/cli/warm_server.py": "the caller's own environment, in the fork that runs its command",
+    # A processing worker forked by the fork server takes the environment the server has when the worker starts,
+    # as a child process would (the fork server's is that of its first start): sources' secrets are read from it.
+    "lienthong/api/processing.py": "the server's environment, in the worker forked for it",
     "lienthong/cli/demo.py": "the demo API's token and the stand-in gateway's connection account for this run "
                              "(secrets, not options)",
 }
