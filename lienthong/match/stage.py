@@ -224,9 +224,8 @@ def _feature_cache(engine: Engine, dataset: str, config: MatchConfig, cache_dir:
     cache = FeatureCache.of(cache_dir, dataset)
     if not cache.covers(links, last_run):
         linked = T.links(engine, dataset).column("record_key")
-        rows = _published(engine, dataset, keys=linked)
-        cache.write(build_features(rows, config).append_column("org_member", _org_member(rows)),
-                    run_id=last_run or 0, links=links, append=False)
+        cache.write(_cached_columns(_published(engine, dataset, keys=linked), config), run_id=last_run or 0,
+                    links=links, append=False)
     return cache
 
 
@@ -246,10 +245,14 @@ def _neighbourhood(engine: Engine, dataset: str, config: MatchConfig, cache: Fea
     registry = cache.rows(keys.combine_chunks())
     if registry.num_rows < len(keys):  # linked but not cached: a record the cache lost is built again
         lost = keys.filter(pc.invert(pc.is_in(keys, value_set=registry.column("unique_id"))))
-        rows = _published(engine, dataset, keys=lost.combine_chunks())
-        rebuilt = build_features(rows, config).append_column("org_member", _org_member(rows))
+        rebuilt = _cached_columns(_published(engine, dataset, keys=lost.combine_chunks()), config)
         registry = pa.concat_tables([registry, rebuilt.select(registry.column_names).cast(registry.schema)])
     return known, registry
+
+
+def _cached_columns(rows: pa.Table, config: MatchConfig) -> pa.Table:
+    """What the feature cache keeps of published ``rows``: their comparison columns and organisation member id."""
+    return build_features(rows, config).append_column("org_member", _org_member(rows))
 
 
 _TYPES = {"date_of_birth": pa.date32(), "published_seq": pa.int64(), "updated_at": pa.timestamp("us", tz="UTC")}
