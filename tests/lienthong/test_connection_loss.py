@@ -40,9 +40,16 @@ def _write_files(folder: Path) -> int:
 
 
 @contextmanager
-def terminating_backends(database: str, every_s: float, *, refuse_new: bool = False) -> Iterator[list[int]]:
-    """Terminate every backend connected to ``database`` each ``every_s`` seconds; yields the kill counts."""
+def terminating_backends(database: str, every_s: float, *, refuse_new: bool = False,
+                         busy_only: bool = False, rest_after_kill_s: float = 0.0) -> Iterator[list[int]]:
+    """Terminate every backend connected to ``database`` each ``every_s`` seconds; yields the kill counts.
+
+    ``busy_only`` spares connections idle in the pool: the pool's ping replaces those silently, so killing them
+    alone would prove nothing about retrying the work itself. ``rest_after_kill_s`` lets the retried step finish
+    before the next cut, so the test proves recovery rather than exhausting the attempts of one step.
+    """
     kills: list[int] = []
+    busy = " AND state <> 'idle'" if busy_only else ""
     stop = threading.Event()
     with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
         if refuse_new:
@@ -51,8 +58,11 @@ def terminating_backends(database: str, every_s: float, *, refuse_new: bool = Fa
         def loop() -> None:
             while not stop.wait(every_s):
                 killed = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                       "WHERE datname = %s AND pid <> pg_backend_pid()", (database,)).fetchone()[0]
+                                       f"WHERE datname = %s AND pid <> pg_backend_pid(){busy}",
+                                       (database,)).fetchone()[0]
                 kills.append(killed)
+                if killed and rest_after_kill_s:
+                    stop.wait(rest_after_kill_s)
 
         thread = threading.Thread(target=loop, daemon=True)
         thread.start()
@@ -94,7 +104,8 @@ def test_backends_terminated_again_and_again_during_a_sync_lose_and_duplicate_no
     monkeypatch.setattr(logging.getLogger("lienthong.warehouse.engine"), "disabled", False)
     caplog.set_level(logging.WARNING, logger="lienthong.warehouse.engine")
 
-    with terminating_backends(pg_url.rsplit("/", 1)[1], every_s=0.1) as kills:
+    with terminating_backends(pg_url.rsplit("/", 1)[1], every_s=0.02, busy_only=True,
+                              rest_after_kill_s=1.0) as kills:
         run = sync_source(hub, hub.source("hlhpn_files"))
         publish_all(hub, ["members"])
 
