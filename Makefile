@@ -41,7 +41,7 @@ lock: | $(UV)
 ## Newest versions allowed by pyproject.toml into the lock, installed, then the whole test suite.
 upgrade: | $(UV)
 	$(LOCK_CMD) --upgrade
-	$(MAKE) test
+	$(MAKE) test-all
 
 ## Run the main job on the bundled demo sources into var/ (SQLite unless LIENTHONG_DATABASE_URL is set).
 demo: $(STAMP)
@@ -51,13 +51,14 @@ demo: $(STAMP)
 TEST_WORKERS ?= auto
 PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadfile
 
-## The whole test suite but the scale floors (marked `bench`), integration tests included, against a real
-## PostgreSQL (started if needed).
+## The test suite, integration tests included, against a real PostgreSQL (started if needed), but the scale floors
+## (marked `bench`) and the long real-process tests (marked `slow`): under 10 minutes on 2 cores.
 test: $(STAMP)
 	@dsn="$$(PYTHON=$(BIN)/python scripts/ensure-postgres.sh)" && \
-	  LIENTHONG_TEST_PG_DSN="$$dsn" $(BIN)/pytest $(PYTEST_PARALLEL) -m "not bench" $(PYTEST_ARGS)
+	  LIENTHONG_TEST_PG_DSN="$$dsn" $(BIN)/pytest $(PYTEST_PARALLEL) -m "not bench and not slow" $(PYTEST_ARGS)
 
-## Everything `make test` runs, and the scale floors (accuracy on tens of thousands of generated records): CI.
+## Every test: what `make test` runs, the long real-process tests (servers and workers killed mid-work, Airflow's
+## `dags test`, the demo, a browser) and the scale floors (tens of thousands of generated records). CI runs it.
 test-all: $(STAMP)
 	@dsn="$$(PYTHON=$(BIN)/python scripts/ensure-postgres.sh)" && \
 	  LIENTHONG_TEST_PG_DSN="$$dsn" $(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)

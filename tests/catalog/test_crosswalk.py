@@ -28,7 +28,7 @@ def _script():  # noqa: ANN202 - the module scripts/build_ward_crosswalk.py
     return module
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # rebuilds the crosswalk from both source packages when the [crosswalk] extra is installed
 def test_the_frozen_crosswalk_is_what_the_script_builds_from_the_installed_sources(tmp_path: Path) -> None:
     script = _script()
     reason = script.missing_sources()
@@ -119,7 +119,6 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in HIDDEN))
 """
 
 
-@pytest.mark.slow
 def test_the_runtime_needs_neither_source_package() -> None:
     out = subprocess.run([sys.executable, "-c", RUNTIME_WITHOUT_SOURCES], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout.splitlines()

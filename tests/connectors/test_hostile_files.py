@@ -201,7 +201,6 @@ def worker() -> IsolatedReader:
     reader.close()
 
 
-@pytest.mark.slow
 def test_the_worker_returns_the_table_and_the_refusals(worker: IsolatedReader) -> None:
     table, options = worker.read("Mã;Tên\nHV1;An\n".encode(), hf.MEDIA_CSV, origin="ok.csv", limits=DEFAULT_LIMITS)
     assert table.to_pylist() == [{"Mã": "HV1", "Tên": "An"}] and options["delimiter"] == ";"

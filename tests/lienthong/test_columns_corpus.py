@@ -14,7 +14,6 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
-import pytest
 
 from catalog import get_code_list
 from lienthong.cleaning.text import normalize_tone_placement
@@ -149,7 +148,6 @@ def measure(n: int = 2_000, *, seed: int = 11) -> dict[str, float]:
     return {name: right[name] / total[name] for name in total}
 
 
-@pytest.mark.slow
 def test_names_dates_ids_phones_and_sexes_are_read_right_in_every_form() -> None:
     accuracy = measure()
     for name, share in accuracy.items():

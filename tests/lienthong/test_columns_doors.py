@@ -110,7 +110,6 @@ def test_check_and_normalize_read_the_list_with_no_mapping(tmp_path: Path) -> No
     _assert_expected(kept, refused)
 
 
-@pytest.mark.slow
 def test_check_says_which_columns_it_guessed_and_a_mapping_overrides(tmp_path: Path) -> None:
     path = _csv(tmp_path / "danh_sach.csv")
 
@@ -127,7 +126,6 @@ def test_check_says_which_columns_it_guessed_and_a_mapping_overrides(tmp_path: P
     assert "Đoán cột" not in check("--mapping", str(mapping)).stdout
 
 
-@pytest.mark.slow
 def test_a_sync_of_a_files_source_reads_them_alike(make_hub: Callable, tmp_path: Path) -> None:
     from lienthong.cli.runs import run_sources
     from lienthong.stages.retry import retry_quarantine
@@ -144,7 +142,6 @@ def test_a_sync_of_a_files_source_reads_them_alike(make_hub: Callable, tmp_path:
 
 
 @pytest.mark.integration
-@pytest.mark.slow
 def test_an_api_push_reads_them_alike(start_server: Callable[..., Server], tmp_path: Path) -> None:  # noqa: F811
     sources = tmp_path / "sources"
     sources.mkdir()

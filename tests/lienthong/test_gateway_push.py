@@ -106,7 +106,6 @@ def test_a_failing_gateway_leaves_the_cursor_of_the_last_acknowledged_page(hub: 
         "HV001", "HV002", "HV003", "HV007", "HV008"], "every record once"
 
 
-@pytest.mark.slow
 def test_gateway_push_from_the_command_line(hub: Hub, gateway) -> None:
     gw, _ = gateway
     env = {**os.environ, "LIENTHONG_DATABASE_URL": hub.settings.warehouse_url,

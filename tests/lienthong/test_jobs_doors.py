@@ -152,7 +152,6 @@ def _door_api(tmp_path: Path, url: str) -> tuple[dict, dict]:
 
 
 @pytest.mark.integration
-@pytest.mark.slow
 def test_every_door_runs_the_same_job_on_the_same_feed(pg_url: str, tmp_path_factory: pytest.TempPathFactory,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     cli = _door_cli(tmp_path_factory.mktemp("cli"), pg_url)
@@ -163,7 +162,6 @@ def test_every_door_runs_the_same_job_on_the_same_feed(pg_url: str, tmp_path_fac
     assert cli == airflow == api
 
 
-@pytest.mark.slow
 def test_a_web_upload_is_matched_reported_and_released_after_it_is_published(make_hub, tmp_path: Path) -> None:
     from tests.lienthong.web.conftest import Site
     from tests.lienthong.web.test_pages import send, wait_published

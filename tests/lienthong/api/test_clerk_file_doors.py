@@ -21,7 +21,7 @@ from tests.lienthong.api.conftest import Server
 from tests.lienthong.cli.in_process import run_cli
 from tests.lienthong.conftest import BAD_ROWS, GOOD_ROWS, MEMBER_COLUMNS
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 WORKTREE = Path(__file__).parents[3]
 UPLOAD = "/api/v1/feeds/hnd_push/batches"
 

@@ -20,7 +20,7 @@ from schemathesis.checks import (
 from tests.lienthong.api.conftest import Server
 from tests.lienthong.conftest import BAD_ROWS, GOOD_ROWS, members_csv
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 EXAMPLES = 12
 EXCLUDED: list = []
 # Named, not left to schemathesis's configured defaults: no 5xx, and no status code, content type, header or body

@@ -10,7 +10,7 @@ from lienthong.warehouse.audit import AuditQuery, query_audit
 from tests.lienthong.conftest import members_csv
 from tests.lienthong.stages.test_verify import PURPOSE, _register, _rows
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 UPLOAD = "/api/v1/feeds/hlhpn_push/batches"
 
 

@@ -131,7 +131,6 @@ def _stream_csv(server: Server) -> tuple[int, int, int, int]:
     return lines, chunks, size, peak
 
 
-@pytest.mark.slow
 def test_streaming_a_large_csv_holds_one_chunk_at_a_time(server: Server) -> None:
     _load_many(server, 25_000)
     lines, chunks, size, peak = _stream_csv(server)

@@ -11,6 +11,7 @@ from tests.lienthong.cli.in_process import run_cli
 
 
 @pytest.mark.integration
+@pytest.mark.bench
 def test_the_command_measures_whole_and_parts_and_writes_only_its_section(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
     out.write_text("# Benchmarks\n\n<!-- bench:hub -->\n## The hub\nkept\n<!-- /bench:hub -->\n", encoding="utf-8")

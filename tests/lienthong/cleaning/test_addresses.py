@@ -232,7 +232,6 @@ def test_measured_accuracy_on_2000_non_split_legacy_wards(legacy: list[dict]) ->
     assert wrong_ward <= 10  # a miss should be a flag (null + candidates), not a wrong ward
 
 
-@pytest.mark.slow
 def test_a_province_hint_gives_the_same_ward_whatever_the_hash_seed() -> None:
     # Binh Duong merged into Ho Chi Minh City (79): with that hint the old provinces are a set, whose order changes with
     # the hash seed; the answer must not (it did, with seed 1).

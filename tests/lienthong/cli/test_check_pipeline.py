@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import openpyxl
-import pytest
 import yaml
 
 from connectors.formats import file_row
@@ -57,7 +56,6 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     return run_cli(*args, env={**os.environ, "COLUMNS": "200", **(env or {})})  # main(), in this process
 
 
-@pytest.mark.slow
 def test_check_reports_what_a_sync_quarantines_on_the_demo_files(make_hub: HubFactory, tmp_path: Path) -> None:
     demo = prepare_demo(tmp_path / "demo")
     folder = demo.hnd_files[0].parent

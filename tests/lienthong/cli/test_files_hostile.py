@@ -17,7 +17,6 @@ import pytest
 from tests.connectors import hostile_files as hf
 from tests.lienthong.cli.in_process import run_cli
 
-pytestmark = pytest.mark.slow
 CASES = ["xlsx-far-cell", "xlsx-row-bomb", "xlsx-header-only", "xlsx-duplicate-header", "csv-header-only",
          "csv-duplicate-header", "csv-bom-only", "csv-nul", "json-deep", "json-not-a-list", "ndjson-deep"]
 

@@ -79,7 +79,6 @@ def _free_port() -> int:
 
 
 @pytest.mark.integration
-@pytest.mark.slow
 def test_serve_workers_get_the_options(tmp_path: Path) -> None:
     """`lienthong --home H serve --workers 2` with no LIENTHONG_* variable: the workers serve H's warehouse."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIENTHONG_")}

@@ -93,7 +93,9 @@ def test_a_cold_check_starts_the_server_and_the_next_is_served(lienthong: Lienth
     assert lienthong.status() == (pid, 1)
 
 
-@pytest.mark.parametrize("case", ["clean", "failing", "json", "unreadable", "no_such_file", "usage_error"])
+# Each case pays a cold start-up (~5 s of imports): `make test` compares one, CI (`make test-all`) all of them.
+@pytest.mark.parametrize("case", ["failing", *(pytest.param(c, marks=pytest.mark.slow) for c in
+                                              ("clean", "json", "unreadable", "no_such_file", "usage_error"))])
 def test_check_served_warm_is_the_cold_check(lienthong: Lienthong, case: str) -> None:
     lienthong.start()
     folder = lienthong.tmp / case
@@ -118,6 +120,7 @@ def test_exit_codes_are_the_cold_ones(lienthong: Lienthong) -> None:
     assert [lienthong.run("check", f, cwd=folder).returncode for f in ("sach.csv", "loi.csv", "hong.csv")] == [0, 1, 2]
 
 
+@pytest.mark.slow
 def test_normalize_writes_where_the_caller_is(lienthong: Lienthong) -> None:
     lienthong.start()
     cold_dir, warm_dir = lienthong.tmp / "n_cold", lienthong.tmp / "n_warm"
@@ -135,6 +138,7 @@ def test_normalize_writes_where_the_caller_is(lienthong: Lienthong) -> None:
     assert (warm_dir / "ra" / "sach.csv").read_bytes() == (cold_dir / "ra" / "sach.csv").read_bytes()
 
 
+@pytest.mark.slow
 def test_settings_are_the_callers_each_time(lienthong: Lienthong) -> None:
     """--home, LIENTHONG_HOME and LIENTHONG_SOURCES_DIR of each call, not of the server or the previous call."""
     lienthong.start()
@@ -149,6 +153,7 @@ def test_settings_are_the_callers_each_time(lienthong: Lienthong) -> None:
     _same_as_cold(lienthong, "check", "loi.csv", "--source", "hnd_files", cwd=folder)
 
 
+@pytest.mark.slow
 def test_switched_off_by_the_environment(lienthong: Lienthong) -> None:
     lienthong.start()
     pid, served = lienthong.status()
@@ -190,6 +195,7 @@ def _until(condition: Callable[[], bool]) -> None:
     raise AssertionError("the state was not reached")
 
 
+@pytest.mark.slow
 def test_stale_code_runs_cold_and_restarts(lienthong: Lienthong) -> None:
     """A file of the project changed since the server started: it leaves, the call runs cold, a new one starts."""
     old = lienthong.start()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 from sqlalchemy import Engine, create_engine, insert
 
 from catalog import province_of_ward
@@ -48,6 +49,7 @@ def members_tables(engine: Engine) -> list[Table]:
     return [Table(c.table.name, c.table.cube, dict(c.counts)) for c in computed]
 
 
+@pytest.mark.bench  # 200,000 generated members: a scale floor, run by make test-all and CI
 def test_a_push_of_100_into_200000_members_is_protected_in_a_few_rounds(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'wh.db'}")
     publish_frame(engine, members_frame(200_000, "HLHPN", 11, "HV"), "HV")

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
-import pytest
 
 from catalog import load_code_lists
 from lienthong.cleaning.names import ISSUES, not_a_name
@@ -68,7 +67,6 @@ def _member_records(rows: list[tuple[str, str, str]]) -> pa.Table:
     return pa.table({c: pa.array([v or None for v in vs], pa.string()) for c, vs in columns.items()})
 
 
-@pytest.mark.slow
 def test_check_refuses_the_rows_a_push_refuses(make_hub: HubFactory, tmp_path: Path) -> None:
     rows = [("HV200", "Nguyễn Thị Hoà", "Số 1 Hàng Bạc")]
     rows += [(f"HV{201 + i}", name, "") for i, name in enumerate(HOSTILE)]

@@ -142,7 +142,6 @@ def test_each_field_is_answered_beside_the_record_and_flagged_without_changing_i
     assert "0011850" not in str(entries[0]["detail"]), "no ID number in the audit entry"
 
 
-@pytest.mark.slow
 def test_records_are_asked_in_batches_and_a_429_is_waited_out(make_hub, tmp_path: Path, population) -> None:
     drop = tmp_path / "drop"
     drop.mkdir()
@@ -247,7 +246,6 @@ def test_a_verified_person_is_forgotten_with_their_results(make_hub, tmp_path: P
     assert erasure.verification == {"members": 1}
 
 
-@pytest.mark.slow
 def test_a_sync_killed_midway_resumes_without_asking_answered_records_again(
         make_hub, tmp_path: Path, population) -> None:
     drop = tmp_path / "drop"
