@@ -55,6 +55,11 @@ HubFactory = Callable[..., Hub]
 @pytest.fixture
 def make_hub(tmp_path: Path) -> HubFactory:
     """Build a hub on ``url`` (SQLite in tmp_path by default) whose registry holds ``sources``; initialised."""
+    return hub_factory(tmp_path)
+
+
+def hub_factory(tmp_path: Path) -> HubFactory:
+    """:func:`make_hub` for a folder of any scope (a module's fixture shares one warehouse among read-only tests)."""
 
     def make(sources: list[dict], url: str | None = None) -> Hub:
         sources_dir = tmp_path / "sources"

@@ -38,6 +38,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow  # six real `lienthong` processes
 def test_init_sync_status_and_quarantine_from_the_command_line(cli_env, tmp_path):
     (tmp_path / "drop" / "a.csv").write_text(members_csv(GOOD_ROWS + BAD_ROWS), encoding="utf-8")
     assert _run(["init"], cli_env).returncode == 0

@@ -53,6 +53,7 @@ def test_a_file_that_cannot_be_taken_is_one_line_vietnamese_first(tmp_path: Path
         assert str(path.name) in lines[0], case
 
 
+@pytest.mark.slow  # two real `lienthong` processes
 def test_an_unexpected_error_is_one_line_and_its_traceback_is_logged(tmp_path: Path) -> None:
     (tmp_path / "list.csv").write_text("Họ và tên\nNguyễn Thị Hoà\n", encoding="utf-8")
     (tmp_path / "out_is_a_folder").mkdir()  # writing the output there fails in a way no rule foresaw

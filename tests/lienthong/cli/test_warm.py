@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+# Every test here starts real processes and most pay a cold start-up (~5 s of imports) or two: CI (`make test-all`)
+# runs them; `make test` keeps the one that needs no server (the front door's imports).
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE_CLEAN = ("Họ và tên,Ngày sinh,Số CCCD,Dân tộc\nNguyễn Văn An,01/02/1990,001090012345,Kinh\n"
                 "Trần Thị Bình,03/04/1991,001191012346,Tày\n")
@@ -82,6 +84,7 @@ def _same_as_cold(cli: Lienthong, *args: str, cwd: Path | None = None, **env: st
            (cold.returncode, cold.stdout.decode(), cold.stderr.decode())
 
 
+@pytest.mark.slow
 def test_a_cold_check_starts_the_server_and_the_next_is_served(lienthong: Lienthong) -> None:
     sample = lienthong.tmp / "sach.csv"
     sample.write_text(SAMPLE_CLEAN, encoding="utf-8")
@@ -93,9 +96,8 @@ def test_a_cold_check_starts_the_server_and_the_next_is_served(lienthong: Lienth
     assert lienthong.status() == (pid, 1)
 
 
-# Each case pays a cold start-up (~5 s of imports): `make test` compares one, CI (`make test-all`) all of them.
-@pytest.mark.parametrize("case", ["failing", *(pytest.param(c, marks=pytest.mark.slow) for c in
-                                              ("clean", "json", "unreadable", "no_such_file", "usage_error"))])
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["clean", "failing", "json", "unreadable", "no_such_file", "usage_error"])
 def test_check_served_warm_is_the_cold_check(lienthong: Lienthong, case: str) -> None:
     lienthong.start()
     folder = lienthong.tmp / case
@@ -109,6 +111,7 @@ def test_check_served_warm_is_the_cold_check(lienthong: Lienthong, case: str) ->
     _same_as_cold(lienthong, *args, cwd=folder)  # relative paths: the caller's working folder
 
 
+@pytest.mark.slow
 def test_exit_codes_are_the_cold_ones(lienthong: Lienthong) -> None:
     """The cases above compare warm with cold; here what cold means: 0 clean, 1 failing rows, 2 unreadable."""
     lienthong.start()
@@ -163,6 +166,7 @@ def test_switched_off_by_the_environment(lienthong: Lienthong) -> None:
     assert lienthong.status() == (pid, served)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["ctrl_c", "killed"])
 def test_the_callers_end_is_its_commands_end(lienthong: Lienthong, how: str) -> None:
     """Ctrl-C in the caller interrupts the command as it would a cold one (click: exit 130); a caller killed takes
@@ -216,6 +220,7 @@ def test_stale_code_runs_cold_and_restarts(lienthong: Lienthong) -> None:
         os.utime(touched, ns=(was.st_atime_ns, was.st_mtime_ns))
 
 
+@pytest.mark.slow
 def test_stop_leaves_no_server(lienthong: Lienthong) -> None:
     pid = lienthong.start()
     stopped = lienthong.run("warm", "stop")

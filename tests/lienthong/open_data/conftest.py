@@ -8,6 +8,7 @@ files (one a later re-delivery), has a quarantined row (impossible date) and rec
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import pytest
 
 from lienthong.hub import Hub
 from lienthong.pipeline import publish_all, sync_source
-from tests.lienthong.conftest import HEADER, file_source
+from tests.conftest import new_database
+from tests.lienthong.conftest import HEADER, file_source, hub_factory
 
 SUBJECT = {"name": "Hoàng Thị Bímật", "id": "001185099999", "phone": "0912999999"}
 RELIEF_MAPPING = {"record_id": "ma", "campaign": "dot", "role": "loai", "party_name": "ten", "id_number": "cccd",
@@ -98,3 +100,18 @@ def build_warehouse(make_hub, tmp_path: Path, url: str) -> Fixture:
 def tempting(make_hub, tmp_path: Path, warehouse_url: str) -> Fixture:
     """The tempting data set, synced and published on SQLite and on PostgreSQL."""
     return build_warehouse(make_hub, tmp_path, warehouse_url)
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def tempting_read(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
+    """:func:`tempting`, built once per module and engine, for the tests that only read it."""
+    folder = tmp_path_factory.mktemp("tempting")
+    if request.param == "sqlite":
+        fx = build_warehouse(hub_factory(folder), folder, f"sqlite:///{folder / 'warehouse.db'}")
+        yield fx
+        fx.hub.engine.dispose()
+        return
+    with new_database() as url:
+        fx = build_warehouse(hub_factory(folder), folder, url)
+        yield fx
+        fx.hub.engine.dispose()

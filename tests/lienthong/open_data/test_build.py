@@ -48,8 +48,8 @@ def identifiers(fx: Fixture) -> set[str]:
     return found
 
 
-def test_no_small_cell_and_nothing_recoverable(tempting: Fixture, tmp_path: Path) -> None:
-    built = release(tempting, tmp_path)
+def test_no_small_cell_and_nothing_recoverable(tempting_read: Fixture, tmp_path: Path) -> None:
+    built = release(tempting_read, tmp_path)
     tables = read_back(built.folder)
     families: dict[str, list[Table]] = {}
     for t in tables:
@@ -64,10 +64,10 @@ def test_no_small_cell_and_nothing_recoverable(tempting: Fixture, tmp_path: Path
     assert all(v is None or v >= THRESHOLD for v in by_eth.cells.values())
 
 
-def test_aggregates_equal_the_published_data(tempting: Fixture, tmp_path: Path) -> None:
-    built = release(tempting, tmp_path)
+def test_aggregates_equal_the_published_data(tempting_read: Fixture, tmp_path: Path) -> None:
+    built = release(tempting_read, tmp_path)
     members = PUBLISHED["members"]
-    with tempting.hub.engine.connect() as conn:
+    with tempting_read.hub.engine.connect() as conn:
         truth = dict(conn.execute(select(members.c.province_code, func.count()).where(~members.c.deleted)
                                   .group_by(members.c.province_code)).all())
         relief = PUBLISHED["relief"]
@@ -93,9 +93,9 @@ def test_aggregates_equal_the_published_data(tempting: Fixture, tmp_path: Path) 
         "amount_vnd"] == money["beneficiary"]
 
 
-def test_no_direct_identifier_in_any_output(tempting: Fixture, tmp_path: Path) -> None:
-    built = release(tempting, tmp_path)
-    needles = identifiers(tempting)
+def test_no_direct_identifier_in_any_output(tempting_read: Fixture, tmp_path: Path) -> None:
+    built = release(tempting_read, tmp_path)
+    needles = identifiers(tempting_read)
     files = sorted(built.folder.iterdir())
     assert {p.suffix for p in files} >= {".csv", ".json", ".parquet", ".png", ".svg", ".jsonld", ".ttl"}
     for path in files:
@@ -120,8 +120,8 @@ def test_guard_refuses_identifiers_and_sensitive_by_ward() -> None:
     check_tables(OPEN_TABLES)
 
 
-def test_datapackage_validates_and_dcat_parses(tempting: Fixture, tmp_path: Path) -> None:
-    built = release(tempting, tmp_path)
+def test_datapackage_validates_and_dcat_parses(tempting_read: Fixture, tmp_path: Path) -> None:
+    built = release(tempting_read, tmp_path)
     report = validate(str(built.folder / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "message"])
     package = Package(str(built.folder / "datapackage.json"))

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from catalog.agency_ids import read_agency_ids
 from lienthong.open_data.build import build_open_data
 from lienthong.open_data.web import make_router
 from lienthong.pipeline import publish_all, sync_source
-from tests.lienthong.conftest import HEADER
+from tests.lienthong.conftest import HEADER, hub_factory
 from tests.lienthong.open_data.conftest import Fixture, Person, build_warehouse, member_row
 
 pytestmark = pytest.mark.integration
@@ -34,9 +35,8 @@ SEARCH = "/api/3/action/package_search"
 TABLES = 14
 
 
-@pytest.fixture
-def release(make_hub, tmp_path: Path) -> tuple[Fixture, Callable[[], Path]]:
-    fx = build_warehouse(make_hub, tmp_path, f"sqlite:///{tmp_path / 'wh.db'}")
+def _release(tmp_path: Path) -> tuple[Fixture, Callable[[], Path]]:
+    fx = build_warehouse(hub_factory(tmp_path), tmp_path, f"sqlite:///{tmp_path / 'wh.db'}")
 
     def build() -> Path:
         return build_open_data(fx.hub.engine, tmp_path / "open-data", fx.hub.code_lists, threshold=5,
@@ -46,7 +46,28 @@ def release(make_hub, tmp_path: Path) -> tuple[Fixture, Callable[[], Path]]:
 
 
 @pytest.fixture
+def release(tmp_path: Path) -> tuple[Fixture, Callable[[], Path]]:
+    """A release of its own, for a test that changes it."""
+    return _release(tmp_path)
+
+
+@pytest.fixture
 def server(release: tuple[Fixture, Callable[[], Path]], tmp_path: Path) -> Iterator[str]:
+    with _serving(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One release and its server for the tests that only read them (building one takes seconds)."""
+    folder = tmp_path_factory.mktemp("harvest")
+    _release(folder)
+    with _serving(folder) as url:
+        yield url
+
+
+@contextmanager
+def _serving(tmp_path: Path) -> Iterator[str]:
     ids = tmp_path / "agency_ids.csv"  # an operator's filled-in file (a test value, not an official code)
     ids.write_text("organisation,agency_id,status,basis\nMTTQ,T99.00.00.Z01,assigned,test\n", encoding="utf-8")
     table = read_agency_ids(ids, organisations={"MTTQ"})
@@ -87,8 +108,8 @@ def _harvest(http: httpx.Client, rows: int, fq: str) -> list[list[dict]]:
 
 
 @pytest.mark.parametrize("rows", [1, 5, 100])
-def test_ckan_harvester_paging_loop(server: str, rows: int) -> None:
-    with httpx.Client(base_url=server) as http:
+def test_ckan_harvester_paging_loop(shared_server: str, rows: int) -> None:
+    with httpx.Client(base_url=shared_server) as http:
         pages = _harvest(http, rows, "metadata_modified:[2020-01-01T00:00:00Z TO *]")
         everything = _result(http.get("/api/3/action/package_list"))
     ids = [p["id"] for page in pages for p in page]
@@ -96,8 +117,8 @@ def test_ckan_harvester_paging_loop(server: str, rows: int) -> None:
     assert sorted(p["name"] for page in pages for p in page) == everything
 
 
-def test_package_search_fq_sort_and_q(server: str) -> None:
-    with httpx.Client(base_url=server) as http:
+def test_package_search_fq_sort_and_q(shared_server: str) -> None:
+    with httpx.Client(base_url=shared_server) as http:
         all_ = _result(http.get(SEARCH, params={"rows": 100, "sort": "metadata_modified desc"}))
         stamps = [p["metadata_modified"] for p in all_["results"]]
         assert all_["count"] == TABLES and stamps == sorted(stamps, reverse=True)
@@ -117,8 +138,8 @@ def test_package_search_fq_sort_and_q(server: str) -> None:
             assert r.json()["error"]["__type"] == "Search Query Error"
 
 
-def test_organizations_carry_the_agency_identifier(server: str) -> None:
-    with httpx.Client(base_url=server) as http:
+def test_organizations_carry_the_agency_identifier(shared_server: str) -> None:
+    with httpx.Client(base_url=shared_server) as http:
         assert _result(http.get("/api/3/action/organization_list")) == ["mttq-vn"]
         org = _result(http.get("/api/3/action/organization_show", params={"id": "mttq-vn"}))
         pkg = _result(http.get("/api/3/action/package_show", params={"id": "members-by-ward"}))
@@ -135,9 +156,9 @@ def _page_graph(http: httpx.Client, url: str, fmt: str) -> rdflib.Graph:
 
 
 @pytest.mark.parametrize(("ext", "fmt"), [("ttl", "turtle"), ("jsonld", "json-ld"), ("xml", "xml")])
-def test_dcat_hydra_paging_to_the_end(server: str, ext: str, fmt: str) -> None:
+def test_dcat_hydra_paging_to_the_end(shared_server: str, ext: str, fmt: str) -> None:
     seen: list[rdflib.URIRef] = []
-    url: str | None = f"{server}/open-data/catalog.{ext}"
+    url: str | None = f"{shared_server}/open-data/catalog.{ext}"
     pages = 0
     with httpx.Client() as http:
         while url:  # ckanext-dcat's RDF harvester: hydra:next (or hydra:nextPage) of the paging node
@@ -151,27 +172,27 @@ def test_dcat_hydra_paging_to_the_end(server: str, ext: str, fmt: str) -> None:
             seen += list(g.subjects(RDF.type, DCAT.Dataset))
             url = str(nxt) if nxt else None
     assert pages == 4 and len(seen) == len(set(seen)) == TABLES  # 4 per page: 4 + 4 + 4 + 2
-    with httpx.Client(base_url=server) as http:
+    with httpx.Client(base_url=shared_server) as http:
         assert http.get("/open-data/catalog.ttl", params={"page": 5}).status_code == 404
         assert http.get("/open-data/catalog.pdf").status_code == 404
 
 
-def test_modified_since(server: str) -> None:
+def test_modified_since(shared_server: str) -> None:
     with httpx.Client() as http:
-        g = _page_graph(http, f"{server}/open-data/catalog.ttl?modified_since=2999-01-01T00:00:00Z", "turtle")
+        g = _page_graph(http, f"{shared_server}/open-data/catalog.ttl?modified_since=2999-01-01T00:00:00Z", "turtle")
         view = next(g.subjects(RDF.type, HYDRA.PartialCollectionView))
         assert int(g.value(view, HYDRA.totalItems)) == 0 and not list(g.subjects(RDF.type, DCAT.Dataset))
-        g = _page_graph(http, f"{server}/open-data/catalog.ttl?modified_since=2020-01-01", "turtle")
+        g = _page_graph(http, f"{shared_server}/open-data/catalog.ttl?modified_since=2020-01-01", "turtle")
         view = next(g.subjects(RDF.type, HYDRA.PartialCollectionView))
         assert int(g.value(view, HYDRA.totalItems)) == TABLES
         assert "modified_since=2020-01-01" in str(g.value(view, HYDRA.next))  # the filter follows the pages
-        assert http.get(f"{server}/open-data/catalog.ttl", params={"modified_since": "soon"}).status_code == 400
+        assert http.get(f"{shared_server}/open-data/catalog.ttl", params={"modified_since": "soon"}).status_code == 400
 
 
-def test_stable_uris_media_types_and_publisher(server: str) -> None:
+def test_stable_uris_media_types_and_publisher(shared_server: str) -> None:
     with httpx.Client() as http:
-        direct = _page_graph(http, f"{server}/open-data/catalog.ttl", "turtle")
-        proxied = rdflib.Graph().parse(data=http.get(f"{server}/open-data/catalog.ttl",
+        direct = _page_graph(http, f"{shared_server}/open-data/catalog.ttl", "turtle")
+        proxied = rdflib.Graph().parse(data=http.get(f"{shared_server}/open-data/catalog.ttl",
                                                      headers={"Host": "proxy.example"}).text, format="turtle")
     for g in (direct, proxied):
         datasets = set(g.subjects(RDF.type, DCAT.Dataset))
