@@ -89,11 +89,13 @@ def exceeded(origin: str, limit: str, what_en: str, what_vi: str, value: int | f
     return LimitExceeded(msg, message_vi=msg_vi, limit=limit)
 
 
-def check_table(table: pa.Table, limits: ReadLimits, origin: str) -> pa.Table:
+def check_table(table: pa.Table, limits: ReadLimits, origin: str, *, nul_free: bool = False) -> pa.Table:
     """Every limit a parsed table can be held to, and its column names: nothing that reaches a stage breaks it.
 
     Checks rows, columns, cells, the longest cell, NUL characters (PostgreSQL refuses them in text) and column
     names that are the same once trimmed and NFC-normalised (one would silently replace the other).
+    ``nul_free``: the caller knows no cell can hold NUL (a CSV payload without a 0 byte), so the columns are not
+    searched for it.
 
     Returns:
         ``table`` unchanged.
@@ -117,7 +119,7 @@ def check_table(table: pa.Table, limits: ReadLimits, origin: str) -> pa.Table:
         if longest > limits.max_cell_bytes:
             raise exceeded(origin, "cell_bytes", f"bytes in one cell of column {name!r}",
                            f"số byte trong một ô của cột {name!r}", longest, limits.max_cell_bytes)
-        if pc.any(pc.match_substring(column, "\x00")).as_py():
+        if not nul_free and pc.any(pc.match_substring(column, "\x00")).as_py():
             row = pc.index(pc.match_substring(column, "\x00"), True).as_py() + 1
             raise _nul(origin, f"column {name!r}, data row {row}", f"cột {name!r}, dòng dữ liệu {row}")
     return table

@@ -159,6 +159,13 @@ def test_csv_limits() -> None:
                      limits=ReadLimits(max_line_bytes=1_000_000))
 
 
+def test_a_nul_in_a_utf16_csv_is_found_though_every_other_byte_is_0() -> None:
+    """A CSV without a 0 byte skips the search for NUL in its cells; UTF-16 has 0 bytes everywhere, so it searches."""
+    payload = "Mã hội viên;Họ và tên\nHV1;An\x00\n".encode("utf-16")
+    with pytest.raises(MalformedInput, match="NUL"):
+        read_payload(payload, hf.MEDIA_CSV, origin="nul16.csv")
+
+
 def test_a_payload_larger_than_the_limit_is_refused_by_its_size() -> None:
     with pytest.raises(LimitExceeded, match="bytes: 4,000"):
         read_payload(b"a\n" * 2_000, hf.MEDIA_CSV, origin="big.csv", limits=ReadLimits(max_bytes=1_000))
