@@ -101,37 +101,29 @@ _WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 _HMAC_BLOCK = 64  # SHA-256's block size (RFC 2104)
 
 
-def token_sql(column: str, *, key: bytes, key_id: str | None = None,
-              pgcrypto_schema: str | None = None) -> tuple[str, dict[str, object]]:
+def token_sql(column: str, *, key: bytes, key_id: str | None = None) -> tuple[str, dict[str, object]]:
     """The SQL expression (PostgreSQL) giving :func:`pseudonymise`'s token of ``column``, and its parameters.
 
-    HMAC-SHA256 written with the core ``sha256()``: ``sha256(K^opad || sha256(K^ipad || value))``, RFC 2104, with
-    the pads computed here so the key travels only as bound parameters. Two ``sha256()`` calls are the least the
-    core functions allow (they give no way to start from a saved state of the pad's hash); each costs ~1.5 µs,
-    mostly setting up a new digest. pgcrypto's ``hmac()``, where that extension is installed, gives the same
-    bytes ~25% cheaper (docs/BENCHMARKS.md, "HTTP API"). Used by the pull API so a million records are
-    pseudonymised by the database while it formats them, not one Python call per value
+    HMAC-SHA256 written with the core ``sha256()`` (no pgcrypto): ``sha256(K^opad || sha256(K^ipad || value))``,
+    RFC 2104, with the pads computed here so the key travels only as bound parameters. Used by the pull API so a
+    million records are pseudonymised by the database while it formats them, not one Python call per value
     (tests/lienthong/api/test_postgres_encoding.py checks both give the same tokens).
 
     Args:
         column: an SQL expression of type text (e.g. ``r."phone"``).
         key: the secret key, as for :func:`pseudonymise`.
         key_id: the key generation label, as for :func:`pseudonymise`.
-        pgcrypto_schema: the schema of an installed pgcrypto, to use its ``hmac()``; None: the core functions.
 
     Returns:
         ``(sql, params)``: ``sql`` uses the psycopg named placeholders ``%(pk_…)s`` bound by ``params``.
     """
     pseudonymise([], key=key)  # the same key checks
-    params: dict[str, object] = {"pk_prefix": (key_id or key_fingerprint(key)) + ":", "pk_ws": _WHITESPACE}
+    block = hashlib.sha256(key).digest() if len(key) > _HMAC_BLOCK else key
+    block = block.ljust(_HMAC_BLOCK, b"\0")
+    params: dict[str, object] = {
+        "pk_ipad": bytes(b ^ 0x36 for b in block), "pk_opad": bytes(b ^ 0x5C for b in block),
+        "pk_prefix": (key_id or key_fingerprint(key)) + ":", "pk_ws": _WHITESPACE,
+    }
     value = f"convert_to(nullif(btrim({column}, %(pk_ws)s::text), ''), 'UTF8')"
-    if pgcrypto_schema is not None:
-        params["pk_key"] = key
-        schema = pgcrypto_schema.replace('"', '""')
-        digest = f"\"{schema}\".hmac({value}, %(pk_key)s::bytea, 'sha256')"
-    else:
-        block = hashlib.sha256(key).digest() if len(key) > _HMAC_BLOCK else key
-        block = block.ljust(_HMAC_BLOCK, b"\0")
-        params |= {"pk_ipad": bytes(b ^ 0x36 for b in block), "pk_opad": bytes(b ^ 0x5C for b in block)}
-        digest = f"sha256(%(pk_opad)s::bytea || sha256(%(pk_ipad)s::bytea || {value}))"
+    digest = f"sha256(%(pk_opad)s::bytea || sha256(%(pk_ipad)s::bytea || {value}))"
     return f"(%(pk_prefix)s::text || left(encode({digest}, 'hex'), {TOKEN_HEX_CHARS}))", params

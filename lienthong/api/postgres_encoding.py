@@ -52,7 +52,7 @@ def _iso(col: str) -> str:
     return f"replace(to_char({col}, 'YYYY-MM-DD\"T\"HH24:MI:SS.USTZH:TZM'), '.000000', '')"
 
 
-def _cells(view: View, *, csv: bool, pgcrypto: str | None) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+def _cells(view: View, *, csv: bool) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     """``(name, SQL expression)`` of each output column, tombstone handling aside, and the parameters."""
     table = PUBLISHED[view.dataset]
     params: dict[str, Any] = {"plain_number": PLAIN_NUMBER_SQL} if csv else {}
@@ -61,7 +61,7 @@ def _cells(view: View, *, csv: bool, pgcrypto: str | None) -> tuple[list[tuple[s
         col = f'r."{name}"'
         kind = table.c[name].type if name in table.c else None  # entity_id: text from match_link
         if name in view.pseudonymised and view.pseudonym_key:
-            col, token_params = _token(col, *view.pseudonym_key, csv=csv, pgcrypto=pgcrypto)
+            col, token_params = _token(col, *view.pseudonym_key, csv=csv)
             params |= token_params
             out.append((name, col))  # a token is never empty, and in CSV already neutralised
             continue
@@ -77,7 +77,7 @@ def _cells(view: View, *, csv: bool, pgcrypto: str | None) -> tuple[list[tuple[s
     return out, params
 
 
-def _token(col: str, key: bytes, key_id: str, *, csv: bool, pgcrypto: str | None) -> tuple[str, dict[str, Any]]:
+def _token(col: str, key: bytes, key_id: str, *, csv: bool) -> tuple[str, dict[str, Any]]:
     """The pseudonym of ``col`` (:func:`lienthong.pseudonymise.token_sql`), for CSV as :func:`neutralise` leaves it.
 
     A token is ``<key id>:<hex>``: never a plain number (``:`` is no digit), so a spreadsheet would run it exactly
@@ -90,20 +90,12 @@ def _token(col: str, key: bytes, key_id: str, *, csv: bool, pgcrypto: str | None
     key_id = key_id or key_fingerprint(key)
     if csv:
         key_id = neutralise(key_id + ":")[:-1]
-    return token_sql(col, key=key, key_id=key_id, pgcrypto_schema=pgcrypto)
-
-
-def _pgcrypto_schema(conn: Connection) -> str | None:
-    """The schema of pgcrypto if this database has it: its ``hmac()`` makes the same tokens for less (the hub does
-    not install it; a plain PostgreSQL lacks it)."""
-    return conn.exec_driver_sql("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-                                "WHERE e.extname = 'pgcrypto'").scalar()
+    return token_sql(col, key=key, key_id=key_id)
 
 
 def _sql(view: View, query: Select, conn: Connection, *, csv: bool) -> tuple[str, dict[str, Any]]:
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    pgcrypto = _pgcrypto_schema(conn) if view.pseudonymised and view.pseudonym_key else None
-    cells, params = _cells(view, csv=csv, pgcrypto=pgcrypto)
+    cells, params = _cells(view, csv=csv)
     cells.append(("cursor", _CURSOR))
     if csv:  # a tombstone's cells beyond the meta fields are empty
         exprs = [e if n in META or n == "cursor" else f"CASE WHEN r.deleted THEN NULL ELSE {e} END" for n, e in cells]

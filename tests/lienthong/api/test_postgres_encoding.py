@@ -205,32 +205,3 @@ def test_a_key_id_a_spreadsheet_would_run_gives_the_generic_csv(pg_url: str, tmp
     hub.engine.dispose()
     assert got == want, _first_difference(got[1], want[1])
     assert (f",'{key_id}:" in got[1].decode()) == (key_id[0] in "=+-@")
-
-
-@pytest.fixture
-def pgcrypto(hub: Hub) -> str:
-    """pgcrypto installed in a schema of its own, off the search path, where this PostgreSQL ships it."""
-    with hub.engine.begin() as conn:
-        if not conn.exec_driver_sql("SELECT 1 FROM pg_available_extensions WHERE name = 'pgcrypto'").scalar():
-            pytest.skip("this PostgreSQL has no pgcrypto")
-        conn.exec_driver_sql('CREATE SCHEMA "crypto ext"')
-        conn.exec_driver_sql('CREATE EXTENSION pgcrypto SCHEMA "crypto ext"')
-    return "crypto ext"
-
-
-def test_with_pgcrypto_installed_its_hmac_gives_the_same_tokens_and_bytes(hub: Hub, pgcrypto: str) -> None:
-    values = ["001085012345", " 0912345678 ", "\u00a00912\u3000", "", None, "Nguyễn"]
-    for key, key_id in ((KEY.encode(), None), (b"k" * 100, "gen2")):
-        sql, params = token_sql("v", key=key, key_id=key_id, pgcrypto_schema=pgcrypto)
-        with hub.engine.connect() as conn:
-            cur = conn.connection.driver_connection.cursor()
-            got = [cur.execute(f"SELECT {sql} FROM (SELECT %(v)s::text AS v) t", {**params, "v": v}).fetchone()[0]
-                   for v in values]
-        assert got == pseudonymise(values, key=key, key_id=key_id)
-    view = view_for(hub, KEYS["no read:pii"], "members", entity_ids=True)
-    query = records_query(view, **QUERIES["since, with tombstones"])
-    with hub.engine.connect() as conn:
-        assert '"crypto ext".hmac(' in postgres_encoding._sql(view, query, conn, csv=True)[0]
-        for fmt in ("csv", "ndjson"):
-            want, got = _generic(conn, view, query, fmt), _copied(conn, view, query, fmt)
-            assert got == want, (fmt, _first_difference(got[1], want[1]))
