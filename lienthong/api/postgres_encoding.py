@@ -11,9 +11,15 @@ formats in C, in its own process, while the API forwards bytes. The output is th
   :func:`lienthong.spreadsheet_safety.neutralise`, a cell holding CR or LF quoted;
 - JSON: compact, keys in the generic order, text escaped as Python's ``json`` does with ``ensure_ascii=False``
   (PostgreSQL's JSON escapes are the same);
-- pseudonymised fields: :func:`lienthong.pseudonymise.token_sql`, the same HMAC tokens.
+- pseudonymised fields: :func:`lienthong.pseudonymise.token_sql`, the same HMAC tokens; in CSV neutralised by
+  their key id alone (:func:`_token`).
 
-The query itself is :func:`records.records_query` (same rows, order, filters and limit), wrapped.
+The query itself is :func:`records.records_query` (same rows, order, filters and limit), wrapped. CSV comes from
+``COPY … WITH (FORMAT csv)``; NDJSON from a COPY of the one JSON column in a CSV format whose quote and delimiter
+JSON text never holds, so the lines arrive as they are sent. Where the time goes (PostgreSQL's own CPU per
+million records, in-process, docs/BENCHMARKS.md "HTTP API"): ~7 s for CSV, ~11–14 s for NDJSON (``row_to_json``:
+escaping and per-field lookups; ``json_build_object``, ``format()`` and ``||`` chains measured slower), ~13 s for
+pseudonymised CSV (two ``sha256()`` per token).
 """
 
 from __future__ import annotations
