@@ -18,7 +18,7 @@ The query itself is :func:`records.records_query` (same rows, order, filters and
 ``COPY … WITH (FORMAT csv)``; NDJSON from a COPY of the one JSON column in a CSV format whose quote and delimiter
 JSON text never holds, so the lines arrive as they are sent. Where the time goes (PostgreSQL's own CPU per
 million records, in-process, docs/BENCHMARKS.md "HTTP API"): ~7 s for CSV, ~11–14 s for NDJSON (``row_to_json``:
-escaping and per-field lookups; ``json_build_object``, ``format()`` and ``||`` chains measured slower), ~13 s for
+escaping and per-field lookups; ``json_build_object``, ``format()`` and ``||`` chains measured slower), 11–15 s for
 pseudonymised CSV (two ``sha256()`` per token).
 """
 
@@ -88,7 +88,7 @@ def _token(col: str, key: bytes, key_id: str, *, csv: bool) -> tuple[str, dict[s
 
     A token is ``<key id>:<hex>``: never a plain number (``:`` is no digit), so a spreadsheet would run it exactly
     when the key id starts with a trigger. The quote then goes in front of the key id once, here: neutralising in
-    SQL put the token's expression in a CASE twice, and each costs two ``sha256()`` (half a pseudonymised pull's
+    SQL put the token's expression in a CASE twice, each two ``sha256()`` (a third of a pseudonymised pull's
     time in the database, docs/BENCHMARKS.md "HTTP API").
     """
     from lienthong.pseudonymise import key_fingerprint, token_sql
