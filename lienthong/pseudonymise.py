@@ -107,7 +107,7 @@ def token_sql(column: str, *, key: bytes, key_id: str | None = None) -> tuple[st
     HMAC-SHA256 written with the core ``sha256()`` (no pgcrypto): ``sha256(K^opad || sha256(K^ipad || value))``,
     RFC 2104, with the pads computed here so the key travels only as bound parameters. Used by the pull API so a
     million records are pseudonymised by the database while it formats them, not one Python call per value
-    (tests/lienthong/test_pseudonymise.py checks both give the same tokens).
+    (tests/lienthong/api/test_postgres_encoding.py checks both give the same tokens).
 
     Args:
         column: an SQL expression of type text (e.g. ``r."phone"``).

@@ -11,9 +11,15 @@ formats in C, in its own process, while the API forwards bytes. The output is th
   :func:`lienthong.spreadsheet_safety.neutralise`, a cell holding CR or LF quoted;
 - JSON: compact, keys in the generic order, text escaped as Python's ``json`` does with ``ensure_ascii=False``
   (PostgreSQL's JSON escapes are the same);
-- pseudonymised fields: :func:`lienthong.pseudonymise.token_sql`, the same HMAC tokens.
+- pseudonymised fields: :func:`lienthong.pseudonymise.token_sql`, the same HMAC tokens; in CSV neutralised by
+  their key id alone (:func:`_token`).
 
-The query itself is :func:`records.records_query` (same rows, order, filters and limit), wrapped.
+The query itself is :func:`records.records_query` (same rows, order, filters and limit), wrapped. CSV comes from
+``COPY … WITH (FORMAT csv)``; NDJSON from a COPY of the one JSON column in a CSV format whose quote and delimiter
+JSON text never holds, so the lines arrive as they are sent. Where the time goes (PostgreSQL's own CPU per
+million records, in-process, docs/BENCHMARKS.md "HTTP API"): ~7 s for CSV, ~11–14 s for NDJSON (``row_to_json``:
+escaping and per-field lookups; ``json_build_object``, ``format()`` and ``||`` chains measured slower), 11–15 s for
+pseudonymised CSV (two ``sha256()`` per token).
 """
 
 from __future__ import annotations
@@ -24,12 +30,19 @@ from typing import Any
 from sqlalchemy import Boolean, Connection, Date, DateTime, Select
 
 from lienthong.api.records import META, View
-from lienthong.spreadsheet_safety import PLAIN_NUMBER_SQL, neutralise_sql
+from lienthong.spreadsheet_safety import PLAIN_NUMBER_SQL, neutralise, neutralise_sql
 from lienthong.warehouse.tables import PUBLISHED
 
 CHUNK_BYTES = 1 << 20  # a streamed chunk: ~3,000 records, small enough that an interrupted pull is audited closely
+# url-safe; base64 wraps lines at 76 characters. Three replace() cost less than one translate(), which looks each
+# character up in its list (measured: 0.6 s more of the database's CPU per million records)
 _CURSOR = ("rtrim(replace(replace(replace(encode(convert_to(r.published_seq::text || ':' || r.record_key, 'UTF8'), "
-           "'base64'), '+', '-'), '/', '_'), E'\\n', ''), '=')")  # url-safe; base64 wraps lines at 76 characters
+           "'base64'), '+', '-'), '/', '_'), E'\\n', ''), '=')")
+
+
+# CSV whose quote and delimiter JSON text never holds raw (row_to_json escapes every control character), nor a line
+# break: a one-column JSON value is then never quoted, each row comes out as the value and a newline.
+_VERBATIM = "FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02'"
 
 
 def usable(conn: Connection) -> bool:
@@ -54,12 +67,10 @@ def _cells(view: View, *, csv: bool) -> tuple[list[tuple[str, str]], dict[str, A
         col = f'r."{name}"'
         kind = table.c[name].type if name in table.c else None  # entity_id: text from match_link
         if name in view.pseudonymised and view.pseudonym_key:
-            from lienthong.pseudonymise import token_sql
-
-            key, key_id = view.pseudonym_key
-            col, token_params = token_sql(col, key=key, key_id=key_id)
+            col, token_params = _token(col, *view.pseudonym_key, csv=csv)
             params |= token_params
-            kind = None
+            out.append((name, col))  # a token is never empty, and in CSV already neutralised
+            continue
         if isinstance(kind, DateTime):
             col = _iso(col)  # text, and never a formula
         elif isinstance(kind, Boolean):
@@ -70,6 +81,22 @@ def _cells(view: View, *, csv: bool) -> tuple[list[tuple[str, str]], dict[str, A
             col = f"nullif({neutralise_sql(col)}, '')"  # Python's csv writes "" as an empty cell, not ""
         out.append((name, col))
     return out, params
+
+
+def _token(col: str, key: bytes, key_id: str, *, csv: bool) -> tuple[str, dict[str, Any]]:
+    """The pseudonym of ``col`` (:func:`lienthong.pseudonymise.token_sql`), for CSV as :func:`neutralise` leaves it.
+
+    A token is ``<key id>:<hex>``: never a plain number (``:`` is no digit), so a spreadsheet would run it exactly
+    when the key id starts with a trigger. The quote then goes in front of the key id once, here: neutralising in
+    SQL put the token's expression in a CASE twice, each two ``sha256()`` (a third of a pseudonymised pull's
+    time in the database, docs/BENCHMARKS.md "HTTP API").
+    """
+    from lienthong.pseudonymise import key_fingerprint, token_sql
+
+    key_id = key_id or key_fingerprint(key)
+    if csv:
+        key_id = neutralise(key_id + ":")[:-1]
+    return token_sql(col, key=key, key_id=key_id)
 
 
 def _sql(view: View, query: Select, conn: Connection, *, csv: bool) -> tuple[str, dict[str, Any]]:
@@ -106,8 +133,8 @@ def copied_chunks(conn: Connection, view: View, query: Select, fmt: str) -> Iter
     sql, params = _sql(view, query, conn, csv=fmt == "csv")
     if fmt == "csv":
         copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
-    else:  # the JSON column only, in text format: its one escape is a doubled backslash
-        copy_sql = f"COPY (SELECT j FROM ({sql}) AS q(j, c)) TO STDOUT"
+    else:  # the JSON column only, written verbatim (no backslash to un-double, as the text format would need)
+        copy_sql = f"COPY (SELECT j FROM ({sql}) AS q(j, c)) TO STDOUT WITH ({_VERBATIM})"
     with conn.begin_nested(), conn.connection.driver_connection.cursor() as cur, cur.copy(copy_sql, params) as copy:
         parts: list[bytes] = []
         size = 0
@@ -115,12 +142,7 @@ def copied_chunks(conn: Connection, view: View, query: Select, fmt: str) -> Iter
             parts.append(row)
             size += len(row)
             if size >= CHUNK_BYTES:
-                yield len(parts), _joined(parts, fmt)
+                yield len(parts), b"".join(parts)
                 parts, size = [], 0
         if parts:
-            yield len(parts), _joined(parts, fmt)
-
-
-def _joined(parts: list, fmt: str) -> bytes:
-    data = b"".join(parts)
-    return data if fmt == "csv" else data.replace(b"\\\\", b"\\")
+            yield len(parts), b"".join(parts)
