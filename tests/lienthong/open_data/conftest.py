@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,12 +107,8 @@ def tempting(make_hub, tmp_path: Path, warehouse_url: str) -> Fixture:
 def tempting_read(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
     """:func:`tempting`, built once per module and engine, for the tests that only read it."""
     folder = tmp_path_factory.mktemp("tempting")
-    if request.param == "sqlite":
-        fx = build_warehouse(hub_factory(folder), folder, f"sqlite:///{folder / 'warehouse.db'}")
-        yield fx
-        fx.hub.engine.dispose()
-        return
-    with new_database() as url:
+    sqlite = request.param == "sqlite"
+    with nullcontext(f"sqlite:///{folder / 'warehouse.db'}") if sqlite else new_database() as url:
         fx = build_warehouse(hub_factory(folder), folder, url)
         yield fx
         fx.hub.engine.dispose()
