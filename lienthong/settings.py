@@ -74,6 +74,18 @@ class Settings(BaseSettings):
         description="HTTP API: worker processes that process and publish pushed batches (0: one thread of the "
                     "server process, as before issue 12).",
     )
+    api_threads: int = Field(
+        default=6, ge=1,
+        description="HTTP API: threads per server process running request work (key checks, reading the "
+                    "warehouse, building pages). Starlette's 40 let page builders fight over the interpreter's lock "
+                    "(docs/api.md, Page latency).",
+    )
+    api_page_builders: int = Field(
+        default=2, ge=1,
+        description="HTTP API: record pages (JSON, OData) read and built at once in one server process; further "
+                    "requests wait their turn. Python builds one at a time, so more would only share it and "
+                    "make the slowest pages much slower (docs/api.md, Page latency).",
+    )
     api_after_publish: bool = Field(
         default=True,
         description="HTTP API: once a pushed batch is published, queue the rest of the job (match, quality report, "

@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 
 from lienthong.api import catalog, datasets, entities, feeds, odata, ops, xroad
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Iterable[APIR
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         ctx = ApiContext.open(settings)
         ctx.metrics = metrics
         context_holder["ctx"] = app.state.context = ctx

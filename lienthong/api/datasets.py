@@ -125,6 +125,12 @@ def _from_accept(accept: str) -> str:
 def _json_page(ctx: ApiContext, key: ApiKey, view: View, cursor: Cursor | None, filters: dict[str, str],
                page: int, detail: dict) -> Response:
     query = records_query(view, since=cursor, filters=filters, limit=page + 1)
+    with ctx.building_page():
+        return _built_page(ctx, key, view, cursor, query, page, detail)
+
+
+def _built_page(ctx: ApiContext, key: ApiKey, view: View, cursor: Cursor | None, query: Select, page: int,
+                detail: dict) -> Response:
     with ctx.hub.engine.begin() as conn, _refused_by_database():
         if postgres_encoding.usable(conn):  # (record JSON, cursor) made by the database
             rows = postgres_encoding.json_rows(conn, view, query)

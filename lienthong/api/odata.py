@@ -362,7 +362,7 @@ def entity_set(segment: str, request: Request, key: Caller, ctx: Context) -> Res
         paged = paged.where(_after(table, order, decode_token(token, len(order))))
     elif skip:
         paged = paged.offset(skip)
-    with ctx.hub.engine.begin() as conn:
+    with ctx.building_page(), ctx.hub.engine.begin() as conn:
         rows = conn.execute(paged.limit(page + 1)).all() if page else []
         count = None
         if options.get("$count", "false").lower() == "true":
