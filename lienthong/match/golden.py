@@ -74,7 +74,7 @@ _RANK = {  # the field's own rule, as a sort key (smaller wins) after source pri
 
 
 def golden_table(records: pa.Table, priority: dict[str, list[str]] | None = None, *,
-                 tiebreak: str | None = None) -> pa.Table:
+                 tiebreak: str | None = None, members: pa.Table | None = None) -> pa.Table:
     """Golden records of many entities at once: the rules of :func:`golden_record`, set-wise.
 
     Args:
@@ -84,20 +84,29 @@ def golden_table(records: pa.Table, priority: dict[str, list[str]] | None = None
         priority: source priority per field (organisation codes, first wins).
         tiebreak: a column whose smallest value wins a tie of (updated_at, published_seq), instead of row order
             (so callers need not sort a million rows first).
+        members: ``record_key``, ``entity_id``: which entity each record is in, when ``records`` has no
+            ``entity_id``; joined here (DuckDB joins a million keys several times faster than Arrow), records no
+            member names left out. Needs ``tiebreak``.
 
     Returns:
         ``entity_id``, ``record_count``, ``organisations`` and ``golden`` (both JSON text), one row per entity.
     """
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
-    present = set(records.column_names)
+    present = set(records.column_names) | ({"entity_id"} if members is not None else set())
     fields = ", ".join(f"CAST({_q(f)} AS VARCHAR) AS {_q(f)}" if f in present else f"NULL::VARCHAR AS {_q(f)}"
                        for f in SURVIVORSHIP)
     updated = "updated_at" if "updated_at" in present else "NULL::TIMESTAMPTZ"
     seq = "published_seq" if "published_seq" in present else "NULL::BIGINT"
     order = _q(tiebreak) if tiebreak else "row_no"
-    con.register("records_in", records if tiebreak else
-                 records.append_column("row_no", pa.array(range(records.num_rows), pa.int64())))
+    if members is not None:
+        con.register("members_in", members.select(["record_key", "entity_id"]))
+        con.register("rows_in", records)
+        con.execute("CREATE TEMP TABLE records_in AS SELECT m.entity_id, r.* FROM members_in m JOIN rows_in r "
+                    "USING (record_key)")
+    else:
+        con.register("records_in", records if tiebreak else
+                     records.append_column("row_no", pa.array(range(records.num_rows), pa.int64())))
     con.execute("CREATE TEMP TABLE sizes AS SELECT entity_id, count(*) AS n FROM records_in GROUP BY entity_id")
     # Most entities of a registry hold one record, whose golden record is that record: no ranking needed. Only
     # entities of several records go through the survivorship aggregates (at 1M records, a fifth of the time).

@@ -388,9 +388,9 @@ def golden_entities(engine: Engine, dataset: str, members: pa.Table, priority: d
     review decision. Records are taken in record-key order, so ties of the survivorship rules fall the same way on
     every run."""
     keys = members.column("record_key")
-    have = rows.filter(pc.is_in(rows.column("record_key"), value_set=keys)) if rows is not None else None
-    missing = keys if have is None else keys.filter(pc.invert(pc.is_in(keys, value_set=have.column("record_key"))))
+    missing = keys if rows is None else keys.filter(pc.invert(pc.is_in(keys, value_set=rows.column("record_key"))))
+    have = rows
     if len(missing) or have is None:
         read = _published(engine, dataset, keys=missing.combine_chunks())
         have = read if have is None else pa.concat_tables([have, read.select(have.column_names).cast(have.schema)])
-    return golden_table(members.join(have, "record_key", join_type="inner"), priority, tiebreak="record_key")
+    return golden_table(have, priority, tiebreak="record_key", members=members)
