@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, Select, Table, bindparam, delete, fun
 
 from lienthong.warehouse.bulk import chunks
 from lienthong.warehouse.landing import delivery
+from lienthong.warehouse.statistics import refresh_statistics
 from lienthong.warehouse.tables import PUBLISHED, STAGING, publication, quarantine
 from lienthong.warehouse.tables import batch as batch_t
 from schemas import get_contract
@@ -94,6 +95,7 @@ def publish(engine: Engine, dataset: str, *, snapshot_sources: Collection[str] =
             update(batch_t).where(batch_t.c.batch_id.in_(batch_ids))
             .values(status="published", published_at=now, rows_published=batch_t.c.rows_valid)
         )
+    refresh_statistics(engine, {published.name: inserted + updated + deleted})
     distinct_keys = inserted + updated - deleted
     return Publication(dataset, seq, len(batch_ids), inserted, updated, max(staged_rows - distinct_keys, 0), deleted,
                        tuple(batch_ids))

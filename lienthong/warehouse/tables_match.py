@@ -44,6 +44,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from lienthong.warehouse.arrow_read import query_arrow
 from lienthong.warehouse.bulk import insert_arrow
+from lienthong.warehouse.statistics import refresh_statistics
 from lienthong.warehouse.tables_base import Json, Timestamp, metadata
 
 match_entity = Table(
@@ -251,14 +252,15 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links: pa.Table 
     now = _now()
     with engine.begin() as conn:
         from lienthong.warehouse.publishing import lock_publishing, republish_records  # it imports tables
-        from lienthong.warehouse.tables import publication
+        from lienthong.warehouse.tables import PUBLISHED, publication
 
         lock_publishing(conn, dataset)  # first: records whose entity changes get a new published_seq below
         up_to = conn.execute(select(match_run.c.up_to_seq).where(match_run.c.run_id == run_id)).scalar()
         caught_up = (conn.execute(select(func.max(publication.c.seq)).where(publication.c.dataset == dataset))
                      .scalar() or 0) <= (up_to or 0)
+        republished = 0
         if merges:  # the absorbed entities' records change entity_id: republished before their links move
-            republish_records(conn, dataset, select(match_link.c.record_key).where(
+            republished += republish_records(conn, dataset, select(match_link.c.record_key).where(
                 match_link.c.dataset == dataset, match_link.c.entity_id.in_([a for a, _ in merges])),
                 why="entity merged")
         stayed = _staying(conn, dataset, links, list(relinked))
@@ -272,8 +274,9 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links: pa.Table 
             # record matched again into the entity it had serves the same one: not published again for it
             linked = select(match_link.c.record_key).where(match_link.c.dataset == dataset,
                                                            match_link.c.run_id == run_id)
-            republish_records(conn, dataset, linked.where(_not_among(conn, match_link.c.record_key, stayed))
-                              if stayed else linked, why="entity assigned")
+            republished += republish_records(conn, dataset, linked.where(_not_among(conn, match_link.c.record_key,
+                                                                                    stayed))
+                                             if stayed else linked, why="entity assigned")
             created = pc.unique(links.filter(pc.equal(links.column("rule"), "new")).column("entity_id"))
             _history(conn, dataset, run_id, "created", created, now)
         for entity, other, detail in splits:
@@ -296,6 +299,13 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links: pa.Table 
             values["up_to_seq"] = conn.execute(select(func.max(publication.c.seq))
                                                .where(publication.c.dataset == dataset)).scalar() or up_to
         conn.execute(update(match_run).where(match_run.c.run_id == run_id).values(**values))
+    linked = (links.num_rows if links is not None else 0) + len(relinked)  # links written, and deleted first
+    refresh_statistics(engine, {
+        match_link.name: linked,
+        match_entity.name: (entities.num_rows if entities is not None else 0) + len(merges),
+        match_history.name: linked + len(merges) + len(splits),  # at most an event per new link (created)
+        PUBLISHED[dataset].name: republished,
+    }, columns={match_entity.name: ("dataset", "entity_id", "status", "merged_into")})
 
 
 def _staying(conn: Connection, dataset: str, links: pa.Table | None, relinked: list[str]) -> list[str]:
