@@ -72,7 +72,7 @@ class ApiContext:
 
     @classmethod
     def open(cls, settings: Settings) -> ApiContext:
-        """Open the hub with a connection pool sized for the server's thread pool (40 threads by default), start
+        """Open the hub with a connection pool larger than the server's threads (``api_threads``) need, start
         the processing workers and the sweeper, and queue the pushed batches a previous server left landed."""
         hub = Hub.open(settings)
         if hub.engine.dialect.name == "postgresql":
