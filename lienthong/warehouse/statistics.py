@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +37,29 @@ def refresh_statistics(engine: Engine, written: Mapping[str, int],
     """
     if engine.dialect.name != "postgresql" or not any(n > 0 for n in written.values()):
         return []
+    try:
+        return _refresh(engine, written, columns or {})
+    except SQLAlchemyError as exc:  # the write it follows is committed: a lost refresh only costs better plans
+        log.warning("planner statistics not refreshed after a bulk write (%s): %s", ", ".join(written), exc)
+        return []
+
+
+_COUNTS = text("SELECT c.reltuples, coalesce(s.n_mod_since_analyze, 0) FROM pg_class c "
+               "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = to_regclass(:t)")
+
+
+def _refresh(engine: Engine, written: Mapping[str, int], columns: Mapping[str, Sequence[str]]) -> list[str]:
     stale = []
     with engine.connect() as conn:
         for table, rows in written.items():
             if rows <= 0:
                 continue
-            known, changed = conn.execute(text(
-                "SELECT c.reltuples, coalesce(s.n_mod_since_analyze, 0) FROM pg_class c "
-                "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = to_regclass(:t)"), {"t": table}).one()
+            found = conn.execute(_COUNTS, {"t": table}).first()
             # the counter may not hold this write yet (statistics are reported a moment after a commit)
-            if max(changed, rows) >= FLOOR + SHARE * max(known, 0):
+            if found is not None and max(found[1], rows) >= FLOOR + SHARE * max(found[0], 0):
                 stale.append(table)
         for table in stale:
-            listed = ", ".join(f'"{c}"' for c in (columns or {}).get(table, ()))
+            listed = ", ".join(f'"{c}"' for c in columns.get(table, ()))
             conn.exec_driver_sql(f'ANALYZE "{table}"' + (f" ({listed})" if listed else ""))
         conn.commit()
     if stale:

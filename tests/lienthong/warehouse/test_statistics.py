@@ -43,6 +43,25 @@ def test_a_table_is_analysed_once_a_write_reaches_the_threshold(pg_url):
         engine.dispose()
 
 
+def test_a_refresh_that_cannot_be_done_is_a_warning_not_an_error(pg_url, caplog):
+    """The write it follows is committed: a table locked by someone else (or a lost connection) costs the refresh,
+    not the publication."""
+    engine, holder = create_engine(pg_url), create_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (n integer)")
+            conn.exec_driver_sql(f"ALTER DATABASE \"{engine.url.database}\" SET lock_timeout = '200ms'")
+        engine.dispose()  # new connections take the database's lock_timeout
+        with holder.connect() as lock:
+            lock.exec_driver_sql("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+            assert refresh_statistics(engine, {"t": 10**6, "no_such_table": 10**6}) == []
+        assert "planner statistics not refreshed" in caplog.text
+        assert refresh_statistics(engine, {"t": 10**6, "no_such_table": 10**6}) == ["t"]  # lock gone: done
+    finally:
+        engine.dispose()
+        holder.dispose()
+
+
 def test_nothing_is_done_off_postgresql(tmp_path):
     assert refresh_statistics(create_engine(f"sqlite:///{tmp_path / 'w.db'}"), {"t": 10**6}) == []
 
