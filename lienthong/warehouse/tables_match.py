@@ -274,9 +274,8 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links: pa.Table 
             # record matched again into the entity it had serves the same one: not published again for it
             linked = select(match_link.c.record_key).where(match_link.c.dataset == dataset,
                                                            match_link.c.run_id == run_id)
-            republished += republish_records(conn, dataset, linked.where(_not_among(conn, match_link.c.record_key,
-                                                                                    stayed))
-                                             if stayed else linked, why="entity assigned")
+            assigned = linked.where(_not_among(conn, match_link.c.record_key, stayed)) if stayed else linked
+            republished += republish_records(conn, dataset, assigned, why="entity assigned")
             created = pc.unique(links.filter(pc.equal(links.column("rule"), "new")).column("entity_id"))
             _history(conn, dataset, run_id, "created", created, now)
         for entity, other, detail in splits:
@@ -299,11 +298,11 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links: pa.Table 
             values["up_to_seq"] = conn.execute(select(func.max(publication.c.seq))
                                                .where(publication.c.dataset == dataset)).scalar() or up_to
         conn.execute(update(match_run).where(match_run.c.run_id == run_id).values(**values))
-    linked = (links.num_rows if links is not None else 0) + len(relinked)  # links written, and deleted first
+    links_written = (links.num_rows if links is not None else 0) + len(relinked)  # and those deleted first
     refresh_statistics(engine, {
-        match_link.name: linked,
+        match_link.name: links_written,
         match_entity.name: (entities.num_rows if entities is not None else 0) + len(merges),
-        match_history.name: linked + len(merges) + len(splits),  # at most an event per new link (created)
+        match_history.name: links_written + len(merges) + len(splits),  # at most one "created" per new link
         PUBLISHED[dataset].name: republished,
     }, columns={match_entity.name: ("dataset", "entity_id", "status", "merged_into")})
 
