@@ -289,9 +289,9 @@ class PairwiseScores:
 
 def pairwise_scores(record_id: pa.Array, cluster_id: pa.Array, truth: pa.Table) -> PairwiseScores:
     """Score clusters: a pair of records is predicted when in one cluster, true when of one person."""
-    import duckdb
+    from lienthong.match import duck
 
-    con = duckdb.connect()
+    con = duck.connect()
     con.register("c", pa.table({"record_id": record_id, "cluster_id": cluster_id}))
     con.register("t", truth.select(["record_id", "person_id"]))
     pairs = "sum(n * (n - 1) // 2)::BIGINT"

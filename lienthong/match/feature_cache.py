@@ -26,6 +26,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lienthong.match import duck
+
 MAX_PARTS = 24  # then the parts are rewritten as one (a run reads every part's blocking columns)
 TF_COLUMNS = ("given", "family", "middle")  # the model's term-frequency columns (lienthong.match.model)
 _MANIFEST = "manifest.json"
@@ -122,7 +124,7 @@ class FeatureCache:
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with the view ``parts``: every cached record once, from its newest part."""
-        con = duckdb.connect()
+        con = duck.connect()
         con.execute(f"CREATE VIEW every_part AS SELECT * FROM read_parquet([{_files(self._parts())}], filename = true)")
         replaced = sorted(self.folder.glob("replaced-*.parquet"))
         if not replaced:

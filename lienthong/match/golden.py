@@ -18,8 +18,9 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-import duckdb
 import pyarrow as pa
+
+from lienthong.match import duck
 
 SURVIVORSHIP: dict[str, str] = {
     "full_name": "complete", "sex": "most_frequent", "date_of_birth": "most_recent", "id_number": "cccd_first",
@@ -91,7 +92,7 @@ def golden_table(records: pa.Table, priority: dict[str, list[str]] | None = None
     Returns:
         ``entity_id``, ``record_count``, ``organisations`` and ``golden`` (both JSON text), one row per entity.
     """
-    con = duckdb.connect()
+    con = duck.connect()
     con.execute("SET preserve_insertion_order = false")
     present = set(records.column_names) | ({"entity_id"} if members is not None else set())
     fields = ", ".join(f"CAST({_q(f)} AS VARCHAR) AS {_q(f)}" if f in present else f"NULL::VARCHAR AS {_q(f)}"

@@ -238,10 +238,11 @@ def db_api(backend: str = "duckdb") -> Any:
         from lienthong.match.spark_backend import spark_api  # pyspark is optional: only national-scale deployments
 
         return spark_api()
-    import duckdb
     from splink import DuckDBAPI
 
-    con = duckdb.connect()
+    from lienthong.match import duck
+
+    con = duck.connect()
     con.execute("SET preserve_insertion_order = false")
     return DuckDBAPI(con)
 
@@ -294,9 +295,9 @@ def _check_em_pairs(features: pa.Table, columns: tuple[str, ...]) -> None:
     Raises:
         EMTrainingException: no two records share the values of ``columns``.
     """
-    import duckdb
+    from lienthong.match import duck
 
-    con = duckdb.connect()
+    con = duck.connect()
     con.register("f", features.select(list(columns)))
     names = ", ".join(f'"{c}"' for c in columns)
     present = " AND ".join(f'"{c}" IS NOT NULL' for c in columns)
@@ -310,9 +311,9 @@ def _check_em_pairs(features: pa.Table, columns: tuple[str, ...]) -> None:
 def _id_labelled_pairs(features: pa.Table, *, generic: bool) -> pa.Table:
     """Pairs taken as matches to count m on: the same ID number (a CCCD for Vietnamese data), birth years not
     more than one apart, and the given or the family name alike (an ID typed on the wrong person has neither)."""
-    import duckdb
+    from lienthong.match import duck
 
-    con = duckdb.connect()
+    con = duck.connect()
     con.register("f", features.select(["unique_id", "id_number", "id_kind", "given", "family", "dob_year"]))
     kind = "" if generic else "AND l.id_kind = 'cccd'"
     return con.sql(f"""SELECT l.unique_id AS unique_id_l, r.unique_id AS unique_id_r FROM f l JOIN f r

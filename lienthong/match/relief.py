@@ -11,12 +11,12 @@ flagged: that is the limit of the data, said in docs/match.md.
 
 from __future__ import annotations
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Engine, select
 
 from lienthong.cleaning.identity import normalize_id_number
+from lienthong.match import duck
 from lienthong.warehouse.tables import PUBLISHED
 
 
@@ -38,7 +38,7 @@ def flag_multi_org(relief: pa.Table) -> pa.Table:
         "organisation": rows.column("organisation"), "amount": rows.column("amount_vnd"),
         "id_number": ids,
     })
-    con = duckdb.connect()
+    con = duck.connect()
     con.register("p", people.filter(pc.is_valid(people.column("id_number"))))
     return con.sql("""
         SELECT campaign, min(record_id) AS beneficiary,

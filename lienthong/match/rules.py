@@ -20,8 +20,9 @@ one name, the birth year) is what says they are two people. A typo keeps Jaro-Wi
 
 from __future__ import annotations
 
-import duckdb
 import pyarrow as pa
+
+from lienthong.match import duck
 
 _GIVEN_ALIKE = ("(l.given = r.given OR jaro_winkler_similarity(l.given, r.given) >= 0.8 "
                 "OR (r.given = l.family AND l.given IN (r.family, r.middle)) "
@@ -48,7 +49,7 @@ def deterministic_links(features: pa.Table, other: pa.Table | None = None) -> pa
     Within ``features`` (``unique_id_l < unique_id_r``), or, with ``other``, between ``other`` (left) and
     ``features`` (right) only.
     """
-    con = duckdb.connect()
+    con = duck.connect()
     con.register("fr", features)
     con.register("fl", other if other is not None else features)
     order = "" if other is not None else "AND l.unique_id < r.unique_id"
@@ -76,7 +77,7 @@ def apply_vetoes(edges: pa.Table, left: pa.Table, right: pa.Table | None = None,
             (default: the same table).
         locale: ``generic`` tolerates a short name's typo and a swap with a typo in the given-name veto.
     """
-    con = duckdb.connect()
+    con = duck.connect()
     con.register("e", edges)
     con.register("fl", left)
     con.register("fr", right if right is not None else left)
