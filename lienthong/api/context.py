@@ -57,8 +57,10 @@ class ApiContext:
     sweeper: Sweeper | None = None
     touched: dict[str, float] = field(default_factory=dict)  # key_id -> when last_used_at was last written
     # How many record pages this process reads and builds at once (Settings.api_page_builders): the rest wait
-    # on it, not for the interpreter's lock, which 25 page threads handed back and forth every 5 ms (p99 4x).
-    page_builders: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
+    # on it, not for the interpreter's lock, which 25 page threads handed back and forth every 5 ms
+    # (docs/BENCHMARKS.md, HTTP API). Set from the settings by open().
+    page_builders: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(Settings.model_fields["api_page_builders"].default))
 
     @contextmanager
     def building_page(self) -> Iterator[None]:

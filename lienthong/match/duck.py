@@ -9,6 +9,7 @@ benchmark's server killed while matching pushes into a registry whose members al
 from __future__ import annotations
 
 import getpass
+import os
 import tempfile
 from pathlib import Path
 
@@ -17,9 +18,17 @@ import duckdb
 
 def spill_folder() -> Path:
     """Where DuckDB spills: ``lienthong-duckdb-<user>`` in the system's temporary folder (``TMPDIR``)."""
-    folder = Path(tempfile.gettempdir()) / f"lienthong-duckdb-{getpass.getuser()}"
+    folder = Path(tempfile.gettempdir()) / f"lienthong-duckdb-{_user()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder
+
+
+def _user() -> str:
+    """The user's name, or their uid where there is none (a container run under an arbitrary uid)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid()) if hasattr(os, "getuid") else "user"
 
 
 def connect() -> duckdb.DuckDBPyConnection:

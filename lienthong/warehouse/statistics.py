@@ -3,7 +3,7 @@
 Autovacuum analyses a table once a tenth of it changed, but on its own schedule (a minute apart by default) and not at
 all where it is turned off. Until then PostgreSQL plans on what it knew before: after the first million members were
 published and matched, the links table still counted as empty, so a 100-row push's match read every link through a
-hash instead of looking up its hundred (2.2 s instead of 1.2 s per push, docs/BENCHMARKS.md), and went on doing so.
+hash instead of looking up its hundred, and went on doing so (docs/BENCHMARKS.md, the match stage).
 The writer knows how many rows it wrote; when that reaches autovacuum's own threshold the table is analysed at once.
 """
 
