@@ -397,7 +397,8 @@ def match_published(hub: Hub, datasets: Iterable[str]) -> dict[str, dict]:
             # A run is written in one transaction at its end (an unfinished run is ignored): safe to repeat.
             out[dataset] = reconnect_policy(hub).run(
                 lambda d=dataset: match_dataset(hub.engine, d, report_dir=hub.settings.home / "reports",
-                                                cache_dir=hub.settings.home / "match"),
+                                                cache_dir=hub.settings.home / "match",
+                                                part_rows=hub.settings.match_part_rows),
                 what=f"matching {dataset}", what_vi=f"đối sánh {dataset}",
                 action="what was published stands; the next sync matches it", action_vi="dữ liệu đã công bố vẫn "
                 "giữ nguyên; lần đồng bộ sau sẽ đối sánh")

@@ -62,6 +62,16 @@ class Settings(BaseSettings):
         default=None, description="Where Splink on Spark writes its intermediate Parquet; every Spark node must reach "
                                   "it (hdfs://, s3a://, a shared mount). Default: <home>/spark-checkpoints.",
     )
+    match_part_rows: int = Field(
+        default=1_000_000, ge=1_000,
+        description="Match stage: most records matched at once; a larger registry or batch is matched a part at a "
+                    "time, so memory follows the part (docs/match.md, Memory).",
+    )
+    match_duckdb_memory_mb: int = Field(
+        default=2048, ge=256,
+        description="Match stage: memory of each DuckDB database it opens (Splink's scoring, the feature cache, golden "
+                    "records); past it DuckDB spills to the temporary folder (docs/match.md, Memory).",
+    )
     api_max_upload_mb: float = Field(default=200, description="HTTP API: largest feed upload accepted (413 above).")
     api_max_upload_rows: int = Field(default=2_000_000, description="HTTP API: most rows in one uploaded feed.")
     api_parse_memory_mb: int = Field(

@@ -68,7 +68,7 @@ def match_stage(
 
     hub = Hub.open()
     stats = match_dataset(hub.engine, dataset, retrain=retrain, report_dir=hub.settings.home / "reports",
-                          cache_dir=hub.settings.home / "match")
+                          cache_dir=hub.settings.home / "match", part_rows=hub.settings.match_part_rows)
     console.print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in stats.items()})
 
 

@@ -49,7 +49,7 @@ class FeatureCache:
         return bool(self._parts()) and manifest.get("links") == links and manifest.get("run_id") == last_run
 
     def write(self, features: pa.Table, *, run_id: int, links: int, append: bool,
-              replaces: pa.Array | None = None) -> None:
+              replaces: pa.Array | None = None, piece: int = 0) -> None:
         """Add ``features`` as the part of ``run_id`` (or start over with it), then record what the parts cover.
 
         Args:
@@ -58,6 +58,7 @@ class FeatureCache:
             links: how many links the dataset has once this run's are written.
             append: add a part (an incremental run), else replace every part (a first run or a rebuild).
             replaces: keys of records already cached whose columns ``features`` replaces (matched again).
+            piece: the number of this part among several of one run (a cache rebuilt a part at a time).
         """
         if not append:
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -67,7 +68,8 @@ class FeatureCache:
         if parts:
             schema = pq.read_schema(parts[0])
             features = features.select(schema.names).cast(schema)
-        pq.write_table(features, self.folder / f"part-{run_id:09d}.parquet")
+        pq.write_table(features, self.folder / (f"part-{run_id:09d}-{piece:05d}.parquet" if piece else
+                                                f"part-{run_id:09d}.parquet"))
         if replaces is not None and len(replaces):
             pq.write_table(pa.table({"unique_id": replaces.cast(pa.string())}),
                            self.folder / f"replaced-{run_id:09d}.parquet")
@@ -122,20 +124,32 @@ class FeatureCache:
                 .cast(pa.schema([("value", pa.string()), ("n", pa.int64())]))
                 for column in TF_COLUMNS if column in columns}
 
+    def view(self, con: duckdb.DuckDBPyConnection, name: str, *, leave_out: pa.Array) -> str:
+        """Create in ``con`` the view ``name`` of every cached record once but ``leave_out``, read from the Parquet
+        parts by each query that uses it: a registry of any size is scored against without being loaded."""
+        self._views(con, f"{name}_")
+        con.register(f"{name}_gone", pa.table({"unique_id": leave_out.cast(pa.string())}))
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_parts ANTI JOIN {name}_gone USING (unique_id)")
+        return name
+
     def _connect(self) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with the view ``parts``: every cached record once, from its newest part."""
         con = duck.connect()
-        con.execute(f"CREATE VIEW every_part AS SELECT * FROM read_parquet([{_files(self._parts())}], filename = true)")
+        self._views(con)
+        return con
+
+    def _views(self, con: duckdb.DuckDBPyConnection, prefix: str = "") -> None:
+        con.execute(f"CREATE VIEW {prefix}every_part AS SELECT * FROM read_parquet([{_files(self._parts())}], "
+                    "filename = true)")
         replaced = sorted(self.folder.glob("replaced-*.parquet"))
         if not replaced:
-            con.execute("CREATE VIEW parts AS SELECT * EXCLUDE (filename) FROM every_part")
-            return con
+            con.execute(f"CREATE VIEW {prefix}parts AS SELECT * EXCLUDE (filename) FROM {prefix}every_part")
+            return
         files = _files(replaced)
-        con.execute(f"""CREATE VIEW parts AS SELECT p.* EXCLUDE (filename) FROM every_part p
+        con.execute(f"""CREATE VIEW {prefix}parts AS SELECT p.* EXCLUDE (filename) FROM {prefix}every_part p
                         ANTI JOIN (SELECT unique_id, replace(filename, 'replaced-', 'part-') AS newer
                                    FROM read_parquet([{files}], filename = true)) r
                         ON p.unique_id = r.unique_id AND p.filename < r.newer""")
-        return con
 
     def _parts(self) -> list[Path]:
         return sorted(self.folder.glob("part-*.parquet")) if self.folder.is_dir() else []
@@ -148,9 +162,9 @@ class FeatureCache:
 
     def _compact(self) -> None:
         parts = self._parts()
-        whole = self._connect().sql("SELECT * FROM parts").to_arrow_table()
         last = parts[-1]
-        pq.write_table(whole, last.with_suffix(".new"))
+        # DuckDB writes the file as it reads the parts: a registry of any size is never held in memory whole
+        self._connect().execute(f"COPY (SELECT * FROM parts) TO {_files([last.with_suffix('.new')])} (FORMAT parquet)")
         for p in [*parts, *self.folder.glob("replaced-*.parquet")]:
             p.unlink()
         last.with_suffix(".new").rename(last)

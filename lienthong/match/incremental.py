@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from lienthong.match import model as M
 from lienthong.match.config import MatchConfig
+from lienthong.match.feature_cache import FeatureCache
 from lienthong.match.rules import deterministic_links
 from lienthong.match.run import decide
 
@@ -29,6 +30,20 @@ def entity_id_for(smallest_record_key: str, namespace: str = "") -> str:
     """A stable, opaque entity id: the same cluster content gives the same id on every run."""
     digest = hashlib.sha1(f"{namespace}:{smallest_record_key}".encode()).hexdigest()
     return "E" + digest[:15].upper()
+
+
+_NAMES = ["given", "family", "middle"]
+
+
+def score_against_cache(batch: pa.Table, cache: FeatureCache, model: M.TrainedModel | dict, config: MatchConfig, *,
+                        leave_out: pa.Array, name_counts: dict[str, pa.Table]) -> pa.Table:
+    """The pairs of ``batch`` within itself and with the cached registry (but ``leave_out``) at or above the review
+    threshold, scored by DuckDB straight from the cache's Parquet parts: however large the registry, only the batch
+    and the pairs are held in memory (DuckDB spills its joins past its memory limit)."""
+    linker = M.linker_for(model, batch, "duckdb")
+    M.register_term_frequencies(linker, batch.select(_NAMES), name_counts)
+    registry = cache.view(linker._db_api._con, "lienthong_registry", leave_out=leave_out)  # noqa: SLF001 - its DuckDB
+    return M.predict_new(linker, registry, batch, config.thresholds.review)
 
 
 @dataclass
@@ -43,7 +58,8 @@ class Attachment:
 
 def attach(registry: pa.Table, entity: pa.Array, batch: pa.Table, model: M.TrainedModel | dict,
            config: MatchConfig, *, namespace: str = "", cannot_link: Iterable[tuple[str, str]] = (),
-           must_link: Iterable[tuple[str, str]] = (), name_counts: dict[str, pa.Table] | None = None) -> Attachment:
+           must_link: Iterable[tuple[str, str]] = (), name_counts: dict[str, pa.Table] | None = None,
+           scored: pa.Table | None = None) -> Attachment:
     """Match ``batch`` (features) against ``registry`` (features, one entity id per row in ``entity``).
 
     Args:
@@ -57,17 +73,20 @@ def attach(registry: pa.Table, entity: pa.Array, batch: pa.Table, model: M.Train
         name_counts: how often each name occurs in the whole registry, when ``registry`` is only the part of it the
             batch could match (:meth:`lienthong.match.feature_cache.FeatureCache.name_counts`): rare names weigh
             more, and what is rare is judged over everyone.
+        scored: the batch's pairs, within itself and with the registry, when the caller scored them
+            (:func:`score_against_cache`); ``registry`` need then hold only the records those pairs touch, the
+            records sharing an ID number or a member id with the batch, and their entities' other records.
     """
     if isinstance(entity, pa.ChunkedArray):
         entity = entity.combine_chunks()
-    linker = M.linker_for(model, batch, config.backend)
-    names = ["given", "family", "middle"]
-    if name_counts is None:
-        M.register_term_frequencies(linker, pa.concat_tables([registry.select(names), batch.select(names)]))
-    else:
-        M.register_term_frequencies(linker, batch.select(names), name_counts)
-    scored = M.predict_new(linker, registry, batch, config.thresholds.review) if registry.num_rows else \
-        M.predict(linker, config.thresholds.review)
+    if scored is None:
+        linker = M.linker_for(model, batch, config.backend)
+        if name_counts is None:
+            M.register_term_frequencies(linker, pa.concat_tables([registry.select(_NAMES), batch.select(_NAMES)]))
+        else:
+            M.register_term_frequencies(linker, batch.select(_NAMES), name_counts)
+        scored = M.predict_new(linker, registry, batch, config.thresholds.review) if registry.num_rows else \
+            M.predict(linker, config.thresholds.review)
     rules = deterministic_links(batch, registry) if registry.num_rows else deterministic_links(batch)
     if registry.num_rows:
         rules = pa.concat_tables([deterministic_links(batch), rules])

@@ -22,26 +22,32 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from splink.internals.exceptions import EMTrainingException
-from sqlalchemy import Column, Engine, and_, func, or_, select
+from sqlalchemy import Column, Engine, MetaData, Table, Text, and_, func, or_, select
 
 from lienthong.match import model as M
 from lienthong.match.config import MatchConfig, Thresholds, members_config
 from lienthong.match.feature_cache import FeatureCache
 from lienthong.match.features import build_features
 from lienthong.match.golden import golden_table
-from lienthong.match.incremental import Attachment, attach, entity_id_for
+from lienthong.match.incremental import Attachment, attach, entity_id_for, score_against_cache
 from lienthong.match.rematch import regroup
 from lienthong.match.report import write_match_report
 from lienthong.match.run import match_records
+from lienthong.settings import Settings
 from lienthong.warehouse import tables_match as T
 from lienthong.warehouse.arrow_read import query_arrow
+from lienthong.warehouse.bulk import insert_arrow
 from lienthong.warehouse.tables import PUBLISHED
 from lienthong.warehouse.verification import confirmed_keys
 
 log = logging.getLogger(__name__)
+# Records matched at once (LIENTHONG_MATCH_PART_ROWS): a first run of a million holds under 3 GiB at its peak
+# (docs/BENCHMARKS.md), so a registry of any size stays near that.
+PART_ROWS: int = Settings.model_fields["match_part_rows"].default
 _READ = ("record_key", "source_id", "member_id", "full_name", "family_name", "middle_name", "given_name", "sex",
          "date_of_birth", "id_number", "phone", "ward_code", "province_code", "address", "organisation",
          "updated_at", "published_seq")
@@ -50,7 +56,7 @@ _READ = ("record_key", "source_id", "member_id", "full_name", "family_name", "mi
 def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "duckdb",
                   thresholds: Thresholds | None = None, retrain: bool = False,
                   priority: dict[str, list[str]] | None = None, report_dir: Path | None = None,
-                  cache_dir: Path | None = None) -> dict[str, Any]:
+                  cache_dir: Path | None = None, part_rows: int = PART_ROWS) -> dict[str, Any]:
     """Match the records of ``dataset`` published since the last run; returns the run's figures.
 
     Args:
@@ -64,35 +70,82 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
         cache_dir: where to keep the comparison columns of the linked records between runs
             (:mod:`lienthong.match.feature_cache`, rebuilt from the warehouse when missing or stale), so an
             incremental run neither re-cleans nor reads the whole registry; none: a scratch folder for this run.
+        part_rows: most records matched at once. More are matched a part at a time, in record-key order: the
+            first part as a first run, the next ones attached to it as incremental runs attach a batch, so memory
+            follows the part, not the registry. Each part is a run of its own; the cursor moves past the records
+            only with the last one, so a run stopped between parts resumes with the records not linked yet.
     """
     if cache_dir is None:  # nothing kept between runs: the registry's comparison columns are built for this one
         with tempfile.TemporaryDirectory(prefix="lienthong-match-") as scratch:
             return match_dataset(engine, dataset, backend=backend, thresholds=thresholds, retrain=retrain,
-                                 priority=priority, report_dir=report_dir, cache_dir=Path(scratch))
+                                 priority=priority, report_dir=report_dir, cache_dir=Path(scratch),
+                                 part_rows=part_rows)
     config = members_config(backend=backend, **({"thresholds": thresholds} if thresholds else {}))
+    runs: list[dict[str, Any]] = []
+    after_key = None
+    while True:
+        stats, after_key = _match_part(engine, dataset, config, retrain=retrain and not runs, priority=priority,
+                                       cache_dir=cache_dir, part_rows=part_rows, after_key=after_key)
+        runs.append(stats)
+        if after_key is None:
+            break
+        log.info("match %s: part %d, %s records in %.1f s; %s", dataset, len(runs), f"{stats['records']:,}",
+                 stats["seconds"], "more to match")
+    stats = runs[0] if len(runs) == 1 else _summed(runs)
+    if report_dir is not None and stats["records"]:
+        used = T.latest_model(engine, dataset)
+        stats["report"] = str(write_match_report(report_dir / f"match-{dataset}-{stats['run_id']}.html", used,
+                                                 stats, f"Match run {stats['run_id']} of {dataset}"))
+    return stats
+
+
+def _summed(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of a run matched in parts: counts and seconds added up, the first part's mode, the last run id."""
+    out: dict[str, Any] = {"mode": runs[0]["mode"], "parts": len(runs)}
+    for stats in runs:
+        for key, value in stats.items():
+            if isinstance(value, int | float) and not isinstance(value, bool) and key != "run_id":
+                out[key] = out.get(key, 0) + value
+    out["run_id"] = runs[-1]["run_id"]
+    return out
+
+
+def _match_part(engine: Engine, dataset: str, config: MatchConfig, *, retrain: bool,
+                priority: dict[str, list[str]] | None, cache_dir: Path, part_rows: int,
+                after_key: str | None) -> tuple[dict[str, Any], str | None]:
+    """Match the next part of at most ``part_rows`` records (record keys after ``after_key``) as one run; returns
+    its figures and the last record key matched when more may follow (None: this part was the last)."""
     started = time.perf_counter()
     since = T.last_run_seq(engine, dataset)
     linked_before, last_linking_run = T.link_summary(engine, dataset)
     mode = "full" if linked_before == 0 else "incremental"
-    up_to, rows = _to_match(engine, dataset, after=0 if mode == "full" else since)
+    up_to, rows = _to_match(engine, dataset, after=0 if mode == "full" else since, after_key=after_key,
+                            limit=part_rows + 1)  # one more says whether another part follows
+    more = rows.num_rows > part_rows
+    rows = rows.slice(0, part_rows)
+    next_key = rows.column("record_key")[-1].as_py() if more else None
     linked = pc.is_valid(rows.column("linked_entity"))
     rows = rows.drop_columns(["linked_entity"])
     changed = rows.filter(linked)  # linked before, changed since: matched again like a new record
     new = pa.concat_tables([rows.filter(pc.invert(linked)), changed]) if changed.num_rows else rows
     laps = {"read": time.perf_counter() - started}
-    run_id = T.start_run(engine, dataset, up_to, mode, new.num_rows)
+    # a part with more to follow leaves the cursor where it was: what it did not reach is still after it
+    run_id = T.start_run(engine, dataset, since if more else up_to, mode, new.num_rows)
     accepted, rejected = T.decisions(engine, dataset)
     saved = None if retrain else T.latest_model(engine, dataset)
-    registry_size = linked_before + new.num_rows
     features = None  # the comparison columns of every record, when training built them (a full run reuses them)
-    if saved is None or _time_to_train(T.latest_model_rows(engine, dataset), registry_size):
-        saved, features = _trained_or_default(engine, dataset, config, registry_size,
-                                              rows=new if mode == "full" else None)
+    model_rows = None if saved is None else T.latest_model_rows(engine, dataset)
+    if saved is None or (model_rows is not None and model_rows <= 0):  # none, or the shipped one: train now?
+        registry_size = linked_before + new.num_rows if not more else _live_count(engine, dataset)
+        if saved is None or _time_to_train(model_rows, registry_size):
+            saved, features = _trained_or_default(engine, dataset, config, registry_size, part_rows,
+                                                  rows=new if mode == "full" and not more else None)
     laps["train"] = time.perf_counter() - started - sum(laps.values())
-    stats: dict[str, Any] = {"mode": mode, "records": new.num_rows, "records_changed": changed.num_rows}
+    stats: dict[str, Any] = {"mode": mode, "records": new.num_rows, "records_changed": changed.num_rows,
+                             "run_id": run_id}
     if new.num_rows == 0:
         T.write_outcome(engine, dataset, run_id, stats=stats)
-        return stats
+        return stats, None
     confirmed = pa.array(sorted(confirmed_keys(engine, dataset)), pa.string())  # population DB (issue 19)
     extra = {"org_member": _org_member(new), "id_confirmed": _confirmed(new.column("record_key"), confirmed)}
     relinked: list[str] = []
@@ -114,13 +167,23 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
         model = saved
         batch = build_features(new, config).append_column("org_member", extra["org_member"])
         batch = batch.append_column("id_confirmed", extra["id_confirmed"])
-        cache = _feature_cache(engine, dataset, config, cache_dir, linked_before, last_linking_run)
-        known, registry = _neighbourhood(engine, dataset, config, cache, batch, changed.column("record_key"), model)
+        cache = _feature_cache(engine, dataset, config, cache_dir, linked_before, last_linking_run, part_rows)
+        leave_out = changed.column("record_key").combine_chunks().cast(pa.string())  # matched again from batch
+        name_counts = cache.name_counts(leave_out=leave_out)
+        scored = None
+        if config.backend == "duckdb":  # scored by DuckDB from the cache's files: the registry is never loaded
+            scored = score_against_cache(batch, cache, model, config, leave_out=leave_out, name_counts=name_counts)
+            near = pa.concat_arrays([scored.column("unique_id_l").combine_chunks().cast(pa.string()),
+                                     cache.candidates(batch, [], keys=("id_number", "org_member"))])
+        else:  # Spark scores the records it is given: those sharing a blocking key with the batch
+            near = cache.candidates(batch, _blocking_rules(model), keys=("id_number", "org_member"))
+        known, registry = _neighbourhood(engine, dataset, config, cache, near, leave_out)
+        stats["registry_records_read"] = registry.num_rows
         order = pc.index_in(registry.column("unique_id"), value_set=known.column("record_key"))
         entity_of = known.column("entity_id").take(order)
         registry = registry.append_column("id_confirmed", _confirmed(registry.column("unique_id"), confirmed))
         done = attach(registry, entity_of, batch, model, config, namespace=dataset, cannot_link=rejected,
-                      must_link=accepted, name_counts=cache.name_counts(leave_out=changed.column("record_key")))
+                      must_link=accepted, name_counts=name_counts, scored=scored)
         assignment, merges, links_table, review = done.assignment, done.merges, done.links, done.review
         if changed.num_rows:
             regrouped = _regroup(done, changed, known, registry, entity_of, model, config, dataset, rejected,
@@ -150,7 +213,7 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
         stats.update({"records_relinked": len(relinked), "splits": len(splits)})
     T.write_outcome(engine, dataset, run_id, links=links_out, merges=merges, entities=entities, review=review_out,
                     stats={k: v for k, v in stats.items() if isinstance(v, int | float | str)},
-                    relinked=relinked, splits=splits)
+                    relinked=relinked, splits=splits, last_part=not more)
     laps["write"] = time.perf_counter() - started - sum(laps.values())
     stats.update({f"seconds_stage_{k}": round(v, 3) for k, v in laps.items()})
     # The batch's columns join the cache (without id_confirmed: it is read afresh each run, answers change); the
@@ -158,11 +221,7 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     FeatureCache.of(cache_dir, dataset).write(
         _without_confirmed(batch), run_id=run_id, links=linked_before - len(relinked) + links_out.num_rows,
         append=mode == "incremental", replaces=changed.column("record_key"))
-    if report_dir is not None:
-        used = T.latest_model(engine, dataset)
-        stats["report"] = str(write_match_report(report_dir / f"match-{dataset}-{run_id}.html", used, stats,
-                                                 f"Match run {run_id} of {dataset}"))
-    return stats
+    return stats, next_key
 
 
 def _links_out(assignment: pa.Table, created: pa.Array, links: pa.Table, rows: pa.Table) -> pa.Table:
@@ -218,29 +277,33 @@ def _regroup(done: Attachment, changed: pa.Table, known: pa.Table, registry: pa.
 
 
 def _feature_cache(engine: Engine, dataset: str, config: MatchConfig, cache_dir: Path, links: int,
-                   last_run: int | None) -> FeatureCache:
+                   last_run: int | None, part_rows: int) -> FeatureCache:
     """The cache of the linked records' comparison columns, rebuilt from the warehouse when it does not cover
-    exactly the links (first use, a crash between a run's commit and its cache, records erased since)."""
+    exactly the links (first use, a crash between a run's commit and its cache, records erased since): a part of
+    at most ``part_rows`` records at a time."""
     cache = FeatureCache.of(cache_dir, dataset)
     if not cache.covers(links, last_run):
-        linked = T.links(engine, dataset).column("record_key")
-        cache.write(_cached_columns(_published(engine, dataset, keys=linked), config), run_id=last_run or 0,
-                    links=links, append=False)
+        linked = T.links(engine, dataset).column("record_key").combine_chunks()
+        linked = linked.take(pc.sort_indices(linked))
+        starts = range(0, max(len(linked), 1), part_rows)
+        for piece, start in enumerate(starts):
+            rows = _published(engine, dataset, keys=linked.slice(start, part_rows))
+            # covering nothing (-1 links) until the last part is in: a rebuild stopped half-way is done again
+            cache.write(_cached_columns(rows, config), run_id=last_run or 0, append=piece > 0, piece=piece,
+                        links=links if piece == len(starts) - 1 else -1)
     return cache
 
 
-def _neighbourhood(engine: Engine, dataset: str, config: MatchConfig, cache: FeatureCache, batch: pa.Table,
-                   changed: pa.ChunkedArray, model: dict[str, Any]) -> tuple[pa.Table, pa.Table]:
-    """What an incremental batch is compared with: the linked records sharing a blocking key with it, and every other
-    record of their entities and of the entities the changed records are in (a record's entity is rebuilt whole).
+def _neighbourhood(engine: Engine, dataset: str, config: MatchConfig, cache: FeatureCache, near: pa.Array,
+                   changed: pa.Array) -> tuple[pa.Table, pa.Table]:
+    """What an incremental batch is clustered with: the linked records ``near`` it (paired with it, or sharing a
+    blocking key, an ID number or a member id), and every other record of their entities and of the entities the
+    changed records are in (a record's entity is rebuilt whole).
 
     Returns the links of those entities (``record_key``, ``entity_id``; the changed records included) and the
-    comparison columns of their records (the changed records left out: they are matched again from ``batch``).
+    comparison columns of their records (the changed records left out: they are matched again from the batch).
     """
-    rules = [r["blocking_rule"] if isinstance(r, dict) else r
-             for r in model.get("blocking_rules_to_generate_predictions", [])]
-    near = cache.candidates(batch, rules, keys=("id_number", "org_member"))
-    known = T.entity_links(engine, dataset, pa.concat_arrays([near, changed.combine_chunks().cast(pa.string())]))
+    known = T.entity_links(engine, dataset, pa.concat_arrays([near, changed]))
     keys = known.column("record_key").filter(pc.invert(pc.is_in(known.column("record_key"), value_set=changed)))
     registry = cache.rows(keys.combine_chunks())
     if registry.num_rows < len(keys):  # linked but not cached: a record the cache lost is built again
@@ -248,6 +311,11 @@ def _neighbourhood(engine: Engine, dataset: str, config: MatchConfig, cache: Fea
         rebuilt = _cached_columns(_published(engine, dataset, keys=lost.combine_chunks()), config)
         registry = pa.concat_tables([registry, rebuilt.select(registry.column_names).cast(registry.schema)])
     return known, registry
+
+
+def _blocking_rules(model: dict[str, Any]) -> list[str]:
+    return [r["blocking_rule"] if isinstance(r, dict) else r
+            for r in model.get("blocking_rules_to_generate_predictions", [])]
 
 
 def _cached_columns(rows: pa.Table, config: MatchConfig) -> pa.Table:
@@ -267,20 +335,49 @@ def _published(engine: Engine, dataset: str, *, keys: pa.Array | None = None) ->
     """Live published records of ``dataset``: all of them, or those of ``keys``."""
     table = PUBLISHED[dataset]
     query = select(*_columns(dataset)).where(table.c.deleted.is_(False))
+    with engine.begin() as conn:
+        if keys is None:
+            return query_arrow(conn, query, _TYPES)
+        if len(keys) <= 5_000:  # a few: by primary key, so the cost follows the keys asked for, not the registry
+            return query_arrow(conn, query.where(table.c.record_key.in_(keys.to_pylist())), _TYPES)
+        # many: joined with a temporary table of them, so neither the statement nor what is read grows past them
+        wanted = Table("match_wanted_keys", MetaData(), Column("record_key", Text, primary_key=True),
+                       prefixes=["TEMPORARY"])
+        wanted.create(conn)  # in the transaction: gone with it, whatever happens
+        insert_arrow(conn, wanted, pa.table({"record_key": pc.unique(keys.cast(pa.string()))}))
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE match_wanted_keys")  # a temporary table has no statistics else
+        out = query_arrow(conn, query.join_from(table, wanted, wanted.c.record_key == table.c.record_key), _TYPES)
+        wanted.drop(conn)
+        return out
+
+
+def _live_count(engine: Engine, dataset: str) -> int:
+    table = PUBLISHED[dataset]
     with engine.connect() as conn:
-        if keys is None or len(keys) > 50_000:  # most of the registry: one scan beats many lookups
-            out = query_arrow(conn, query, _TYPES)
-            return out if keys is None else out.filter(pc.is_in(out.column("record_key"), value_set=keys))
-        few = keys.to_pylist()  # a few: by primary key, so the cost follows the keys asked for, not the registry
-        return pa.concat_tables([query_arrow(conn, query.where(table.c.record_key.in_(few[i:i + 5_000])), _TYPES)
-                                 for i in range(0, max(len(few), 1), 5_000)])
+        return int(conn.execute(select(func.count()).select_from(table).where(table.c.deleted.is_(False))).scalar())
 
 
-def _to_match(engine: Engine, dataset: str, *, after: int) -> tuple[int, pa.Table]:
+def _training_sample(engine: Engine, dataset: str, size: int) -> pa.Table:
+    """Live published records to train on: all of them, or ``size`` drawn evenly at random (the same ones for the
+    same registry) when there are more, so the estimates see every organisation and every part of the registry."""
+    table = PUBLISHED[dataset]
+    with engine.connect() as conn:
+        keys = query_arrow(conn, select(table.c.record_key).where(table.c.deleted.is_(False))).column("record_key")
+    if len(keys) <= size:
+        return _published(engine, dataset)
+    keys = keys.combine_chunks().take(pc.sort_indices(keys))
+    drawn = np.sort(np.random.default_rng(1).choice(len(keys), size=size, replace=False))
+    return _published(engine, dataset, keys=keys.take(pa.array(drawn)))
+
+
+def _to_match(engine: Engine, dataset: str, *, after: int, after_key: str | None = None,
+              limit: int | None = None) -> tuple[int, pa.Table]:
     """The cursor this run moves to, and the live records published after ``after`` that need matching: not linked
     yet, or linked and changed since (``updated_at`` moves only when a value changes; a record republished for its
     entity id keeps it). ``linked_entity`` says which (null: not linked). Selected in the warehouse, so an
-    incremental run reads its batch, not every record republished since."""
+    incremental run reads its batch, not every record republished since; at most ``limit`` of them, the first in
+    record-key order after ``after_key`` (a part: by the primary key's order, each part reads only itself)."""
     table, link = PUBLISHED[dataset], T.match_link
     with engine.connect() as conn:
         up_to = conn.execute(select(func.max(table.c.published_seq)).where(table.c.published_seq > after)).scalar()
@@ -290,6 +387,10 @@ def _to_match(engine: Engine, dataset: str, *, after: int) -> tuple[int, pa.Tabl
                                                          link.c.record_key == table.c.record_key)))
                  .where(table.c.deleted.is_(False), table.c.published_seq > after, table.c.published_seq <= up_to,
                         or_(link.c.record_key.is_(None), table.c.updated_at > link.c.linked_at)))
+        if after_key is not None:
+            query = query.where(table.c.record_key > after_key)
+        if limit is not None:
+            query = query.order_by(table.c.record_key).limit(limit)
         return up_to, query_arrow(conn, query, _TYPES)
 
 
@@ -321,13 +422,15 @@ _DEFAULT_NOTE = ("shipped default model (trained on generated people); the datas
                  f"once it has {MIN_TRAINING_RECORDS:,} records")
 
 
-def _trained_or_default(engine: Engine, dataset: str, config: MatchConfig, registry_size: int, *,
+def _trained_or_default(engine: Engine, dataset: str, config: MatchConfig, registry_size: int, most: int, *,
                         rows: pa.Table | None = None) -> tuple[dict[str, Any], pa.Table | None]:
-    """Train on every published record (``rows`` when the caller holds them all) and save the model; or, for a
-    registry too small to train on (or one EM cannot converge on), save and return the shipped default model,
-    marked as such (0 training rows). Also returns the comparison columns built for training, if any."""
+    """Train on every published record (``rows`` when the caller holds them all), or on ``most`` of them drawn at
+    random, and save the model; or, for a registry too small to train on (or one EM cannot converge on), save and
+    return the shipped default model, marked as such (0 training rows). Also returns the comparison columns built
+    for training from ``rows``, if any (a sample's are of no use to the caller)."""
     if registry_size >= MIN_TRAINING_RECORDS:
-        rows = _published(engine, dataset) if rows is None else rows
+        given = rows is not None
+        rows = rows if given else _training_sample(engine, dataset, most)
         features = build_features(rows, config)
         try:
             trained, _ = M.train(features, config)
@@ -336,11 +439,13 @@ def _trained_or_default(engine: Engine, dataset: str, config: MatchConfig, regis
             settings = default_model(dataset)
             # Negative training rows: EM failed at this size; tried again once the registry has doubled.
             T.save_model(engine, dataset, settings, [_DEFAULT_NOTE, f"EM failed on {rows.num_rows:,} records"],
-                         -rows.num_rows)
-            return settings, features
+                         -registry_size)
+            return settings, features if given else None
         else:
-            T.save_model(engine, dataset, trained.settings, trained.notes, rows.num_rows)
-            return trained.settings, features
+            notes = trained.notes if given else [*trained.notes, f"trained on {rows.num_rows:,} records drawn at "
+                                                                 f"random from {registry_size:,}"]
+            T.save_model(engine, dataset, trained.settings, notes, rows.num_rows)
+            return trained.settings, features if given else None
     settings = default_model(dataset)
     T.save_model(engine, dataset, settings, [_DEFAULT_NOTE], 0)
     return settings, None

@@ -230,7 +230,7 @@ def start_run(engine: Engine, dataset: str, up_to_seq: int, mode: str, records: 
 def write_outcome(engine: Engine, dataset: str, run_id: int, *, links: pa.Table | None = None,
                   merges: list[tuple[str, str]] = (), entities: pa.Table | None = None,
                   review: pa.Table | None = None, stats: dict[str, Any], relinked: list[str] = (),
-                  splits: list[tuple[str, str, dict]] = ()) -> None:
+                  splits: list[tuple[str, str, dict]] = (), last_part: bool = True) -> None:
     """One transaction: new links, merges (links re-pointed, entity marked merged, history), golden records
     of the touched entities, new review pairs, and the run marked finished (which moves the cursor).
 
@@ -244,6 +244,7 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links: pa.Table 
         relinked: records already linked whose link ``links`` replaces (re-matched after a change, or moved by a
             split).
         splits: (entity, new entity, detail) history events of entities that came apart.
+        last_part: false for a part of a run with more to match (``lienthong.match.stage``): the cursor stays.
 
     The published records whose ``entity_id`` changes (linked for the first time, or in an absorbed entity) get
     a new ``published_seq`` in the same transaction, so consumers following the change feed see the change; when
@@ -256,7 +257,7 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links: pa.Table 
 
         lock_publishing(conn, dataset)  # first: records whose entity changes get a new published_seq below
         up_to = conn.execute(select(match_run.c.up_to_seq).where(match_run.c.run_id == run_id)).scalar()
-        caught_up = (conn.execute(select(func.max(publication.c.seq)).where(publication.c.dataset == dataset))
+        caught_up = last_part and (conn.execute(select(func.max(publication.c.seq)).where(publication.c.dataset == dataset))
                      .scalar() or 0) <= (up_to or 0)
         republished = 0
         if merges:  # the absorbed entities' records change entity_id: republished before their links move
