@@ -21,3 +21,16 @@ def test_a_query_larger_than_memory_spills_to_the_temporary_folder(tmp_path, mon
         assert duck.spill_folder().parent == tmp_path / "system-tmp"
     finally:
         con.close()
+
+
+def test_each_connection_is_capped_at_the_configured_memory():
+    from lienthong.settings import Settings, use_settings
+
+    use_settings(Settings(match_duckdb_memory_mb=300))
+    try:
+        con = duck.connect()
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        con.close()
+    finally:
+        use_settings(None)
+    assert limit in {"286.1 MiB", "300.0 MB"}, limit  # DuckDB shows 300 MB in MiB

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 from lienthong.match import feature_cache
 from lienthong.match.feature_cache import FeatureCache
 from lienthong.match.features import build_features
-from lienthong.match.incremental import attach
+from lienthong.match.incremental import attach, score_against_cache
 from lienthong.match.run import match_records
 from tests.lienthong.match.conftest import VI
 
@@ -88,6 +88,22 @@ def test_attaching_to_the_neighbourhood_equals_attaching_to_the_registry(sample,
     assert sorted(near_only.merges) == sorted(whole.merges)
     assert pairs(near_only.links) == pairs(whole.links) and pairs(near_only.review) == pairs(whole.review)
     assert whole.links.num_rows > 100  # the batch did link to the registry
+
+    # scored by DuckDB from the cache's files, then only the records paired with the batch (or sharing an ID or
+    # member id with it) and their entities are loaded: the same outcome again, from fewer records still
+    nobody = pa.array([], pa.string())
+    scored = score_against_cache(batch, cache, model, VI, leave_out=nobody, name_counts=cache.name_counts(nobody))
+    paired = pa.concat_arrays([scored.column("unique_id_l").combine_chunks(),
+                               cache.candidates(batch, [], keys=("id_number", "org_member"))])
+    entities = pc.unique(entity.filter(pc.is_in(registry_ids, value_set=paired)))
+    closed = pc.is_in(entity, value_set=entities)
+    assert pc.sum(closed).as_py() < len(part)
+    few = cache.rows(registry_ids.filter(closed))
+    few_entity = entity.filter(closed).take(pc.index_in(few.column("unique_id"), value_set=registry_ids.filter(closed)))
+    from_files = attach(few, few_entity, batch, model, VI, namespace="members", scored=scored)
+    assert from_files.assignment.sort_by("record_id").equals(whole.assignment.sort_by("record_id"))
+    assert sorted(from_files.merges) == sorted(whole.merges)
+    assert pairs(from_files.links) == pairs(whole.links) and pairs(from_files.review) == pairs(whole.review)
 
 
 def test_candidates_follow_each_rule_both_ways_round(tmp_path):
