@@ -86,6 +86,19 @@ def file_parts(
 
 
 @app.command()
+def blocking(
+    sizes: Annotated[str, typer.Option(help="Members of `bench job`'s file, comma-separated.")] = "1000000,10000000",
+    out: Annotated[Path, typer.Option(help="Where to write the figures.")] = BENCHMARKS,
+) -> None:
+    """Pairs the match model's blocking rules make, and true pairs they reach, as the registry grows: the rules
+    now and before 2026-12-04."""
+    from lienthong.bench.blocking import run_blocking_bench
+
+    run_blocking_bench(sizes=[int(s) for s in sizes.split(",")], out=out)
+    typer.echo(f"written to {out}")
+
+
+@app.command()
 def job(
     rows: Annotated[int, typer.Option(help="Rows of the generated members file.")] = 1_000_000,
     sizes: Annotated[str | None, typer.Option(help="Several sizes, comma-separated (e.g. 1000000,10000000); "

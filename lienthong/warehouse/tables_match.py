@@ -257,8 +257,8 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links: pa.Table 
 
         lock_publishing(conn, dataset)  # first: records whose entity changes get a new published_seq below
         up_to = conn.execute(select(match_run.c.up_to_seq).where(match_run.c.run_id == run_id)).scalar()
-        caught_up = last_part and (conn.execute(select(func.max(publication.c.seq)).where(publication.c.dataset == dataset))
-                     .scalar() or 0) <= (up_to or 0)
+        newest = conn.execute(select(func.max(publication.c.seq)).where(publication.c.dataset == dataset)).scalar()
+        caught_up = last_part and (newest or 0) <= (up_to or 0)
         republished = 0
         if merges:  # the absorbed entities' records change entity_id: republished before their links move
             republished += republish_records(conn, dataset, select(match_link.c.record_key).where(
