@@ -13,6 +13,7 @@ and writes through :mod:`lienthong.warehouse.tables_match` only.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import tempfile
@@ -84,6 +85,7 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
     runs: list[dict[str, Any]] = []
     after_key = None
     while True:
+        _give_back_memory()
         stats, after_key = _match_part(engine, dataset, config, retrain=retrain and not runs, priority=priority,
                                        cache_dir=cache_dir, part_rows=part_rows, after_key=after_key)
         runs.append(stats)
@@ -97,6 +99,14 @@ def match_dataset(engine: Engine, dataset: str = "members", *, backend: str = "d
         stats["report"] = str(write_match_report(report_dir / f"match-{dataset}-{stats['run_id']}.html", used,
                                                  stats, f"Match run {stats['run_id']} of {dataset}"))
     return stats
+
+
+def _give_back_memory() -> None:
+    """Return to the system what earlier work (the sync before, the part before) freed but kept: Arrow's allocator
+    holds freed pages for reuse, and the job would otherwise carry them into every part (5.2 GiB at the peak of a
+    10M-record job against 2.5–3 GiB for a part in a fresh process)."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
 
 
 def _summed(runs: list[dict[str, Any]]) -> dict[str, Any]:
