@@ -19,10 +19,9 @@ an ID number, a phone, an e-mail, (family and given name, date of birth), (famil
 province), (middle and given name, date of birth, province), (date of birth, ward), (full name, ward) or (family and
 given name, ward, birth year) — never the family name alone. A block of common names grows with the registry, so
 its pairs grow with its square: the earlier set — (given name, date of birth), (family and middle name, date of
-birth), (full name, birth year, province), (given and family name, ward) — made 5.9M pairs of 1M generated members
-and 582M of 10M, 117 per record; this one 1.1M and 102M, with the same share of the true pairs reachable (0.9999)
-and the same F1 on the 100k match benchmark (0.9937 against 0.9938: its typos in the birth year are found by the
-full name in the ward, its moves by the ID number, the phone or the full name and date of birth).
+birth), (full name, birth year, province), (given and family name, ward) — made 6.4M pairs of 1M generated members
+and 628M of 10M (126 per record); this one 1.2M and 108M (22 per record), and reaches every true pair the earlier
+one reached (`lienthong bench blocking`, docs/BENCHMARKS.md).
 
 Every SQL condition is written for DuckDB and translated by Splink (sqlglot) for another backend, so the same
 saved model runs on Spark (docs/match.md).
