@@ -7,9 +7,11 @@ import shutil
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from sqlalchemy import create_engine, func, select
 
 from lienthong.demo.match_sample import pairwise_scores
+from lienthong.match import stage
 from lienthong.match.config import members_config
 from lienthong.match.feature_cache import FeatureCache
 from lienthong.match.stage import _match_part, _published, _training_sample, match_dataset
@@ -39,7 +41,11 @@ def _runs(engine) -> list[tuple[int, int]]:
                                                .order_by(T.match_run.c.run_id))]
 
 
-def test_a_registry_larger_than_a_part_is_matched_in_parts_as_well_as_whole(engine, sample, tmp_path):
+@pytest.mark.parametrize("scored_from_files", [False, True], ids=["loaded", "from-files"])
+def test_a_registry_larger_than_a_part_is_matched_in_parts_as_well_as_whole(engine, sample, tmp_path, monkeypatch,
+                                                                            scored_from_files):
+    if scored_from_files:  # a part as large as a national registry's: scored from the cache's files
+        monkeypatch.setattr(stage, "SCORED_FROM_FILES", 0)
     n = sample.records.num_rows
     _publish(engine, sample, list(range(n)), seq=1)
     stats = match_dataset(engine, cache_dir=tmp_path / "cache", part_rows=1_100)
