@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     match_part_rows: int = Field(
         default=1_000_000, ge=1_000,
         description="Match stage: most records matched at once; a larger registry or batch is matched a part at a "
-                    "time, so memory follows the part (docs/match.md, Memory).",
+                    "time, so memory follows the part (docs/match.md, In parts).",
     )
     match_duckdb_memory_mb: int = Field(
         default=2048, ge=256,
