@@ -20,8 +20,8 @@ province), (middle and given name, date of birth, province), (date of birth, war
 given name, ward, birth year) — never the family name alone. A block of common names grows with the registry, so
 its pairs grow with its square: the earlier set — (given name, date of birth), (family and middle name, date of
 birth), (full name, birth year, province), (given and family name, ward) — made 6.4M pairs of 1M generated members
-and 628M of 10M (126 per record); this one 1.2M and 108M (22 per record), and reaches every true pair the earlier
-one reached (`lienthong bench blocking`, docs/BENCHMARKS.md).
+and 628M of 10M (126 per record); this one 1.2M and 108M (22 per record), and reaches the same share of the true
+pairs, 1.0000 to four places (`lienthong bench blocking`, docs/BENCHMARKS.md).
 
 Every SQL condition is written for DuckDB and translated by Splink (sqlglot) for another backend, so the same
 saved model runs on Spark (docs/match.md).
