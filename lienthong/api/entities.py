@@ -20,11 +20,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from sqlalchemy import select
+from sqlalchemy import Connection, Select, select
 
 from lienthong.api.auth import Caller, Context, caller_detail
 from lienthong.api.errors import AUTHED, R404, ApiError
 from lienthong.api.records import View, records_query, shape, shape_values, view_for
+from lienthong.match.golden import SURVIVORSHIP, golden_record
 from lienthong.warehouse.audit import append_audit
 from lienthong.warehouse.tables import PUBLISHED
 from lienthong.warehouse.tables_match import match_entity, match_link
@@ -51,13 +52,25 @@ def get_entity(
         records = shape(conn.execute(query).all(), view)
         if view.organisation and not records:  # none of its records is the organisation's: not its to know
             raise _not_found(entity_id)
-        body = _body(entity, view, records)
+        body = _body(entity, _golden(conn, entity, keys), view, records)
         append_audit(conn, actor=key.actor, action="entity.read", dataset=dataset, records=len(records),
                      detail={"entity_id": entity_id, **view.describe(), **caller_detail(request)})
     return body
 
 
-def _body(entity: Any, view: View, records: list[dict[str, Any]]) -> dict[str, Any]:
+def _golden(conn: Connection, entity: Any, keys: Select) -> dict[str, Any]:
+    """The entity's golden record. An entity of one record has none stored (a registry is mostly such entities, and
+    a copy of each record cost a first match run of a million records about a tenth of its time): the same rules
+    build it from that record."""
+    if entity["golden"] is not None or entity["status"] != "active":
+        return entity["golden"] or {}
+    table = PUBLISHED[entity["dataset"]]
+    wanted = [c for c in (*SURVIVORSHIP, "organisation", "updated_at", "published_seq") if c in table.c]
+    rows = conn.execute(select(*(table.c[c] for c in wanted)).where(table.c.record_key.in_(keys), ~table.c.deleted))
+    return golden_record(rows.mappings())
+
+
+def _body(entity: Any, golden: dict[str, Any], view: View, records: list[dict[str, Any]]) -> dict[str, Any]:
     memberships: dict[str, list[str]] = {}
     for r in records:
         memberships.setdefault(r.get("organisation") or "", []).append(r["record_key"])
@@ -65,7 +78,7 @@ def _body(entity: Any, view: View, records: list[dict[str, Any]]) -> dict[str, A
     return {
         "entity_id": entity["entity_id"], "dataset": entity["dataset"], "status": entity["status"],
         "merged_into": entity["merged_into"],
-        "golden": shape_values(entity["golden"] or {}, view) if whole and entity["status"] == "active" else None,
+        "golden": shape_values(golden, view) if whole and entity["status"] == "active" else None,
         "organisations": sorted(entity["organisations"] or []) if whole else sorted(memberships),
         "memberships": [{"organisation": org or None, "records": len(keys), "record_keys": keys}
                         for org, keys in sorted(memberships.items())],

@@ -75,7 +75,7 @@ _RANK = {  # the field's own rule, as a sort key (smaller wins) after source pri
 
 
 def golden_table(records: pa.Table, priority: dict[str, list[str]] | None = None, *,
-                 tiebreak: str | None = None, members: pa.Table | None = None) -> pa.Table:
+                 tiebreak: str | None = None, members: pa.Table | None = None, alone: bool = True) -> pa.Table:
     """Golden records of many entities at once: the rules of :func:`golden_record`, set-wise.
 
     Args:
@@ -88,6 +88,8 @@ def golden_table(records: pa.Table, priority: dict[str, list[str]] | None = None
         members: ``record_key``, ``entity_id``: which entity each record is in, when ``records`` has no
             ``entity_id``; joined here (DuckDB joins a million keys several times faster than Arrow), records no
             member names left out. Needs ``tiebreak``.
+        alone: false to give entities of one record a null ``golden`` (their golden record is that record's values:
+            what the warehouse stores; its readers apply :func:`golden_record` to that record).
 
     Returns:
         ``entity_id``, ``record_count``, ``organisations`` and ``golden`` (both JSON text), one row per entity.
@@ -128,7 +130,8 @@ def golden_table(records: pa.Table, priority: dict[str, list[str]] | None = None
         picks.append(f"""LEFT JOIN (SELECT entity_id, arg_min(v, {{'prio': prio, 'rank': {_RANK[rule]}}}) AS v
                                     FROM ({source}) GROUP BY entity_id) {_q('f_' + field)} USING (entity_id)""")
     golden = ", ".join(f"'{field}', {_q('f_' + field)}.v" for field in SURVIVORSHIP)
-    alone = ", ".join(f"'{field}', nullif({_q(field)}, '')" for field in SURVIVORSHIP)
+    alone_golden = ("json_object(" + ", ".join(f"'{field}', nullif({_q(field)}, '')" for field in SURVIVORSHIP)
+                    + ")::VARCHAR") if alone else "NULL::VARCHAR"
     return con.sql(f"""
         WITH e AS (SELECT entity_id, count(*) AS record_count,
                           to_json(coalesce(list_sort(list_distinct(list(organisation)
@@ -141,7 +144,7 @@ def golden_table(records: pa.Table, priority: dict[str, list[str]] | None = None
         UNION ALL
         SELECT entity_id, 1, to_json(CASE WHEN organisation IS NULL OR organisation = '' THEN []::VARCHAR[]
                                           ELSE [organisation] END)::VARCHAR,
-               json_object({alone})::VARCHAR
+               {alone_golden}
         FROM (SELECT entity_id, organisation, {fields} FROM records_in
               WHERE entity_id IN (SELECT entity_id FROM sizes WHERE n = 1))""").to_arrow_table()
 

@@ -501,7 +501,8 @@ def members_table(members: dict[str, list[str]]) -> pa.Table:
 
 def golden_entities(engine: Engine, dataset: str, members: pa.Table, priority: dict[str, list[str]] | None = None,
                     *, rows: pa.Table | None = None) -> pa.Table:
-    """Entity rows (record count, organisations, golden record: :func:`golden_table`) for ``members``
+    """Entity rows (record count, organisations, golden record: :func:`golden_table`, null for an entity of one
+    record) for ``members``
     (``record_key``, ``entity_id``), reading the published records not in ``rows``. Used by the stage and after a
     review decision. Records are taken in record-key order, so ties of the survivorship rules fall the same way on
     every run."""
@@ -511,4 +512,4 @@ def golden_entities(engine: Engine, dataset: str, members: pa.Table, priority: d
     if len(missing) or have is None:
         read = _published(engine, dataset, keys=missing.combine_chunks())
         have = read if have is None else pa.concat_tables([have, read.select(have.column_names).cast(have.schema)])
-    return golden_table(have, priority, tiebreak="record_key", members=members)
+    return golden_table(have, priority, tiebreak="record_key", members=members, alone=False)

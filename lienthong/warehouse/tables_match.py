@@ -1,7 +1,8 @@
 """Warehouse tables of entity resolution: entities, record links, match history and the review queue.
 
-* ``match_entity`` — one row per person of a dataset: the golden record (survivorship, ``lienthong.match.golden``),
-  its size and organisations; ``status`` ``active`` or ``merged`` (then ``merged_into`` names the survivor).
+* ``match_entity`` — one row per person of a dataset: the golden record (survivorship, ``lienthong.match.golden``;
+  not stored for an entity of one record, whose golden record is that record's values), its size and
+  organisations; ``status`` ``active`` or ``merged`` (then ``merged_into`` names the survivor).
 * ``match_link`` — every published record's entity, with how it got there (``rule``: a deterministic rule, the
   model, a review decision) and its probability. Memberships across organisations are the links grouped by
   (entity, organisation): one person, several memberships, no duplicate to delete.
@@ -55,7 +56,8 @@ match_entity = Table(
     Column("merged_into", String(16), nullable=True),
     Column("record_count", Integer, nullable=False),
     Column("organisations", Json, nullable=False),
-    Column("golden", Json, nullable=False),  # field -> surviving value (see lienthong.match.golden)
+    # field -> surviving value (see lienthong.match.golden); null for an entity of one record: that record's values
+    Column("golden", Json, nullable=True),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
 )
@@ -75,7 +77,7 @@ match_link = Table(
 match_history = Table(
     "match_history", metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("dataset", String(64), nullable=False, index=True),
+    Column("dataset", String(64), nullable=False),  # no index: nothing reads the log by dataset (migration 0008)
     Column("run_id", Integer, nullable=False),
     Column("event", String(16), nullable=False),  # created | merged | split | erased
     Column("entity_id", String(16), nullable=False),
@@ -384,7 +386,8 @@ def _upsert_entities(conn: Connection, dataset: str, entities: pa.Table, now: da
                                                  "updated_at")})
     records = rows.to_pylist()
     for r in records:  # JSON columns arrive as text; SQLAlchemy's JSON type wants the values
-        r["organisations"], r["golden"] = json.loads(r["organisations"]), json.loads(r["golden"])
+        r["organisations"] = json.loads(r["organisations"])
+        r["golden"] = None if r["golden"] is None else json.loads(r["golden"])
     for chunk in range(0, len(records), 20_000):
         conn.execute(statement, records[chunk:chunk + 20_000])
 

@@ -11,8 +11,9 @@ import time
 import pytest
 from sqlalchemy import func, insert, select
 
+from lienthong.match.golden import SURVIVORSHIP
 from lienthong.match.review import apply_decision
-from lienthong.warehouse.tables_match import match_link, match_review
+from lienthong.warehouse.tables_match import match_entity, match_link, match_review
 from tests.lienthong.api.conftest import Server
 from tests.lienthong.conftest import HEADER
 
@@ -132,6 +133,12 @@ def test_the_entity_endpoint_follows_the_records_scopes_organisations_and_pseudo
         assert sorted(r["member_id"] for r in body["records"]) == ["HV001", "HV101"]
         assert body["memberships"] == [{"organisation": "HND", "records": 2,
                                         "record_keys": sorted(r["record_key"] for r in body["records"])}]
+        alone = next(r for r in records if r["member_id"] == "HV002")  # an entity of one record: none stored,
+        with server.hub.engine.connect() as conn:  # the same rules build it from the record when read
+            assert conn.execute(select(match_entity.c.golden).where(
+                match_entity.c.entity_id == alone["entity_id"])).scalar_one() is None
+        golden = c.get(f"/api/v1/entities/{alone['entity_id']}").json()["golden"]
+        assert golden == {f: alone[f] for f in SURVIVORSHIP} and golden["full_name"] == "Trần Văn Bình"
     with server.client("reader") as c:
         body = c.get(f"/api/v1/entities/{person}").json()
         pulled = {r["member_id"]: r for r in _all(c)[0]}

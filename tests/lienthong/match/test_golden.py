@@ -137,3 +137,18 @@ def test_members_joined_in_give_the_same_golden_records():
     records = pa.concat_tables([records, stray])
     assert golden_table(records, tiebreak="record_key", members=members).sort_by("entity_id").equals(
         golden_table(table, tiebreak="record_key").sort_by("entity_id"))
+
+
+def test_alone_false_stores_no_golden_record_for_an_entity_of_one_record():
+    """What the warehouse stores: entities of one record without a golden record (readers build it from that
+    record by the per-entity rules), the others' as before."""
+    table = _as_table(TRICKY)
+    stored = {r["entity_id"]: r for r in golden_table(table, alone=False).to_pylist()}
+    whole = _set_wise(TRICKY)
+    for entity, records in TRICKY.items():
+        if len(records) == 1:
+            assert stored[entity]["golden"] is None
+            assert golden_record(records) == whole[entity]["golden"]
+        else:
+            assert json.loads(stored[entity]["golden"]) == whole[entity]["golden"]
+        assert json.loads(stored[entity]["organisations"]) == whole[entity]["organisations"]

@@ -119,7 +119,8 @@ def test_forget_reaches_the_entities_the_match_stage_built(tempting: Fixture) ->
 
     fx = tempting
     match_published(fx.hub, ["members"])
-    assert SUBJECT["id"] in every_table_text(fx)["match_entity"], "the golden record holds the ID number"
+    # the subject's entity holds one record: no golden record is stored for it (it is built from the record when
+    # read), so the ID number is in the published record only; the entity itself still goes
     erasure = forget(fx.hub.engine, SUBJECT["id"], sources=fx.hub.sources, actor="cli:test")
     assert erasure.entities == {"members": 1}
     for name, text in every_table_text(fx).items():
