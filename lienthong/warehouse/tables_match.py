@@ -258,6 +258,8 @@ def write_outcome(engine: Engine, dataset: str, run_id: int, *, links: pa.Table 
         from lienthong.warehouse.tables import PUBLISHED, publication
 
         lock_publishing(conn, dataset)  # first: records whose entity changes get a new published_seq below
+        if conn.dialect.name == "postgresql":  # a million links hashed to republish their records: in memory, not
+            conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")  # spilled in 4 MB pieces (as publishing does)
         up_to = conn.execute(select(match_run.c.up_to_seq).where(match_run.c.run_id == run_id)).scalar()
         newest = conn.execute(select(func.max(publication.c.seq)).where(publication.c.dataset == dataset)).scalar()
         caught_up = last_part and (newest or 0) <= (up_to or 0)
