@@ -76,6 +76,9 @@ class Connector(ABC, Generic[C]):
     #: X-Road Security Server; the cursor rides on the last page), so its batches are landed as they come and
     #: processed only once the last one has arrived.
     isolation: ClassVar[Literal["batch", "cursor", "run"]] = "cursor"
+    #: Whether the runner may read the next batch while it lands and checks this one
+    #: (:func:`connectors.read_ahead.read_ahead`): only for a source whose reading has no side effect to order.
+    read_ahead: ClassVar[bool] = False
 
     def __init__(self, config: C, *, source_id: str) -> None:
         self.config = config

@@ -69,6 +69,7 @@ class FilesConnector(Connector[FilesConfig]):
 
     Config = FilesConfig
     isolation = "batch"
+    read_ahead = True  # a large file's next part is parsed while the one before lands and is checked
 
     def extract(self, cursor: Cursor | None) -> Iterator[Batch]:
         """Every matching file, whatever ``cursor`` says: landing skips the ones it has by content hash.

@@ -31,6 +31,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from connectors import CONNECTORS, build_connector
 from connectors.base import Batch
+from connectors.read_ahead import read_ahead
 from lienthong.errors import ConnectionLost, FilesRefused, HubError
 from lienthong.hub import Hub
 from lienthong.registry import SourceConfig
@@ -137,7 +138,8 @@ def sync_source(hub: Hub, source: SourceConfig, *, on_batch: BatchHook | None = 
     run_cursor = None
     try:
         try:
-            for item in connector.extract(run.cursor_before):
+            items = connector.extract(run.cursor_before)
+            for item in read_ahead(items) if connector.read_ahead else items:
                 if connector.isolation == "batch":
                     try:
                         _take(hub, source, item, run, retry, held=None)
