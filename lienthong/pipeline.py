@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -30,7 +30,7 @@ import pyarrow as pa
 from sqlalchemy.exc import DataError, IntegrityError
 
 from connectors import CONNECTORS, build_connector
-from connectors.base import Batch
+from connectors.base import Batch, Connector
 from connectors.read_ahead import read_ahead
 from lienthong.errors import ConnectionLost, FilesRefused, HubError
 from lienthong.hub import Hub
@@ -138,8 +138,7 @@ def sync_source(hub: Hub, source: SourceConfig, *, on_batch: BatchHook | None = 
     run_cursor = None
     try:
         try:
-            items = connector.extract(run.cursor_before)
-            for item in read_ahead(items) if connector.read_ahead else items:
+            for item in _extracted(connector, run.cursor_before):
                 if connector.isolation == "batch":
                     try:
                         _take(hub, source, item, run, retry, held=None)
@@ -177,6 +176,13 @@ def sync_source(hub: Hub, source: SourceConfig, *, on_batch: BatchHook | None = 
         run.cursor_before, run.cursor_after, f"; {len(run.problems)} refused" if run.problems else "",
     )
     return run
+
+
+def _extracted(connector: Connector, cursor: dict | None) -> Iterator[Batch]:
+    """The connector's batches; the next one read while this one lands and is checked, when the connector allows it
+    (a large file's parts: :func:`connectors.read_ahead.read_ahead`)."""
+    items = connector.extract(cursor)
+    return read_ahead(items) if connector.read_ahead else items
 
 
 def _take(hub: Hub, source: SourceConfig, item: Batch, run: SourceRun, retry: Reconnect, *,
@@ -233,7 +239,7 @@ def land_source(hub: Hub, source: SourceConfig) -> Landing:
     connector = build_connector(source.connector, source_id=source.id)
     pending, new, seen, problems = [], 0, 0, []
     try:
-        for item in connector.extract(cursor):
+        for item in _extracted(connector, cursor):
             try:
                 check_columns(item.records, source, item.origin)
             except HubError as exc:
