@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lienthong.bench.job import STAGES, stage_seconds
+from lienthong.bench.job import STAGES, render, stage_seconds
 from lienthong.bench.watch import run_watched
 
 LOG = """\
@@ -38,6 +38,27 @@ def test_a_step_the_job_never_reached_has_no_figure() -> None:
     assert stages["publish"] == 0.5 and stages["match"] is None and stages["open data"] is None and match == {}
 
 
+def _run(seconds: float, mib: float, **extra: object) -> dict:
+    return {"wall": seconds, "seconds": seconds, "peak_mib": mib, "why": None, **extra}
+
+
+def test_the_job_is_set_beside_the_faster_of_the_two_dlt_recipes() -> None:
+    job = {**_run(50.0, 2000.0), "stages": {}, "counts": {},
+           "match": {"seconds_stage_read": 1.0, "seconds_stage_write": 9.5}}
+    figures = {"rows": 1000, "csv_mib": 1.0, "limits": {"memory_limit_mib": 1024, "timeout": 60}, "load_before": 1.0,
+               "load_after": 1.0, "jobs": {"saved": job, "trained": job},
+               "dlt": _run(125.0, 500.0, dlt="1.31.0"), "dlt-arrow": _run(25.0, 400.0, dlt="1.31.0"),
+               "floor": _run(3.0, 400.0, parse_seconds=1.0, copy_seconds=2.0),
+               "splink": _run(10.0, 1000.0, f1=0.9, precision=1.0, recall=0.8)}
+    text = render(figures)
+    saved = next(line for line in text.splitlines() if line.startswith("| Liên Thông `lienthong sync`, saved model"))
+    assert "| 2.00× | 5.00× |" in saved  # 50 s / 25 s, 2,000 / 400 MiB: the Arrow recipe's, not read_csv's
+    assert "given Arrow tables (load only" in text and "its `read_csv` recipe (load only" in text
+    assert "saved model: read 1.0 s, train 0.0 s, match 0.0 s, golden 0.0 s, write 9.5 s" in text
+    figures["dlt-arrow"] = {"missing": "dlt is not installed"}
+    assert "| 0.40× | 4.00× |" in render(figures)  # only the other recipe finished: beside it
+
+
 def test_a_run_past_its_memory_limit_is_stopped_and_reported_not_finished() -> None:
     hog = "import time; block = bytearray(400 * 2**20); block[::4096] = b'x' * len(block[::4096]); time.sleep(60)"
     watched = run_watched([sys.executable, "-c", hog], memory_limit_mib=150)
@@ -61,7 +82,8 @@ def test_the_command_writes_its_section_with_every_run(tmp_path: Path) -> None:
     assert "## The hub\nkept" in text and "<!-- bench:job -->" in text and "### 2,000 rows" in text
     assert "`lienthong bench job --sizes 2000`" in text
     for row in ("| Liên Thông `lienthong sync`, saved model | ", "first run with model training | ",
-                "| peer: dlt ", "| floor: pyarrow CSV parse + psycopg COPY", "| floor: plain Splink 5"):
+                "| peer: dlt ", "given Arrow tables (load only",
+                "| floor: pyarrow CSV parse + psycopg COPY", "| floor: plain Splink 5"):
         assert row in text
     assert "did not finish" not in text and "not measured" not in text
     assert all(f"| {name} | " in text for name in STAGES)
