@@ -287,7 +287,7 @@ def render(f: dict) -> str:
     def peer_line(name: str, label: str) -> str:
         run = f.get(name, {"missing": "not run"})
         if run.get("why") or "missing" in run:
-            return f"| peer: {label} | not measured: {run.get('missing') or run.get('why')} | | | | | |"
+            return f"| peer: dlt, {label} | not measured: {run.get('missing') or run.get('why')} | | | | | |"
         return (f"| peer: dlt {run['dlt']} → PostgreSQL, {label} (load only: no cleaning, validation, matching) | "
                 f"{run['wall']:,.1f} | {run['peak_mib']:,.0f} | {rows / run['wall']:,.0f} | "
                 f"{versus(run['wall'], run['peak_mib'])} | |")
@@ -346,10 +346,12 @@ def render(f: dict) -> str:
     trained = jobs["trained"]
     if trained["match"]:
         m = trained["match"]
-        lines += ["", f"First run's match stage: {m.get('records', 0):,} records, features "
-                  f"{m.get('seconds_features', 0):.1f} s, scoring "
-                  f"{m.get('seconds_predict', 0):.1f} s, clustering {m.get('seconds_cluster', 0):.1f} s; "
-                  f"{m.get('entities_created', 0):,} entities."]
+        parts = m.get("parts", 1)
+        # Splink's own figures are the first part's: the later parts are attached as incremental runs are
+        splink_of = f" (its first part of {parts}; the others attached to it)" if parts > 1 else ""
+        lines += ["", f"First run's match stage: {m.get('records', 0):,} records, {m.get('entities_created', 0):,} "
+                  f"entities; Splink's features {m.get('seconds_features', 0):.1f} s, scoring "
+                  f"{m.get('seconds_predict', 0):.1f} s, clustering {m.get('seconds_cluster', 0):.1f} s{splink_of}."]
     for name, run in (("saved model", jobs["saved"]), ("first run", trained)):
         c = run["counts"]
         if c:

@@ -56,7 +56,9 @@ def test_the_job_is_set_beside_the_faster_of_the_two_dlt_recipes() -> None:
     assert "given Arrow tables (load only" in text and "its `read_csv` recipe (load only" in text
     assert "saved model: read 1.0 s, train 0.0 s, match 0.0 s, golden 0.0 s, write 9.5 s" in text
     figures["dlt-arrow"] = {"missing": "dlt is not installed"}
-    assert "| 0.40× | 4.00× |" in render(figures)  # only the other recipe finished: beside it
+    text = render(figures)
+    assert "| 0.40× | 4.00× |" in text  # only the other recipe finished: beside it
+    assert "| peer: dlt, given Arrow tables | not measured: dlt is not installed |" in text
 
 
 def test_a_run_past_its_memory_limit_is_stopped_and_reported_not_finished() -> None:
