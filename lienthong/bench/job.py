@@ -78,7 +78,7 @@ def run_job_bench(*, sizes: list[int], out: Path, memory_limit_gib: float = 12.0
             for peer, how in PEERS.items():
                 if peer == "dlt" and rows > CHUNK_ROWS:
                     figures[peer] = {"missing": f"run up to {CHUNK_ROWS:,} rows only (over 2 min a million rows, "
-                                                "5× its Arrow path's time, against which the job is set)"}
+                                                "about 4× its Arrow path's, against which the job is set)"}
                     continue
                 with console.status(f"peer: {how}"), fresh_database(dsn) as (_, db_dsn):
                     figures[peer] = _child([peer, str(csv_path), _dlt_url(db_dsn), str(folder / peer)], limits)

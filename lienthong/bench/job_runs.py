@@ -102,8 +102,9 @@ def peer_dlt(csv_path: Path, url: str, pipelines_dir: Path) -> dict:
 
 def peer_dlt_arrow(csv_path: Path, url: str, pipelines_dir: Path) -> dict:
     """dlt 1.x given Arrow tables: pyarrow's streaming CSV reader (every column as text, as our sync reads a file),
-    a batch at a time, into PostgreSQL. dlt's documented fast path ("Arrow tables and pandas frames"): about five
-    times faster than its ``read_csv`` recipe on the bench's file, so the fairer peer. No cleaning either."""
+    a batch at a time, into PostgreSQL. dlt's documented fast path ("Arrow tables and pandas frames"): on the bench's
+    1M file about four times faster than its ``read_csv`` recipe (docs/BENCHMARKS.md), so the fairer peer. No
+    cleaning either."""
     try:
         import dlt
     except ImportError:
