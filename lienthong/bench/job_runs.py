@@ -81,23 +81,20 @@ def _as_match_records(members: pa.Table) -> pa.Table:
     return members.append_column("email", pa.nulls(members.num_rows, pa.string()))
 
 
+_NO_DLT = {"missing": "dlt is not installed: install the bench extra (pip install 'lienthong[bench]')"}
+
+
 def peer_dlt(csv_path: Path, url: str, pipelines_dir: Path) -> dict:
     """dlt 1.x: the filesystem source read by its ``read_csv`` reader (pandas, every column as text) into
     PostgreSQL, the recipe of dlt's documentation. No cleaning, validation or matching."""
     try:
-        import dlt
         from dlt.sources.filesystem import filesystem, read_csv
     except ImportError:
-        return {"missing": "dlt is not installed: install the bench extra (pip install 'lienthong[bench]')"}
+        return _NO_DLT
     started = time.perf_counter()
-    pipeline = dlt.pipeline(pipeline_name="bench_members", destination=dlt.destinations.postgres(credentials=url),
-                            dataset_name="dlt_members", pipelines_dir=str(pipelines_dir), progress=None)
     files = filesystem(bucket_url=csv_path.parent.as_uri(), file_glob=csv_path.name)
-    info = pipeline.run((files | read_csv(dtype=str, keep_default_na=False)).with_name("members"))
-    seconds = time.perf_counter() - started
-    with pipeline.sql_client() as client:
-        [[rows]] = client.execute_sql("SELECT count(*) FROM members")
-    return {"seconds": seconds, "rows": int(rows), "dlt": dlt.__version__, "loads": len(info.loads_ids)}
+    data = (files | read_csv(dtype=str, keep_default_na=False)).with_name("members")
+    return _dlt_load("bench_members", data, url, pipelines_dir, started)
 
 
 def peer_dlt_arrow(csv_path: Path, url: str, pipelines_dir: Path) -> dict:
@@ -108,10 +105,10 @@ def peer_dlt_arrow(csv_path: Path, url: str, pipelines_dir: Path) -> dict:
     try:
         import dlt
     except ImportError:
-        return {"missing": "dlt is not installed: install the bench extra (pip install 'lienthong[bench]')"}
+        return _NO_DLT
     started = time.perf_counter()
-    columns = _header(csv_path)
-    options = pacsv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=True)
+    options = pacsv.ConvertOptions(column_types=dict.fromkeys(_header(csv_path), pa.string()),
+                                   strings_can_be_null=True)
 
     @dlt.resource(name="members")
     def members():  # noqa: ANN202 - a dlt resource yielding Arrow tables
@@ -120,10 +117,16 @@ def peer_dlt_arrow(csv_path: Path, url: str, pipelines_dir: Path) -> dict:
             for batch in reader:
                 yield pa.Table.from_batches([batch])
 
-    pipeline = dlt.pipeline(pipeline_name="bench_members_arrow",
-                            destination=dlt.destinations.postgres(credentials=url), dataset_name="dlt_members",
-                            pipelines_dir=str(pipelines_dir), progress=None)
-    info = pipeline.run(members())
+    return _dlt_load("bench_members_arrow", members(), url, pipelines_dir, started)
+
+
+def _dlt_load(name: str, data: object, url: str, pipelines_dir: Path, started: float) -> dict:
+    """Run a dlt pipeline of ``data`` into the ``members`` table at ``url``; its figures, timed from ``started``."""
+    import dlt
+
+    pipeline = dlt.pipeline(pipeline_name=name, destination=dlt.destinations.postgres(credentials=url),
+                            dataset_name="dlt_members", pipelines_dir=str(pipelines_dir), progress=None)
+    info = pipeline.run(data)
     seconds = time.perf_counter() - started
     with pipeline.sql_client() as client:
         [[rows]] = client.execute_sql("SELECT count(*) FROM members")
